@@ -1,0 +1,71 @@
+"""genkit: one Generator interface for local and hosted text-generation models.
+
+    import genkit
+    gen = genkit.load("openai:gpt-4o", temperature=0.7)   # or genkit.load() -> $GENKIT_MODEL
+    print(gen.generate("Once upon a time", max_tokens=50).text)
+
+Switch models with ``GENKIT_MODEL`` (``huggingface:gpt2``, ``anthropic:claude-sonnet-4-5``,
+``gemini:gemini-2.5-flash``, ...), not code.  Importing genkit imports no vendor SDK
+and no torch: a backend's SDK loads when a model of that provider is first loaded.
+"""
+
+from genkit.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConnectionError,
+    GenkitError,
+    InvalidParameterError,
+    InvalidResponseError,
+    MissingAPIKeyError,
+    MissingDependencyError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    TimeoutError,
+    UnknownProviderError,
+    UnsupportedParameterError,
+)
+from genkit.generator import Generator, load
+from genkit.params import SHARED_PARAMETERS
+from genkit.registry import providers, register
+from genkit.retry import RetryPolicy
+from genkit.streaming import AsyncStream, Stream
+from genkit.types import Chunk, FinishReason, Generation, Message, Usage
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SHARED_PARAMETERS",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "Chunk",
+    "ConfigurationError",
+    "ConnectionError",
+    "FinishReason",
+    "Generation",
+    "Generator",
+    "GenkitError",
+    "InvalidParameterError",
+    "InvalidResponseError",
+    "Message",
+    "MissingAPIKeyError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProviderError",
+    "RateLimitError",
+    "RetryPolicy",
+    "ServerError",
+    "Stream",
+    "TimeoutError",
+    "UnknownProviderError",
+    "UnsupportedParameterError",
+    "Usage",
+    "load",
+    "providers",
+    "register",
+]

@@ -1,0 +1,31 @@
+"""Failures below the vendor SDKs, shared by the hosted backends.
+
+All three SDKs run on httpx2.  While a response body streams, the SDKs let
+httpx2's own exceptions (and JSON decoding errors) escape unwrapped; this module
+turns them into genkit's errors so that no raw transport exception reaches users.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+
+from genkit.errors import ConnectionError, InvalidResponseError, ProviderError, TimeoutError
+
+__all__ = ["translate_transport"]
+
+
+def translate_transport(error: BaseException, provider: str) -> ProviderError | None:
+    """The genkit error for a transport or decoding failure, or ``None`` if it is not one."""
+    if isinstance(error, httpx2.TimeoutException):
+        return TimeoutError(f"request timed out ({type(error).__name__})", provider=provider)
+    if isinstance(error, httpx2.TransportError | httpx2.StreamError):
+        return ConnectionError(
+            f"connection failed ({type(error).__name__}: {error})", provider=provider
+        )
+    if isinstance(error, json.JSONDecodeError):
+        return InvalidResponseError(f"malformed JSON from the provider: {error}", provider=provider)
+    if isinstance(error, httpx2.DecodingError):
+        return InvalidResponseError(f"undecodable response body: {error}", provider=provider)
+    return None

@@ -1,0 +1,152 @@
+"""The small interface every backend implements (the provider side of genkit).
+
+A backend turns a validated :class:`~genkit.params.Request` into its provider's call
+and the provider's answer back into genkit's types.  Everything users touch -
+defaults, validation, retries, stream bookkeeping - lives in the :class:`Generator`
+so that it behaves the same on every backend.  Third-party backends subclass
+:class:`Backend` and register under the ``genkit.providers`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from genkit.capabilities import CapabilityTable
+from genkit.params import Request
+from genkit.types import Generation, StreamEvent
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["Backend", "BackendSettings", "Lazy", "PerLoop"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSettings:
+    """What ``genkit.load()`` hands a backend besides the model name.
+
+    ``api_key``/``base_url`` are ``None`` unless the user passed them; a backend then
+    lets its SDK read the SDK's own environment variables, so genkit never overrides
+    what the user configured.  ``options`` carries the backend's own load options
+    (those named in :attr:`Backend.load_options`).
+    """
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    timeout: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Backend(ABC):
+    """One provider.  Instances are shared by every call of a Generator: be thread-safe."""
+
+    #: The provider name used in model strings ("openai" in "openai:gpt-4o").
+    provider: ClassVar[str]
+    #: Per-model capabilities (see :mod:`genkit.capabilities`).
+    capabilities: ClassVar[CapabilityTable]
+    #: Extra keyword arguments ``genkit.load()`` accepts for this backend.
+    load_options: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, model: str, settings: BackendSettings) -> None:
+        self.model = model
+        self.settings = settings
+
+    @abstractmethod
+    def generate(self, request: Request) -> Generation: ...
+
+    @abstractmethod
+    async def agenerate(self, request: Request) -> Generation: ...
+
+    @abstractmethod
+    def stream(self, request: Request) -> Iterator[StreamEvent]:
+        """Yield events; closing the iterator must release the connection or the device."""
+
+    @abstractmethod
+    def astream(self, request: Request) -> AsyncIterator[StreamEvent]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook; stateless backends need nothing
+        """Release clients and connections."""
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.provider}:{self.model}>"
+
+
+class Lazy(Generic[T]):
+    """Build a value on first use, once, even when threads race for it.
+
+    SDK clients are built lazily so that ``genkit.load()`` costs nothing beyond the
+    SDK's import, and a Generator used only asynchronously never builds a sync client.
+    """
+
+    __slots__ = ("_factory", "_lock", "_value")
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def get(self) -> T:
+        value = self._value
+        if value is None:
+            with self._lock:
+                value = self._value
+                if value is None:
+                    value = self._value = self._factory()
+        return value
+
+    @property
+    def built(self) -> T | None:
+        return self._value
+
+
+class PerLoop(Generic[T]):
+    """One async client per running event loop.
+
+    An async HTTP pool belongs to the loop that opened its connections; a Generator
+    used from two ``asyncio.run()`` calls in a row needs a fresh pool for the second.
+    """
+
+    __slots__ = ("_clients", "_factory", "_lock")
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        from asyncio import get_running_loop  # asyncio is not imported by `import genkit`
+
+        loop = get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(loop)
+                if client is None:
+                    client = self._clients[loop] = self._factory()
+        return client
+
+    def current(self) -> T | None:
+        from asyncio import get_running_loop
+
+        try:
+            return self._clients.get(get_running_loop())
+        except RuntimeError:
+            return None
+
+    def clear(self) -> list[T]:
+        with self._lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        return clients

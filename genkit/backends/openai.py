@@ -1,0 +1,262 @@
+"""OpenAI Chat Completions (and any OpenAI-compatible server via ``OPENAI_BASE_URL``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+from genkit._redact import scrub, scrub_exception
+from genkit.backends._transport import translate_transport
+from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
+from genkit.capabilities import CapabilityTable, ModelCapabilities
+from genkit.errors import (
+    ConnectionError,
+    GenkitError,
+    InvalidResponseError,
+    MissingAPIKeyError,
+    MissingDependencyError,
+    ProviderError,
+    ServerError,
+    TimeoutError,
+    error_for_status,
+)
+from genkit.params import Request
+from genkit.retry import parse_retry_after
+from genkit.types import FinishReason, Generation, StreamEvent, Usage
+
+try:
+    import openai
+except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
+    raise MissingDependencyError("openai", "openai", "openai") from exc
+
+__all__ = ["CAPABILITIES", "FINISH_REASONS", "PARAMETER_NAMES", "OpenAIBackend"]
+
+PROVIDER = "openai"
+
+#: genkit's shared parameter -> Chat Completions field.
+PARAMETER_NAMES: Mapping[str, str] = {
+    "max_tokens": "max_completion_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "stop": "stop",
+    "seed": "seed",
+    "n": "n",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+}
+
+_CHAT = ModelCapabilities(
+    supported=frozenset(PARAMETER_NAMES),
+    ranges={
+        "temperature": (0.0, 2.0),
+        "presence_penalty": (-2.0, 2.0),
+        "frequency_penalty": (-2.0, 2.0),
+    },
+    max_stop=4,
+    max_n=128,
+)
+# Reasoning models fix their own sampling and reject the knobs outright.
+_REASONING = _CHAT.without("temperature", "top_p", "presence_penalty", "frequency_penalty", "stop")
+
+CAPABILITIES = CapabilityTable(
+    [
+        ("o1*", _REASONING),
+        ("o3*", _REASONING),
+        ("o4*", _REASONING),
+        ("gpt-5*", _REASONING),
+        ("gpt-6*", _REASONING),
+    ],
+    default=_CHAT,
+)
+
+FINISH_REASONS: Mapping[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+}
+
+
+class OpenAIBackend(Backend):
+    provider = PROVIDER
+    capabilities = CAPABILITIES
+
+    def __init__(self, model: str, settings: BackendSettings) -> None:
+        super().__init__(model, settings)
+        key = settings.api_key or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise MissingAPIKeyError(PROVIDER, ("OPENAI_API_KEY",))
+        self._secrets = (key,)
+        self._sync = Lazy(lambda: openai.OpenAI(**self._client_args()))
+        self._async = PerLoop(lambda: openai.AsyncOpenAI(**self._client_args()))
+
+    def _client_args(self) -> dict[str, Any]:
+        # max_retries=0: genkit's policy is the only one, so attempts never multiply.
+        args: dict[str, Any] = {"max_retries": 0}
+        if self.settings.api_key:
+            args["api_key"] = self.settings.api_key
+        if self.settings.base_url:
+            args["base_url"] = self.settings.base_url
+        if self.settings.timeout is not None:
+            args["timeout"] = self.settings.timeout
+        return args
+
+    # ------------------------------------------------------------------ requests
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        }
+        for name, value in request.params.items():
+            body[PARAMETER_NAMES[name]] = list(value) if name == "stop" else value
+        if request.timeout is not None:
+            body["timeout"] = request.timeout
+        if request.provider_options:
+            body["extra_body"] = dict(request.provider_options)
+        return body
+
+    def _generation(self, response: Any) -> Generation:
+        choices = sorted(response.choices, key=lambda c: c.index)
+        usage = response.usage
+        return Generation(
+            texts=[c.message.content or "" for c in choices],
+            finish_reasons=[FINISH_REASONS.get(c.finish_reason, "other") for c in choices],
+            usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(),
+            model=response.model or self.model,
+            provider=PROVIDER,
+            raw=response,
+        )
+
+    def generate(self, request: Request) -> Generation:
+        try:
+            response = self._sync.get().chat.completions.create(**self._body(request))
+            return self._generation(response)
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+
+    async def agenerate(self, request: Request) -> Generation:
+        try:
+            response = await self._async.get().chat.completions.create(**self._body(request))
+            return self._generation(response)
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+
+    def stream(self, request: Request) -> Iterator[StreamEvent]:
+        body = self._body(request)
+        try:
+            sdk_stream = self._sync.get().chat.completions.create(
+                **body, stream=True, stream_options={"include_usage": True}
+            )
+        except Exception as error:
+            raise self._translate(error) from error
+        try:
+            for chunk in sdk_stream:
+                yield from _events(chunk)
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+        finally:
+            sdk_stream.close()
+
+    async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        body = self._body(request)
+        try:
+            sdk_stream = await self._async.get().chat.completions.create(
+                **body, stream=True, stream_options={"include_usage": True}
+            )
+        except Exception as error:
+            raise self._translate(error) from error
+        try:
+            async for chunk in sdk_stream:
+                for event in _events(chunk):
+                    yield event
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+        finally:
+            await sdk_stream.close()
+
+    def close(self) -> None:
+        client = self._sync.built
+        if client is not None:
+            client.close()
+        self._async.clear()
+
+    async def aclose(self) -> None:
+        self.close()
+        client = self._async.current()
+        if client is not None:
+            await client.close()
+
+    # ------------------------------------------------------------------ errors
+
+    def _translate(self, error: Exception) -> ProviderError:
+        scrub_exception(error, self._secrets)
+        translated = self._classify(error)
+        translated.message = scrub(translated.message, self._secrets)
+        return translated
+
+    def _classify(self, error: Exception) -> ProviderError:
+        if isinstance(error, openai.APIStatusError):
+            return error_for_status(
+                error.status_code,
+                _message(error.body, error.message),
+                provider=PROVIDER,
+                retry_after=parse_retry_after(error.response.headers),
+                request_id=error.request_id,
+            )
+        if isinstance(error, openai.APITimeoutError):
+            return TimeoutError("request timed out", provider=PROVIDER)
+        if isinstance(error, openai.APIConnectionError):
+            cause = error.__cause__
+            detail = f" ({type(cause).__name__})" if cause else ""
+            return ConnectionError(f"connection failed{detail}", provider=PROVIDER)
+        if isinstance(error, openai.APIResponseValidationError):
+            return InvalidResponseError(f"unexpected response: {error.message}", provider=PROVIDER)
+        if isinstance(error, openai.APIError):
+            # An error event inside a 200 stream: the provider failed mid-answer.
+            return ServerError(_message(error.body, error.message), provider=PROVIDER)
+        transport = translate_transport(error, PROVIDER)
+        if transport is not None:
+            return transport
+        if isinstance(error, AttributeError | KeyError | TypeError | ValueError):
+            return InvalidResponseError(
+                f"response not in the Chat Completions format ({type(error).__name__}: {error})",
+                provider=PROVIDER,
+            )
+        return ProviderError(f"{type(error).__name__}: {error}", provider=PROVIDER)
+
+
+def _events(chunk: Any) -> Iterator[StreamEvent]:
+    for choice in chunk.choices:
+        delta = choice.delta
+        text = delta.content if delta is not None else None
+        reason = choice.finish_reason
+        if text or reason:
+            yield StreamEvent(
+                text=text or "",
+                index=choice.index,
+                finish_reason=FINISH_REASONS.get(reason, "other") if reason else None,
+                model=chunk.model,
+            )
+    usage = chunk.usage
+    if usage is not None:
+        yield StreamEvent(usage=Usage(usage.prompt_tokens, usage.completion_tokens))
+
+
+def _message(body: object, fallback: str) -> str:
+    """The provider's own error text, without the SDK's "Error code: NNN - " prefix."""
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
+            return str(inner["message"])
+    return fallback

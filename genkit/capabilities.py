@@ -1,0 +1,64 @@
+"""Per-model capability tables.
+
+Providers disagree inside one catalogue (OpenAI's reasoning models reject the
+sampling knobs gpt-4o takes; Claude Opus 4.7+ rejects ``temperature``), so each
+backend keeps one table of model-name patterns -> what that model accepts.  The
+tables are data: updating genkit for a new model family is adding a row, never an
+``if``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from types import MappingProxyType
+
+__all__ = ["CapabilityTable", "ModelCapabilities"]
+
+_EMPTY: Mapping[str, tuple[float, float]] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCapabilities:
+    """What one model accepts.
+
+    ``supported`` names the shared parameters the model honours; ``ranges`` narrows a
+    parameter's allowed closed interval for this model (e.g. Anthropic temperature
+    0..1); ``max_stop`` and ``max_n`` bound list sizes.
+    """
+
+    supported: frozenset[str]
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=lambda: _EMPTY)
+    max_stop: int | None = None
+    max_n: int | None = None
+
+    def without(self, *names: str) -> ModelCapabilities:
+        """The same capabilities minus some parameters: how table rows derive from a default."""
+        return replace(self, supported=self.supported - frozenset(names))
+
+
+class CapabilityTable:
+    """Ordered ``(pattern, capabilities)`` rows; the first glob that matches the model wins.
+
+    Patterns are case-insensitive shell globs (``"o3*"``, ``"claude-opus-4-7*"``); a model
+    matching no row gets ``default``, the provider's behaviour for models genkit does
+    not know yet.
+    """
+
+    def __init__(
+        self, rows: Iterable[tuple[str, ModelCapabilities]], default: ModelCapabilities
+    ) -> None:
+        self.rows = tuple((pattern.lower(), caps) for pattern, caps in rows)
+        self.default = default
+        self.lookup = lru_cache(maxsize=256)(self._lookup)
+
+    def _lookup(self, model: str) -> ModelCapabilities:
+        name = model.lower()
+        # Provider-qualified ids ("models/gemini-2.5-pro", "org/gpt2") match on the last part.
+        short = name.rsplit("/", 1)[-1]
+        for pattern, caps in self.rows:
+            if fnmatchcase(name, pattern) or fnmatchcase(short, pattern):
+                return caps
+        return self.default

@@ -1,0 +1,54 @@
+"""genkit's own environment variables and the ``provider:model`` string.
+
+Read once per ``genkit.load()``, never per call.  Keys and base URLs are not
+here on purpose: each vendor SDK reads its own variables (``OPENAI_API_KEY``,
+``ANTHROPIC_BASE_URL``, ...), and genkit never overrides what the user set.
+"""
+
+from __future__ import annotations
+
+import os
+
+from genkit.errors import ConfigurationError, InvalidParameterError
+
+__all__ = ["DEFAULT_MODEL", "env_float", "env_int", "parse_model"]
+
+DEFAULT_MODEL = "huggingface:gpt2"
+
+
+def parse_model(spec: object) -> tuple[str, str]:
+    """Split ``"provider:model"``; only the first colon counts (local paths may hold more)."""
+    if not isinstance(spec, str):
+        raise ConfigurationError(
+            f"model must be a string like 'openai:gpt-4o', got {type(spec).__name__}"
+        )
+    provider, sep, model = spec.strip().partition(":")
+    if not sep or not provider or not model:
+        raise ConfigurationError(
+            f"malformed model {spec!r}: write it as 'provider:model', "
+            "e.g. 'openai:gpt-4o', 'anthropic:claude-sonnet-4-5', 'gemini:gemini-2.5-flash', "
+            "'huggingface:gpt2'"
+        )
+    return provider.strip(), model.strip()
+
+
+def env_int(name: str) -> int | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameterError(name, f"not an integer: {raw!r}") from None
+    return value
+
+
+def env_float(name: str) -> float | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidParameterError(name, f"not a number: {raw!r}") from None
+    return value

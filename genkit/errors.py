@@ -1,0 +1,227 @@
+"""genkit's one exception hierarchy.
+
+Application code catches these and never needs to import a vendor SDK: every
+backend translates its SDK's exceptions into this tree and keeps the original
+as ``__cause__``.  Each provider error says whether retrying can help
+(``retryable``) so the retry policy and the caller read the same fact.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from genkit.types import Generation
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConnectionError",
+    "GenkitError",
+    "InvalidParameterError",
+    "InvalidResponseError",
+    "MissingAPIKeyError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProviderError",
+    "RateLimitError",
+    "ServerError",
+    "TimeoutError",
+    "UnknownProviderError",
+    "UnsupportedParameterError",
+]
+
+
+class GenkitError(Exception):
+    """Base of every error genkit raises."""
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+class ConfigurationError(GenkitError):
+    """The model string, environment or installation cannot work; fix the setup, not the call."""
+
+
+class UnknownProviderError(ConfigurationError):
+    def __init__(self, provider: str, known: list[str]) -> None:
+        self.provider = provider
+        self.known = known
+        super().__init__(
+            f"unknown provider {provider!r}; known providers: {', '.join(known)}. "
+            "Write the model as 'provider:model', e.g. 'openai:gpt-4o'."
+        )
+
+
+class MissingAPIKeyError(ConfigurationError):
+    def __init__(self, provider: str, env_vars: tuple[str, ...]) -> None:
+        self.provider = provider
+        self.env_vars = env_vars
+        names = " or ".join(env_vars)
+        super().__init__(
+            f"no API key for provider {provider!r}: set {names} in the environment "
+            f"or pass api_key= to genkit.load()"
+        )
+
+
+class MissingDependencyError(ConfigurationError, ImportError):
+    def __init__(self, provider: str, module: str, extra: str) -> None:
+        self.provider = provider
+        self.extra = extra
+        super().__init__(
+            f"provider {provider!r} needs the {module!r} package, which is not installed: "
+            f"pip install 'genkit-sdk[{extra}]'"
+        )
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+class InvalidParameterError(GenkitError, ValueError):
+    """A value genkit refuses before sending anything: wrong type, out of range, empty."""
+
+    def __init__(
+        self, parameter: str, message: str, *, provider: str | None = None, allowed: str = ""
+    ) -> None:
+        self.parameter = parameter
+        self.provider = provider
+        self.allowed = allowed
+        where = f" for provider {provider!r}" if provider else ""
+        tail = f"; allowed: {allowed}" if allowed else ""
+        super().__init__(f"invalid {parameter!r}{where}: {message}{tail}")
+
+
+class UnsupportedParameterError(InvalidParameterError):
+    """The chosen model cannot honour a shared parameter (``drop_unsupported=True`` drops it)."""
+
+    def __init__(self, parameter: str, provider: str, model: str, supported: list[str]) -> None:
+        self.model = model
+        self.supported = supported
+        super().__init__(
+            parameter,
+            f"not supported by model {model!r} (pass drop_unsupported=True to drop it)",
+            provider=provider,
+            allowed=", ".join(supported) or "no optional parameters",
+        )
+
+
+# --------------------------------------------------------------------------- provider errors
+
+
+class ProviderError(GenkitError):
+    """The provider (or the network to it) failed a request.
+
+    ``partial`` holds what a stream had already delivered when it broke, so nothing the
+    caller received is lost; ``retry_after`` is the wait the server asked for, in seconds.
+    """
+
+    default_retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.message = message
+        self.provider = provider
+        self.status_code = status_code
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.retry_after = retry_after
+        self.request_id = request_id
+        self.partial: Generation | None = None
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        status = f" {self.status_code}" if self.status_code is not None else ""
+        return f"{self.provider}{status}: {self.message}"
+
+
+class AuthenticationError(ProviderError):
+    """401: the key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(ProviderError):
+    """403: the key is valid but may not use this model or region."""
+
+
+class NotFoundError(ProviderError):
+    """404: usually a misspelt or retired model name."""
+
+
+class BadRequestError(ProviderError):
+    """400/413/422: the provider refused the request as written; retrying cannot help."""
+
+
+class RateLimitError(ProviderError):
+    """429: slow down; ``retry_after`` says for how long when the provider told us."""
+
+    default_retryable = True
+
+
+class ServerError(ProviderError):
+    """5xx, Anthropic's 529 overloaded, or an error event in the middle of a stream."""
+
+    default_retryable = True
+
+
+class TimeoutError(ProviderError, builtins.TimeoutError):
+    """The attempt exceeded its ``timeout`` (connect or read)."""
+
+    default_retryable = True
+
+
+class ConnectionError(ProviderError, builtins.ConnectionError):
+    """The connection could not be made or broke before the response was complete."""
+
+    default_retryable = True
+
+
+class InvalidResponseError(ProviderError):
+    """The provider answered with something that is not its protocol (bad JSON, cut stream)."""
+
+    default_retryable = True
+
+
+_STATUS_CLASSES: dict[int, type[ProviderError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: TimeoutError,
+    413: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+
+
+def error_for_status(
+    status: int,
+    message: str,
+    *,
+    provider: str,
+    retry_after: float | None = None,
+    request_id: str | None = None,
+) -> ProviderError:
+    """Build the genkit error for an HTTP status: one table shared by every backend."""
+    cls = _STATUS_CLASSES.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else ProviderError
+    retryable = status >= 500 or status in RETRYABLE_STATUSES
+    return cls(
+        message,
+        provider=provider,
+        status_code=status,
+        retryable=retryable,
+        retry_after=retry_after,
+        request_id=request_id,
+    )

@@ -1,0 +1,253 @@
+"""The user-facing calls: ``genkit.load()`` and :class:`Generator`.
+
+A Generator binds one model with its defaults.  All per-call work that does not
+depend on the provider happens here, once for every backend: prompt and
+parameter checks, merging defaults, the retry policy and stream bookkeeping.
+What a Generator holds is read-only after construction, so one instance is safe
+to share across threads and asyncio tasks; its backend keeps the HTTP
+connections (or the loaded model) and reuses them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from types import TracebackType
+from typing import Any
+
+from genkit.backends.base import Backend, BackendSettings
+from genkit.config import DEFAULT_MODEL, env_float, env_int, parse_model
+from genkit.messages import Prompt, to_messages
+from genkit.params import CALL_OPTIONS, Request, check_call_options, check_parameters
+from genkit.registry import resolve
+from genkit.retry import RetryPolicy
+from genkit.streaming import AsyncStream, Stream
+from genkit.types import Generation
+
+__all__ = ["Generator", "load"]
+
+
+def load(
+    model: str | None = None,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    retry: RetryPolicy | None = None,
+    drop_unsupported: bool = False,
+    provider_options: Mapping[str, Any] | None = None,
+    **defaults: Any,
+) -> Generator:
+    """Make a :class:`Generator` for ``"provider:model"``.
+
+    ``model`` defaults to ``$GENKIT_MODEL``, else ``"huggingface:gpt2"``.  Other keyword
+    arguments are default values for the shared parameters (``temperature=0.7``),
+    checked now against the model's capabilities, or load options of the backend
+    (``device=`` for the local one).  ``timeout`` (seconds per attempt) and
+    ``max_retries`` default to ``$GENKIT_TIMEOUT`` and ``$GENKIT_MAX_RETRIES``.
+    """
+    spec = model or os.environ.get("GENKIT_MODEL") or DEFAULT_MODEL
+    provider_name, model_name = parse_model(spec)
+    backend_cls = resolve(provider_name)
+    provider = backend_cls.provider
+
+    if timeout is None:
+        timeout = env_float("GENKIT_TIMEOUT")
+    if max_retries is None:
+        max_retries = env_int("GENKIT_MAX_RETRIES")
+    options = {
+        name: value
+        for name, value in {
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "drop_unsupported": drop_unsupported,
+            "provider_options": provider_options,
+        }.items()
+        if value is not None
+    }
+    checked = check_call_options(options, provider)
+    policy = retry or RetryPolicy()
+    if "max_retries" in checked:
+        policy = replace(policy, max_retries=checked["max_retries"])
+
+    load_options = {k: defaults.pop(k) for k in list(defaults) if k in backend_cls.load_options}
+    settings = BackendSettings(
+        api_key=api_key, base_url=base_url, timeout=timeout, options=load_options
+    )
+    backend = backend_cls(model_name, settings)
+    return Generator(
+        backend,
+        defaults=defaults,
+        policy=policy,
+        timeout=timeout,
+        drop_unsupported=drop_unsupported,
+        provider_options=checked.get("provider_options", {}),
+    )
+
+
+class Generator:
+    """One model with its defaults: ``generate``, ``stream`` and their async twins."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        policy: RetryPolicy | None = None,
+        timeout: float | None = None,
+        drop_unsupported: bool = False,
+        provider_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._backend = backend
+        self.provider: str = backend.provider
+        self.model: str = backend.model
+        self._capabilities = backend.capabilities.lookup(backend.model)
+        self._policy = policy or RetryPolicy()
+        self._timeout = timeout
+        self._drop = drop_unsupported
+        self._provider_options: Mapping[str, Any] = dict(provider_options or {})
+        self._load_warnings: list[str] = []
+        self._defaults: dict[str, Any] = check_parameters(
+            defaults or {},
+            provider=self.provider,
+            model=self.model,
+            capabilities=self._capabilities,
+            drop_unsupported=drop_unsupported,
+            warnings=self._load_warnings,
+        )
+
+    @property
+    def defaults(self) -> Mapping[str, Any]:
+        """The shared-parameter defaults every call starts from."""
+        return dict(self._defaults)
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    # ------------------------------------------------------------------ calls
+
+    def generate(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> Generation:
+        """Generate a completion; raises a :class:`genkit.GenkitError` subclass on failure."""
+        request, warnings, policy = self._prepare(prompt, system, params)
+        backend = self._backend
+        result = policy.call(lambda: backend.generate(request))
+        if warnings:
+            result.warnings = warnings
+        return result
+
+    async def agenerate(
+        self, prompt: Prompt, *, system: str | None = None, **params: Any
+    ) -> Generation:
+        """``generate`` for asyncio; never blocks the event loop."""
+        request, warnings, policy = self._prepare(prompt, system, params)
+        backend = self._backend
+        result = await policy.acall(lambda: backend.agenerate(request))
+        if warnings:
+            result.warnings = warnings
+        return result
+
+    def stream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> Stream:
+        """Stream chunks as they are generated; the request starts on first iteration.
+
+        Bad input raises here, before anything is sent.
+        """
+        request, warnings, policy = self._prepare(prompt, system, params)
+        backend = self._backend
+        return Stream(
+            lambda: backend.stream(request),
+            provider=self.provider,
+            model=self.model,
+            policy=policy,
+            warnings=warnings,
+        )
+
+    def astream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> AsyncStream:
+        """``stream`` for asyncio: ``async for chunk in gen.astream(...)``."""
+        request, warnings, policy = self._prepare(prompt, system, params)
+        backend = self._backend
+        return AsyncStream(
+            lambda: backend.astream(request),
+            provider=self.provider,
+            model=self.model,
+            policy=policy,
+            warnings=warnings,
+        )
+
+    def _prepare(
+        self, prompt: Prompt, system: str | None, params: dict[str, Any]
+    ) -> tuple[Request, list[str], RetryPolicy]:
+        messages = to_messages(prompt, system, self.provider)
+        warnings = list(self._load_warnings)
+        if not params:
+            request = Request(
+                self.model, messages, self._defaults, self._provider_options, self._timeout
+            )
+            return request, warnings, self._policy
+
+        options = check_call_options(
+            {k: params.pop(k) for k in CALL_OPTIONS if k in params and params[k] is not None},
+            self.provider,
+        )
+        merged = dict(self._defaults)
+        for name in [k for k, v in params.items() if v is None]:
+            merged.pop(name, None)  # an explicit None clears a load() default
+        merged.update(
+            check_parameters(
+                params,
+                provider=self.provider,
+                model=self.model,
+                capabilities=self._capabilities,
+                drop_unsupported=options.get("drop_unsupported", self._drop),
+                warnings=warnings,
+            )
+        )
+        provider_options = self._provider_options
+        if "provider_options" in options:
+            provider_options = {**provider_options, **options["provider_options"]}
+        policy = self._policy
+        if "max_retries" in options:
+            policy = replace(policy, max_retries=options["max_retries"])
+        request = Request(
+            self.model, messages, merged, provider_options, options.get("timeout", self._timeout)
+        )
+        return request, warnings, policy
+
+    # ------------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Close the backend's connections; the Generator must not be used afterwards."""
+        self._backend.close()
+
+    async def aclose(self) -> None:
+        await self._backend.aclose()
+
+    def __enter__(self) -> Generator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Generator:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"Generator(model='{self.provider}:{self.model}', defaults={self._defaults!r}, "
+            f"max_retries={self._policy.max_retries}, timeout={self._timeout!r})"
+        )

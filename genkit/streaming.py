@@ -1,0 +1,347 @@
+"""Streams that behave the same on every backend.
+
+A backend yields :class:`~genkit.types.StreamEvent` values; these wrappers turn them
+into user-facing :class:`~genkit.types.Chunk` values and a final
+:class:`~genkit.types.Generation`, and own the rules every backend shares:
+
+- the request is retried only until the first text reaches the caller; after that a
+  failure raises the typed error with everything received so far attached
+  (``error.partial``, and ``stream.result`` stays readable);
+- a stream that ends without the provider saying it finished raises
+  :class:`~genkit.errors.InvalidResponseError` instead of passing for complete;
+- closing the stream (``break`` + ``close()``, ``with``, garbage collection) closes the
+  backend's iterator, which closes the HTTP connection or stops local generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from types import TracebackType
+from typing import Any
+
+from genkit.errors import GenkitError, InvalidResponseError, ProviderError
+from genkit.retry import RetryPolicy
+from genkit.types import Chunk, FinishReason, Generation, StreamEvent, Usage
+
+__all__ = ["AsyncStream", "Stream"]
+
+
+class _Accumulator:
+    """Collects events into per-candidate text, finish reasons, usage and model."""
+
+    __slots__ = ("finish", "model", "parts", "provider", "usage", "warnings")
+
+    def __init__(self, provider: str, model: str, warnings: list[str]) -> None:
+        self.provider = provider
+        self.model = model
+        self.warnings = warnings
+        self.parts: list[list[str]] = [[]]
+        self.finish: list[FinishReason | None] = [None]
+        self.usage: Usage | None = None
+
+    def add(self, event: StreamEvent) -> None:
+        index = event.index
+        while index >= len(self.parts):
+            self.parts.append([])
+            self.finish.append(None)
+        if event.text:
+            self.parts[index].append(event.text)
+        if event.finish_reason is not None:
+            self.finish[index] = event.finish_reason
+        if event.usage is not None:
+            self.usage = event.usage
+        if event.model:
+            self.model = event.model
+
+    def generation(self) -> Generation:
+        return Generation(
+            texts=["".join(p) for p in self.parts],
+            finish_reasons=list(self.finish),
+            usage=self.usage or Usage(),
+            model=self.model,
+            provider=self.provider,
+            warnings=self.warnings,
+        )
+
+    def check_complete(self) -> None:
+        if any(reason is None for reason in self.finish):
+            raise InvalidResponseError(
+                "the stream ended before the provider said it was finished",
+                provider=self.provider,
+            )
+
+
+class _StreamBase:
+    def __init__(self, provider: str, model: str, policy: RetryPolicy, warnings: list[str]) -> None:
+        self._acc = _Accumulator(provider, model, warnings)
+        self._policy = policy
+        self._buffer: list[StreamEvent] = []
+        self._done = False
+        self._delivered = False
+        self.error: GenkitError | None = None
+
+    @property
+    def text(self) -> str:
+        """The first candidate's text received so far."""
+        return "".join(self._acc.parts[0])
+
+    def _fail(self, error: GenkitError) -> None:
+        self._done = True
+        self.error = error
+        if isinstance(error, ProviderError) and error.partial is None:
+            error.partial = self._acc.generation()
+
+    def _chunk(self, event: StreamEvent) -> Chunk | None:
+        self._acc.add(event)
+        if event.text:
+            self._delivered = True
+            return Chunk(event.text, event.index)
+        return None
+
+
+class Stream(_StreamBase):
+    """A synchronous stream of :class:`Chunk`; ``result`` is the full :class:`Generation`.
+
+    Iterate it, or use it as a context manager so the connection is closed even when
+    the loop exits early.
+    """
+
+    def __init__(
+        self,
+        open_events: Callable[[], Iterator[StreamEvent]],
+        *,
+        provider: str,
+        model: str,
+        policy: RetryPolicy,
+        warnings: list[str],
+    ) -> None:
+        super().__init__(provider, model, policy, warnings)
+        self._open = open_events
+        self._events: Iterator[StreamEvent] | None = None
+
+    def _start(self) -> Iterator[StreamEvent]:
+        def attempt() -> tuple[Iterator[StreamEvent], list[StreamEvent]]:
+            events = self._open()
+            buffered: list[StreamEvent] = []
+            try:
+                for event in events:
+                    buffered.append(event)
+                    if event.text:
+                        return events, buffered
+                _check_buffer_complete(buffered, self._acc.provider)
+            except BaseException:
+                _close(events)
+                raise
+            return events, buffered
+
+        events, self._buffer = self._policy.call(attempt)
+        return events
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return self
+
+    def __next__(self) -> Chunk:
+        while True:
+            if self._buffer:
+                chunk = self._chunk(self._buffer.pop(0))
+                if chunk is not None:
+                    return chunk
+                continue
+            if self._done:
+                raise StopIteration
+            try:
+                if self._events is None:
+                    self._events = self._start()
+                    continue
+                event = next(self._events)
+            except StopIteration:
+                self._done = True
+                self._finish()
+                raise
+            except GenkitError as error:
+                self._fail(error)
+                self._close_events()
+                raise
+            chunk = self._chunk(event)
+            if chunk is not None:
+                return chunk
+
+    def _finish(self) -> None:
+        self._close_events()
+        try:
+            self._acc.check_complete()
+        except GenkitError as error:
+            self._fail(error)
+            raise
+
+    @property
+    def result(self) -> Generation:
+        """The whole generation; reads the rest of the stream first if the loop stopped early.
+
+        After a failure it is the partial result (``finish_reason`` is ``None``).
+        """
+        if not self._done:
+            for _ in self:
+                pass
+        return self._acc.generation()
+
+    def close(self) -> None:
+        """Stop reading and close the connection (or stop local generation)."""
+        self._done = True
+        self._close_events()
+
+    def _close_events(self) -> None:
+        if self._events is not None:
+            _close(self._events)
+            self._events = None
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self._close_events()
+
+    def __repr__(self) -> str:
+        state = "done" if self._done else "open"
+        return f"<genkit.Stream {self._acc.provider}:{self._acc.model} {state}>"
+
+
+class AsyncStream(_StreamBase):
+    """The asyncio twin of :class:`Stream`: ``async for chunk in gen.astream(...)``."""
+
+    def __init__(
+        self,
+        open_events: Callable[[], AsyncIterator[StreamEvent]],
+        *,
+        provider: str,
+        model: str,
+        policy: RetryPolicy,
+        warnings: list[str],
+    ) -> None:
+        super().__init__(provider, model, policy, warnings)
+        self._open = open_events
+        self._events: AsyncIterator[StreamEvent] | None = None
+
+    async def _start(self) -> AsyncIterator[StreamEvent]:
+        async def attempt() -> tuple[AsyncIterator[StreamEvent], list[StreamEvent]]:
+            events = self._open()
+            buffered: list[StreamEvent] = []
+            try:
+                async for event in events:
+                    buffered.append(event)
+                    if event.text:
+                        return events, buffered
+                _check_buffer_complete(buffered, self._acc.provider)
+            except BaseException:
+                await _aclose(events)
+                raise
+            return events, buffered
+
+        events, self._buffer = await self._policy.acall(attempt)
+        return events
+
+    def __aiter__(self) -> AsyncStream:
+        return self
+
+    async def __anext__(self) -> Chunk:
+        while True:
+            if self._buffer:
+                chunk = self._chunk(self._buffer.pop(0))
+                if chunk is not None:
+                    return chunk
+                continue
+            if self._done:
+                raise StopAsyncIteration
+            try:
+                if self._events is None:
+                    self._events = await self._start()
+                    continue
+                event = await anext(self._events)
+            except StopAsyncIteration:
+                self._done = True
+                await self._finish()
+                raise
+            except GenkitError as error:
+                self._fail(error)
+                await self._close_events()
+                raise
+            except BaseException:
+                # Cancellation: close the connection before letting the task unwind.
+                self._done = True
+                await self._close_events()
+                raise
+            chunk = self._chunk(event)
+            if chunk is not None:
+                return chunk
+
+    async def _finish(self) -> None:
+        await self._close_events()
+        try:
+            self._acc.check_complete()
+        except GenkitError as error:
+            self._fail(error)
+            raise
+
+    async def get_result(self) -> Generation:
+        """The whole generation, reading the rest of the stream first if needed."""
+        if not self._done:
+            async for _ in self:
+                pass
+        return self._acc.generation()
+
+    @property
+    def result(self) -> Generation:
+        """The generation as received so far (complete once the loop has ended)."""
+        return self._acc.generation()
+
+    async def aclose(self) -> None:
+        self._done = True
+        await self._close_events()
+
+    async def _close_events(self) -> None:
+        if self._events is not None:
+            events, self._events = self._events, None
+            await _aclose(events)
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "done" if self._done else "open"
+        return f"<genkit.AsyncStream {self._acc.provider}:{self._acc.model} {state}>"
+
+
+def _check_buffer_complete(buffered: list[StreamEvent], provider: str) -> None:
+    """A stream that ended before any text must still have finished properly to count."""
+    if not any(event.finish_reason is not None for event in buffered):
+        raise InvalidResponseError(
+            "the stream ended before the provider said it was finished", provider=provider
+        )
+
+
+def _close(events: Iterator[StreamEvent]) -> None:
+    close: Any = getattr(events, "close", None)
+    if close is not None:
+        close()
+
+
+async def _aclose(events: AsyncIterator[StreamEvent]) -> None:
+    aclose: Any = getattr(events, "aclose", None)
+    if aclose is not None:
+        await aclose()
