@@ -139,6 +139,13 @@ class ProviderError(GenkitError):
         self.partial: Generation | None = None
         super().__init__(message)
 
+    def redact(self, secrets: tuple[str, ...]) -> None:
+        """Remove every known secret from the message (``str``, ``repr`` and tracebacks)."""
+        from genkit._redact import scrub
+
+        self.message = scrub(self.message, secrets)
+        self.args = (self.message,)
+
     def __str__(self) -> str:
         status = f" {self.status_code}" if self.status_code is not None else ""
         return f"{self.provider}{status}: {self.message}"

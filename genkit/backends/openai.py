@@ -6,7 +6,7 @@ import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-from genkit._redact import scrub, scrub_exception
+from genkit._redact import scrub_exception
 from genkit.backends._transport import translate_transport
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
@@ -202,7 +202,7 @@ class OpenAIBackend(Backend):
     def _translate(self, error: Exception) -> ProviderError:
         scrub_exception(error, self._secrets)
         translated = self._classify(error)
-        translated.message = scrub(translated.message, self._secrets)
+        translated.redact(self._secrets)
         return translated
 
     def _classify(self, error: Exception) -> ProviderError:

@@ -1,0 +1,64 @@
+"""The example scripts run unchanged on every backend: only GENKIT_MODEL differs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakeprovider import FakeProviderServer
+from tests.hosted import HOSTED, Hosted, point_sdks_at
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run_example(name: str, model: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GENKIT_MODEL": model}
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def server(fake_server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> FakeProviderServer:
+    point_sdks_at(fake_server, monkeypatch)
+    return fake_server
+
+
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+def test_switch_models_runs_every_call_style(hosted: Hosted, server: FakeProviderServer) -> None:
+    proc = run_example("switch_models.py", f"{hosted.provider}:{hosted.model}")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"model: {hosted.provider}:{hosted.model}"
+    for mode in ("generate", "stream", "agenerate", "astream"):
+        line = next(line for line in lines if line.strip().startswith(f"{mode}:"))
+        assert "finish=stop" in line
+        assert "usage=" in line and "=0 " not in line
+    assert {r.protocol for r in server.requests} == {hosted.provider}
+    assert [r.stream for r in server.requests] == [False, True, False, True]
+
+
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+def test_quickstart_runs_on_a_hosted_model(hosted: Hosted, server: FakeProviderServer) -> None:
+    proc = run_example("quickstart.py", f"{hosted.provider}:{hosted.model}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()
+    body = server.requests[-1].body
+    assert body is not None
+    assert "Once upon a time" in str(body)
+
+
+def test_quickstart_explains_a_missing_model(tmp_path: Path) -> None:
+    proc = run_example("quickstart.py", f"huggingface:{tmp_path / 'no-such-model'}")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "genkit:" in proc.stderr
