@@ -1,7 +1,7 @@
 """One script, any backend: the model comes from GENKIT_MODEL, never from the code.
 
     GENKIT_MODEL=openai:gpt-4o                 python examples/switch_models.py
-    GENKIT_MODEL=anthropic:claude-sonnet-4-5   python examples/switch_models.py
+    GENKIT_MODEL=anthropic:claude-sonnet-4-6   python examples/switch_models.py
     GENKIT_MODEL=gemini:gemini-2.5-flash       python examples/switch_models.py
     GENKIT_MODEL=huggingface:gpt2              python examples/switch_models.py
 

@@ -26,7 +26,7 @@ def parse_model(spec: object) -> tuple[str, str]:
     if not sep or not provider or not model:
         raise ConfigurationError(
             f"malformed model {spec!r}: write it as 'provider:model', "
-            "e.g. 'openai:gpt-4o', 'anthropic:claude-sonnet-4-5', 'gemini:gemini-2.5-flash', "
+            "e.g. 'openai:gpt-4o', 'anthropic:claude-sonnet-4-6', 'gemini:gemini-2.5-flash', "
             "'huggingface:gpt2'"
         )
     return provider.strip(), model.strip()

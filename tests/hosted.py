@@ -58,7 +58,7 @@ OPENAI = Hosted(
 
 ANTHROPIC = Hosted(
     provider="anthropic",
-    model="claude-sonnet-4-5",
+    model="claude-sonnet-4-6",
     wire={
         "max_tokens": lambda b: b["max_tokens"],
         "temperature": lambda b: b["temperature"],

@@ -188,6 +188,9 @@ def test_unsupported_parameter_can_be_dropped_with_a_warning(
 def test_out_of_range_values_fail_before_any_request(
     gen: genkit.Generator, server: FakeProviderServer, name: str, value: Any
 ) -> None:
+    if name == "stop" and isinstance(value, list):
+        if gen.backend.capabilities.lookup(gen.model).max_stop is None:
+            pytest.skip(f"{gen.provider} documents no limit on stop sequences")
     with pytest.raises(genkit.InvalidParameterError) as info:
         gen.generate("hi", **{name: value})
     assert info.value.parameter == name

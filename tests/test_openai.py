@@ -136,3 +136,24 @@ def test_real_recorded_streams_parse(
     assert result.finish_reason == finish
     assert result.usage.total_tokens == total
     assert result.model == "gpt-4o-mini-2024-07-18"
+
+
+def test_genkit_env_vars_set_timeout_and_retries(
+    server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GENKIT_MODEL", "openai:gpt-4o")
+    monkeypatch.setenv("GENKIT_TIMEOUT", "0.3")
+    monkeypatch.setenv("GENKIT_MAX_RETRIES", "1")
+    gen = genkit.load(retry=FAST)
+    server.script(Reply.stall(), Reply.stall())
+    with pytest.raises(genkit.TimeoutError):
+        gen.generate("hi")
+    assert len(server.requests) == 2
+
+
+def test_per_call_timeout_and_retries_override_load(server: FakeProviderServer) -> None:
+    gen = genkit.load("openai:gpt-4o", timeout=30, max_retries=3, retry=FAST)
+    server.script(Reply.stall())
+    with pytest.raises(genkit.TimeoutError):
+        gen.generate("hi", timeout=0.3, max_retries=0)
+    assert len(server.requests) == 1

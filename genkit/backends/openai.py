@@ -192,8 +192,8 @@ class OpenAIBackend(Backend):
         self._async.clear()
 
     async def aclose(self) -> None:
+        client = self._async.current()  # before close() forgets the per-loop clients
         self.close()
-        client = self._async.current()
         if client is not None:
             await client.close()
 

@@ -1,0 +1,504 @@
+"""Anthropic Messages (``anthropic:<model>``) through the official ``anthropic`` SDK.
+
+How genkit's shared request maps onto the Messages API, and why:
+
+- ``system`` messages become the top-level ``system`` field (several are joined with a
+  blank line): the API has no system role inside ``messages``.
+- ``max_tokens`` is required by the API, so :data:`DEFAULT_MAX_TOKENS` is sent when the
+  caller gave none.  4096 is the largest value every Claude model accepts (Claude 3
+  Haiku/Opus cap their output there), so the default never causes a 400.
+- anthropic 2.x's ``messages.create()`` has no ``temperature``/``top_p``/``top_k``
+  arguments; they travel in ``extra_body`` and only to models that still accept them
+  (see :data:`CAPABILITIES`): the newest models answer 400 to any of them.
+- ``n > 1`` is not native: it is emulated with ``n`` concurrent requests (threads for
+  sync calls, ``asyncio.gather`` for async ones).  Streams open the ``n`` requests
+  concurrently and deliver the candidates one after another (each chunk carries its
+  ``index``), so closing the stream closes every connection from the caller's thread.
+  Usage is the sum over the ``n`` requests: what the provider bills.
+- ``provider_options`` are merged into the request body as given (``extra_body``), and
+  win over genkit's own fields.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from genkit._redact import scrub_exception
+from genkit.backends._transport import translate_transport
+from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
+from genkit.capabilities import CapabilityTable, ModelCapabilities
+from genkit.errors import (
+    ConnectionError,
+    GenkitError,
+    InvalidParameterError,
+    InvalidResponseError,
+    MissingAPIKeyError,
+    MissingDependencyError,
+    ProviderError,
+    ServerError,
+    TimeoutError,
+    error_for_status,
+)
+from genkit.params import Request
+from genkit.retry import parse_retry_after
+from genkit.types import FinishReason, Generation, Message, StreamEvent, Usage
+
+try:
+    import anthropic
+except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
+    raise MissingDependencyError("anthropic", "anthropic", "anthropic") from exc
+
+__all__ = [
+    "CAPABILITIES",
+    "DEFAULT_MAX_TOKENS",
+    "ERROR_TYPE_STATUS",
+    "EXTRA_BODY_FIELDS",
+    "FINISH_REASONS",
+    "MAX_N",
+    "PARAMETER_NAMES",
+    "AnthropicBackend",
+]
+
+PROVIDER = "anthropic"
+T = TypeVar("T")
+
+#: Sent as ``max_tokens`` when the caller set none (the API requires the field).
+DEFAULT_MAX_TOKENS = 4096
+#: The most candidates genkit fans out to: each one is a full, separately billed request.
+MAX_N = 8
+
+#: genkit's shared parameter -> Messages API field.  ``n`` has no field: it is emulated.
+PARAMETER_NAMES: Mapping[str, str] = {
+    "max_tokens": "max_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "stop": "stop_sequences",
+}
+#: Fields anthropic 2.x's ``messages.create()`` has no argument for: sent via ``extra_body``.
+EXTRA_BODY_FIELDS = frozenset({"temperature", "top_p", "top_k"})
+
+_CLAUDE = ModelCapabilities(
+    supported=frozenset({*PARAMETER_NAMES, "n"}),
+    ranges={"temperature": (0.0, 1.0)},
+    max_n=MAX_N,
+)
+# Opus 4.7 and later fix their own sampling and answer 400 to any sampling knob.
+_FIXED_SAMPLING = _CLAUDE.without("temperature", "top_p", "top_k")
+
+CAPABILITIES = CapabilityTable(
+    [
+        ("claude-opus-4-[7-9]*", _FIXED_SAMPLING),
+        ("claude-opus-4-1[0-9]*", _FIXED_SAMPLING),  # 4.10+, not claude-opus-4-1-2025...
+        ("claude-opus-[5-9]*", _FIXED_SAMPLING),
+        ("claude-sonnet-[5-9]*", _FIXED_SAMPLING),  # not claude-sonnet-4-5
+        ("claude-haiku-[5-9]*", _FIXED_SAMPLING),
+        ("*fable*", _FIXED_SAMPLING),
+        ("*mythos*", _FIXED_SAMPLING),
+    ],
+    # Claude 3.x, Sonnet 4.x, Haiku 4.5, Opus up to 4.6 and models genkit does not know.
+    default=_CLAUDE,
+)
+
+#: Anthropic ``stop_reason`` -> genkit finish reason; anything else is "other".
+FINISH_REASONS: Mapping[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+#: ``error.type`` -> the HTTP status Anthropic sends it with.  An ``event: error``
+#: inside a 200 stream carries only the type, so this gives it the same genkit class
+#: (and retry decision) the same failure gets before the stream starts.
+ERROR_TYPE_STATUS: Mapping[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "conflict_error": 409,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+_UNKNOWN_ERROR_STATUS = 500
+
+_KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+
+
+class AnthropicBackend(Backend):
+    provider = PROVIDER
+    capabilities = CAPABILITIES
+
+    def __init__(self, model: str, settings: BackendSettings) -> None:
+        super().__init__(model, settings)
+        found = [os.environ.get(name) for name in _KEY_VARIABLES]
+        secrets = tuple(key for key in (settings.api_key, *found) if key)
+        if not secrets:
+            raise MissingAPIKeyError(PROVIDER, ("ANTHROPIC_API_KEY",))
+        self._secrets = secrets
+        self._sync = Lazy(lambda: anthropic.Anthropic(**self._client_args()))
+        self._async = PerLoop(lambda: anthropic.AsyncAnthropic(**self._client_args()))
+
+    def _client_args(self) -> dict[str, Any]:
+        # max_retries=0: genkit's policy is the only one, so attempts never multiply.
+        # The base URL stays the SDK's own (ANTHROPIC_BASE_URL) unless base_url= was given.
+        args: dict[str, Any] = {"max_retries": 0}
+        if self.settings.api_key:
+            args["api_key"] = self.settings.api_key
+        if self.settings.base_url:
+            args["base_url"] = self.settings.base_url
+        if self.settings.timeout is not None:
+            args["timeout"] = self.settings.timeout
+        return args
+
+    # ------------------------------------------------------------------ calls
+
+    def generate(self, request: Request) -> Generation:
+        args = _arguments(request)
+        messages = _concurrently(lambda: self._create(args), _candidates(request))
+        return self._generation(messages)
+
+    async def agenerate(self, request: Request) -> Generation:
+        args = _arguments(request)
+        messages = await _aconcurrently(lambda: self._acreate(args), _candidates(request))
+        return self._generation(messages)
+
+    def stream(self, request: Request) -> Iterator[StreamEvent]:
+        args = _arguments(request)
+        sdk_streams = _concurrently(lambda: self._open(args), _candidates(request), _close)
+        merger = _StreamMerger(len(sdk_streams))
+        try:
+            for index, sdk_stream in enumerate(sdk_streams):
+                for event in sdk_stream:
+                    yield from merger.events(index, event)
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+        finally:
+            for sdk_stream in sdk_streams:
+                sdk_stream.close()
+
+    async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        args = _arguments(request)
+        sdk_streams = await _aconcurrently(lambda: self._aopen(args), _candidates(request), _aclose)
+        merger = _StreamMerger(len(sdk_streams))
+        try:
+            for index, sdk_stream in enumerate(sdk_streams):
+                async for event in sdk_stream:
+                    for out in merger.events(index, event):
+                        yield out
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+        finally:
+            for sdk_stream in sdk_streams:
+                await sdk_stream.close()
+
+    def close(self) -> None:
+        client = self._sync.built
+        if client is not None:
+            client.close()
+        self._async.clear()
+
+    async def aclose(self) -> None:
+        client = self._async.current()  # before close() forgets the per-loop clients
+        self.close()
+        if client is not None:
+            await client.close()
+
+    # ------------------------------------------------------------------ one request
+
+    def _create(self, args: dict[str, Any]) -> anthropic.types.Message:
+        try:
+            message: anthropic.types.Message = self._sync.get().messages.create(**args)
+        except Exception as error:
+            raise self._translate(error) from error
+        return message
+
+    async def _acreate(self, args: dict[str, Any]) -> anthropic.types.Message:
+        try:
+            message: anthropic.types.Message = await self._async.get().messages.create(**args)
+        except Exception as error:
+            raise self._translate(error) from error
+        return message
+
+    def _open(
+        self, args: dict[str, Any]
+    ) -> anthropic.Stream[anthropic.types.RawMessageStreamEvent]:
+        try:
+            stream: anthropic.Stream[Any] = self._sync.get().messages.create(**args, stream=True)
+        except Exception as error:
+            raise self._translate(error) from error
+        return stream
+
+    async def _aopen(
+        self, args: dict[str, Any]
+    ) -> anthropic.AsyncStream[anthropic.types.RawMessageStreamEvent]:
+        try:
+            stream: anthropic.AsyncStream[Any] = await self._async.get().messages.create(
+                **args, stream=True
+            )
+        except Exception as error:
+            raise self._translate(error) from error
+        return stream
+
+    def _generation(self, messages: Sequence[anthropic.types.Message]) -> Generation:
+        try:
+            usage = sum(
+                (Usage(m.usage.input_tokens, m.usage.output_tokens) for m in messages), Usage()
+            )
+            return Generation(
+                texts=[_text(m) for m in messages],
+                finish_reasons=[_finish(m.stop_reason) for m in messages],
+                usage=usage,
+                model=messages[0].model or self.model,
+                provider=PROVIDER,
+                raw=messages[0] if len(messages) == 1 else list(messages),
+            )
+        except Exception as error:
+            raise self._translate(error) from error
+
+    # ------------------------------------------------------------------ errors
+
+    def _translate(self, error: Exception) -> ProviderError:
+        scrub_exception(error, self._secrets)
+        translated = _classify(error)
+        scrub_exception(translated, self._secrets)  # its message and its args (repr)
+        return translated
+
+
+# ---------------------------------------------------------------------- request mapping
+
+
+def _arguments(request: Request) -> dict[str, Any]:
+    """Keyword arguments for ``messages.create()``."""
+    _check_stop(request.params.get("stop", ()))
+    system = [m.content for m in request.messages if m.role == "system"]
+    args: dict[str, Any] = {
+        "model": request.model,
+        "messages": [_turn(m) for m in request.messages if m.role != "system"],
+        "max_tokens": DEFAULT_MAX_TOKENS,
+        # Always explicit: without one the SDK refuses large max_tokens on non-streaming
+        # calls with a ValueError, before any request, to force streaming.
+        "timeout": request.timeout if request.timeout is not None else anthropic.DEFAULT_TIMEOUT,
+    }
+    if system:
+        args["system"] = "\n\n".join(system)
+    extra: dict[str, Any] = {}
+    for name, field in PARAMETER_NAMES.items():
+        if name in request.params:
+            value = request.params[name]
+            target = extra if name in EXTRA_BODY_FIELDS else args
+            target[field] = list(value) if name == "stop" else value
+    extra.update(request.provider_options)
+    if extra:
+        args["extra_body"] = extra
+    return args
+
+
+def _check_stop(stop: Sequence[str]) -> None:
+    """The API answers 400 to a stop sequence that is only whitespace (``"\\n"``): say so first."""
+    for sequence in stop:
+        if not sequence.strip():
+            raise InvalidParameterError(
+                "stop",
+                f"Anthropic refuses a stop sequence made only of whitespace: {sequence!r}",
+                provider=PROVIDER,
+                allowed="stop sequences with at least one non-whitespace character",
+            )
+
+
+def _turn(message: Message) -> dict[str, str]:
+    return {"role": message.role, "content": message.content}
+
+
+def _candidates(request: Request) -> int:
+    n: int = request.params.get("n", 1)
+    return n
+
+
+# ---------------------------------------------------------------------- responses
+
+
+def _text(message: anthropic.types.Message) -> str:
+    """The text blocks of an answer; thinking and tool-use blocks are not text."""
+    return "".join(block.text for block in message.content if block.type == "text")
+
+
+def _finish(stop_reason: str | None) -> FinishReason:
+    return FINISH_REASONS.get(stop_reason or "", "other")
+
+
+class _StreamMerger:
+    """Turns the raw stream events of ``n`` emulated candidates into genkit events.
+
+    Usage is reported as the running total over every candidate, because genkit's
+    stream keeps the last usage it sees.
+    """
+
+    __slots__ = ("_finished", "_usage")
+
+    def __init__(self, n: int) -> None:
+        self._usage = [Usage()] * n
+        self._finished = [False] * n
+
+    def events(self, index: int, event: Any) -> Iterator[StreamEvent]:
+        handler = _HANDLERS.get(event.type)
+        return handler(self, index, event) if handler is not None else iter(())
+
+    def _total(self) -> Usage:
+        return sum(self._usage, Usage())
+
+    def _message_start(self, index: int, event: Any) -> Iterator[StreamEvent]:
+        usage = event.message.usage
+        self._usage[index] = Usage(usage.input_tokens, usage.output_tokens)
+        yield StreamEvent(index=index, usage=self._total(), model=event.message.model)
+
+    def _block_start(self, index: int, event: Any) -> Iterator[StreamEvent]:
+        block = event.content_block
+        if block.type == "text" and block.text:
+            yield StreamEvent(text=block.text, index=index)
+
+    def _block_delta(self, index: int, event: Any) -> Iterator[StreamEvent]:
+        delta = event.delta
+        if delta.type == "text_delta" and delta.text:
+            yield StreamEvent(text=delta.text, index=index)
+
+    def _message_delta(self, index: int, event: Any) -> Iterator[StreamEvent]:
+        # Counts in message_delta are cumulative; input_tokens is optional there.
+        usage = event.usage
+        before = self._usage[index]
+        inputs = usage.input_tokens if usage.input_tokens is not None else before.input_tokens
+        self._usage[index] = Usage(inputs, usage.output_tokens)
+        reason = event.delta.stop_reason
+        if reason is not None:
+            self._finished[index] = True
+        yield StreamEvent(
+            index=index,
+            usage=self._total(),
+            finish_reason=_finish(reason) if reason is not None else None,
+        )
+
+    def _message_stop(self, index: int, event: Any) -> Iterator[StreamEvent]:
+        # The provider said it is done; a missing stop_reason is still a finished answer.
+        if not self._finished[index]:
+            self._finished[index] = True
+            yield StreamEvent(index=index, finish_reason="other")
+
+
+_HANDLERS: Mapping[str, Callable[[_StreamMerger, int, Any], Iterator[StreamEvent]]] = {
+    "message_start": _StreamMerger._message_start,
+    "content_block_start": _StreamMerger._block_start,
+    "content_block_delta": _StreamMerger._block_delta,
+    "message_delta": _StreamMerger._message_delta,
+    "message_stop": _StreamMerger._message_stop,
+}
+
+
+# ---------------------------------------------------------------------- n > 1 fan-out
+
+
+def _ignore(_: object) -> None:
+    return None
+
+
+async def _aignore(_: object) -> None:
+    return None
+
+
+def _close(stream: anthropic.Stream[Any]) -> None:
+    stream.close()
+
+
+async def _aclose(stream: anthropic.AsyncStream[Any]) -> None:
+    await stream.close()
+
+
+def _concurrently(call: Callable[[], T], n: int, discard: Callable[[T], None] = _ignore) -> list[T]:
+    """Run ``call`` ``n`` times at once; on any failure discard the successes, raise the first."""
+    if n == 1:
+        return [call()]
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="genkit-anthropic") as pool:
+        futures = [pool.submit(call) for _ in range(n)]
+    failure = next((f.exception() for f in futures if f.exception() is not None), None)
+    results = [f.result() for f in futures if f.exception() is None]
+    if failure is not None:
+        for result in results:
+            discard(result)
+        raise failure
+    return results
+
+
+async def _aconcurrently(
+    call: Callable[[], Awaitable[T]],
+    n: int,
+    discard: Callable[[T], Awaitable[None]] = _aignore,
+) -> list[T]:
+    """The asyncio twin of :func:`_concurrently`, on ``asyncio.gather``."""
+    if n == 1:
+        return [await call()]
+    outcomes = await asyncio.gather(*(call() for _ in range(n)), return_exceptions=True)
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    results = [o for o in outcomes if not isinstance(o, BaseException)]
+    if failures:
+        for result in results:
+            await discard(result)
+        raise failures[0]
+    return results
+
+
+# ---------------------------------------------------------------------- errors
+
+
+def _classify(error: Exception) -> ProviderError:
+    if isinstance(error, anthropic.APIStatusError):
+        return error_for_status(
+            _status(error),
+            _message(error),
+            provider=PROVIDER,
+            retry_after=parse_retry_after(error.response.headers),
+            request_id=error.request_id,
+        )
+    if isinstance(error, anthropic.APITimeoutError):
+        return TimeoutError("request timed out", provider=PROVIDER)
+    if isinstance(error, anthropic.APIConnectionError):
+        cause = error.__cause__
+        detail = f" ({type(cause).__name__})" if cause else ""
+        return ConnectionError(f"connection failed{detail}", provider=PROVIDER)
+    if isinstance(error, anthropic.APIResponseValidationError):
+        return InvalidResponseError(f"unexpected response: {error.message}", provider=PROVIDER)
+    if isinstance(error, anthropic.APIError):
+        return ServerError(error.message, provider=PROVIDER)
+    transport = translate_transport(error, PROVIDER)
+    if transport is not None:
+        return transport
+    if isinstance(error, AttributeError | KeyError | TypeError | ValueError | IndexError):
+        return InvalidResponseError(
+            f"response not in the Messages format ({type(error).__name__}: {error})",
+            provider=PROVIDER,
+        )
+    return ProviderError(f"{type(error).__name__}: {error}", provider=PROVIDER)
+
+
+def _status(error: anthropic.APIStatusError) -> int:
+    """The HTTP status, or for an ``event: error`` inside a 200 stream its type's status."""
+    if error.status_code >= 400:
+        return error.status_code
+    return ERROR_TYPE_STATUS.get(error.type or "", _UNKNOWN_ERROR_STATUS)
+
+
+def _message(error: anthropic.APIStatusError) -> str:
+    """The provider's own error text, without the SDK's "Error code: NNN - {...}" wrapping."""
+    return error.api_message if isinstance(error.api_message, str) else error.message

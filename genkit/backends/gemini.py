@@ -1,0 +1,524 @@
+"""Google Gemini API (``gemini:<model>``, alias ``google:``) through ``google-genai``.
+
+How genkit's shared request maps onto ``generateContent``, and why:
+
+- ``system`` messages become ``system_instruction`` (several joined with a blank line);
+  ``assistant`` turns are sent with Gemini's role name, ``model``.
+- Every shared parameter is native (:data:`PARAMETER_NAMES`); ``n`` is
+  ``candidate_count`` (at most 8) and ``stop`` at most 5 sequences.
+- ``provider_options`` are extra fields of ``GenerateContentConfig`` given by name, e.g.
+  ``{"safety_settings": [...], "thinking_config": {"thinking_budget": 0},
+  "response_mime_type": "application/json"}``; they win over genkit's own fields and an
+  unknown name is refused before any request.
+- The Gemini Developer API only: ``vertexai=False`` is pinned so a stray
+  ``GOOGLE_GENAI_USE_VERTEXAI`` cannot send the API key elsewhere.  The API version is
+  the SDK's default (``v1``; ``GOOGLE_GENAI_API_VERSION`` is honoured), or
+  ``genkit.load(..., api_version="v1beta")``.
+- The HTTP clients are genkit's own httpx2 clients handed to the SDK: the SDK would
+  otherwise pick aiohttp for async calls when it is installed (or plain httpx when
+  ``GOOGLE_GENAI_HTTP_CLIENT=httpx``), and genkit translates httpx2's errors only.
+- google-genai sets no timeout of its own, so :data:`DEFAULT_TIMEOUT` applies when the
+  caller gave none: a stalled connection never hangs a call forever.
+- Output usage counts thinking tokens too (``thoughts_token_count``), as OpenAI's
+  ``completion_tokens`` counts reasoning tokens: both are billed as output.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from genkit._redact import scrub_exception
+from genkit.backends._transport import translate_transport
+from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
+from genkit.capabilities import CapabilityTable, ModelCapabilities
+from genkit.errors import (
+    AuthenticationError,
+    GenkitError,
+    InvalidParameterError,
+    InvalidResponseError,
+    MissingAPIKeyError,
+    MissingDependencyError,
+    ProviderError,
+    error_for_status,
+)
+from genkit.params import Request
+from genkit.retry import parse_retry_after
+from genkit.types import FinishReason, Generation, StreamEvent, Usage
+
+try:
+    import httpx2
+    import pydantic
+    from google import genai
+    from google.genai import errors as genai_errors
+    from google.genai import types
+except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
+    raise MissingDependencyError("gemini", "google-genai", "gemini") from exc
+
+__all__ = [
+    "CAPABILITIES",
+    "DEFAULT_TIMEOUT",
+    "FINISH_REASONS",
+    "PARAMETER_NAMES",
+    "GeminiBackend",
+]
+
+PROVIDER = "gemini"
+
+#: Seconds per attempt when neither ``load(timeout=)`` nor the call set one.
+DEFAULT_TIMEOUT = 600.0
+
+#: genkit's shared parameter -> ``GenerateContentConfig`` field.
+PARAMETER_NAMES: Mapping[str, str] = {
+    "max_tokens": "max_output_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "stop": "stop_sequences",
+    "seed": "seed",
+    "n": "candidate_count",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+}
+
+_INT32 = 2**31
+_GEMINI = ModelCapabilities(
+    supported=frozenset(PARAMETER_NAMES),
+    ranges={
+        "temperature": (0.0, 2.0),
+        "presence_penalty": (-2.0, 2.0),
+        "frequency_penalty": (-2.0, 2.0),
+        "seed": (-_INT32, _INT32 - 1),  # an int32 in the API
+    },
+    max_stop=5,
+    max_n=8,
+)
+
+CAPABILITIES = CapabilityTable([], default=_GEMINI)
+
+_CONTENT_FILTER: FinishReason = "content_filter"
+
+#: Gemini ``finishReason`` -> genkit finish reason; anything else is "other".
+#: A model that called a function ends with ``STOP``; genkit reports that as
+#: "tool_calls" (see :func:`_finish`).  A *malformed* or unexpected call is "other":
+#: there is no call for the caller to run.
+FINISH_REASONS: Mapping[str, FinishReason] = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    # Seen only with automatic_continuation=False: the per-request token limit.
+    "CONTINUATION": "length",
+    "SAFETY": _CONTENT_FILTER,
+    "RECITATION": _CONTENT_FILTER,
+    "BLOCKLIST": _CONTENT_FILTER,
+    "PROHIBITED_CONTENT": _CONTENT_FILTER,
+    "SPII": _CONTENT_FILTER,
+    "IMAGE_SAFETY": _CONTENT_FILTER,
+    "IMAGE_PROHIBITED_CONTENT": _CONTENT_FILTER,
+    "IMAGE_RECITATION": _CONTENT_FILTER,
+    "MODEL_ARMOR": _CONTENT_FILTER,
+    "ESCALATION": _CONTENT_FILTER,
+    "PUP_LIMITED_DISABLED": _CONTENT_FILTER,
+}
+
+#: genkit role -> Gemini role.
+_ROLES: Mapping[str, str] = {"user": "user", "assistant": "model"}
+
+#: ``google.rpc.ErrorInfo`` reasons whose genkit class is not the status's own.
+_REASON_CLASSES: Mapping[str, type[ProviderError]] = {"API_KEY_INVALID": AuthenticationError}
+
+_KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+
+
+@dataclass(frozen=True, slots=True)
+class _LoopClient:
+    """A ``genai.Client`` for one event loop and the async HTTP pool it was given."""
+
+    client: genai.Client
+    http: httpx2.AsyncClient
+
+
+class GeminiBackend(Backend):
+    provider = PROVIDER
+    capabilities = CAPABILITIES
+    load_options = frozenset({"api_version"})
+
+    def __init__(self, model: str, settings: BackendSettings) -> None:
+        super().__init__(model, settings)
+        found = [os.environ.get(name) for name in _KEY_VARIABLES]
+        secrets = tuple(key for key in (settings.api_key, *found) if key)
+        if not secrets:
+            raise MissingAPIKeyError(PROVIDER, _KEY_VARIABLES)
+        self._secrets = secrets
+        version = settings.options.get("api_version")
+        if version is not None and (not isinstance(version, str) or not version):
+            raise InvalidParameterError(
+                "api_version",
+                f"expected a string like 'v1beta', got {version!r}",
+                provider=PROVIDER,
+            )
+        self._api_version: str | None = version
+        self._http = Lazy(lambda: httpx2.Client(follow_redirects=True))
+        self._sync = Lazy(lambda: self._client(None))
+        self._async = PerLoop(self._loop_client)
+
+    def _client(self, async_http: httpx2.AsyncClient | None) -> genai.Client:
+        # attempts=1: genkit's policy is the only one.  No base_url unless given, so the
+        # SDK's own GOOGLE_GEMINI_BASE_URL applies.
+        options = types.HttpOptions(
+            base_url=self.settings.base_url,
+            api_version=self._api_version,
+            retry_options=types.HttpRetryOptions(attempts=1),
+            httpx_client=self._http.get(),
+            httpx_async_client=async_http,
+        )
+        return genai.Client(vertexai=False, api_key=self.settings.api_key, http_options=options)
+
+    def _loop_client(self) -> _LoopClient:
+        http = httpx2.AsyncClient(follow_redirects=True, event_hooks={"response": [_record]})
+        return _LoopClient(self._client(http), http)
+
+    # ------------------------------------------------------------------ calls
+
+    def generate(self, request: Request) -> Generation:
+        config = _config(request)
+        try:
+            response = self._sync.get().models.generate_content(
+                model=request.model, contents=_contents(request), config=config
+            )
+            return self._generation(response, _candidates(request))
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+
+    async def agenerate(self, request: Request) -> Generation:
+        config = _config(request)
+        try:
+            response = await self._async.get().client.aio.models.generate_content(
+                model=request.model, contents=_contents(request), config=config
+            )
+            return self._generation(response, _candidates(request))
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+
+    def stream(self, request: Request) -> Iterator[StreamEvent]:
+        config = _config(request)
+        state = _StreamState(_candidates(request))
+        sdk_stream: Iterator[types.GenerateContentResponse] | None = None
+        try:
+            sdk_stream = self._sync.get().models.generate_content_stream(
+                model=request.model, contents=_contents(request), config=config
+            )
+            for chunk in sdk_stream:
+                yield from state.events(chunk)
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+        finally:
+            if sdk_stream is not None:
+                _close(sdk_stream)
+
+    async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        config = _config(request)
+        state = _StreamState(_candidates(request))
+        sdk_stream: AsyncIterator[types.GenerateContentResponse] | None = None
+        opened: list[httpx2.Response] = []
+        try:
+            client = self._async.get().client
+            sdk_stream = await client.aio.models.generate_content_stream(
+                model=request.model, contents=_contents(request), config=config
+            )
+            while (chunk := await _step(sdk_stream, opened)) is not None:
+                for event in state.events(chunk):
+                    yield event
+        except GenkitError:
+            raise
+        except Exception as error:
+            raise self._translate(error) from error
+        finally:
+            # google-genai's async generators iterate one another without closing the
+            # inner ones, so closing the outer one leaves the HTTP response open until
+            # garbage collection.  Closing the responses this stream opened ends the
+            # connection now.
+            for response in opened:
+                await response.aclose()
+            if sdk_stream is not None:
+                await _aclose(sdk_stream)
+
+    def close(self) -> None:
+        http = self._http.built
+        if http is not None:
+            http.close()
+        self._async.clear()
+
+    async def aclose(self) -> None:
+        loop_client = self._async.current()  # before close() forgets the per-loop clients
+        self.close()
+        if loop_client is not None:
+            await loop_client.http.aclose()
+
+    # ------------------------------------------------------------------ responses
+
+    def _generation(self, response: types.GenerateContentResponse, n: int) -> Generation:
+        candidates = sorted(response.candidates or [], key=_index)
+        if candidates:
+            texts = [_text(c) for c in candidates]
+            reasons = [_finish(c.finish_reason, _calls_function(c)) for c in candidates]
+        elif _blocked(response):
+            # The prompt itself was refused: no candidate, only promptFeedback.
+            texts, reasons = [""] * n, [_CONTENT_FILTER] * n
+        else:
+            raise InvalidResponseError("response has no candidates", provider=PROVIDER)
+        return Generation(
+            texts=texts,
+            finish_reasons=list(reasons),
+            usage=_usage(response.usage_metadata),
+            model=response.model_version or self.model,
+            provider=PROVIDER,
+            raw=response,
+        )
+
+    # ------------------------------------------------------------------ errors
+
+    def _translate(self, error: Exception) -> ProviderError:
+        scrub_exception(error, self._secrets)
+        translated = _classify(error)
+        scrub_exception(translated, self._secrets)  # its message and its args (repr)
+        return translated
+
+
+# ---------------------------------------------------------------------- request mapping
+
+
+def _contents(request: Request) -> list[types.ContentDict]:
+    return [
+        {"role": _ROLES[m.role], "parts": [{"text": m.content}]}
+        for m in request.messages
+        if m.role != "system"
+    ]
+
+
+def _config(request: Request) -> types.GenerateContentConfig:
+    """The request's ``GenerateContentConfig``; a bad ``provider_options`` name fails here."""
+    fields: dict[str, Any] = {
+        PARAMETER_NAMES[name]: list(value) if name == "stop" else value
+        for name, value in request.params.items()
+    }
+    system = [m.content for m in request.messages if m.role == "system"]
+    if system:
+        fields["system_instruction"] = "\n\n".join(system)
+    timeout = request.timeout if request.timeout is not None else DEFAULT_TIMEOUT
+    fields["http_options"] = types.HttpOptions(timeout=math.ceil(timeout * 1000))  # ms
+    # genkit sends no tools; skipping the SDK's function-calling loop skips its work.
+    fields["automatic_function_calling"] = types.AutomaticFunctionCallingConfig(disable=True)
+    fields.update(request.provider_options)
+    try:
+        return types.GenerateContentConfig(**fields)
+    except (pydantic.ValidationError, TypeError) as error:
+        raise InvalidParameterError(
+            "provider_options",
+            f"not valid GenerateContentConfig fields: {error}",
+            provider=PROVIDER,
+            allowed="fields of google.genai.types.GenerateContentConfig",
+        ) from error
+
+
+def _candidates(request: Request) -> int:
+    n: int = request.params.get("n", 1)
+    return n
+
+
+# ---------------------------------------------------------------------- responses
+
+
+def _index(candidate: types.Candidate) -> int:
+    return candidate.index or 0
+
+
+def _text(candidate: types.Candidate) -> str:
+    """The answer's text parts; thought summaries are not part of the answer."""
+    content = candidate.content
+    if content is None or not content.parts:
+        return ""
+    return "".join(p.text for p in content.parts if p.text and not p.thought)
+
+
+def _calls_function(candidate: types.Candidate) -> bool:
+    content = candidate.content
+    return bool(content and content.parts and any(p.function_call for p in content.parts))
+
+
+def _finish(reason: types.FinishReason | None, called_function: bool) -> FinishReason:
+    name = reason.value if reason is not None else ""
+    finish = FINISH_REASONS.get(name, "other")
+    return "tool_calls" if finish == "stop" and called_function else finish
+
+
+def _blocked(response: types.GenerateContentResponse) -> bool:
+    feedback = response.prompt_feedback
+    return feedback is not None and feedback.block_reason is not None
+
+
+def _usage(metadata: types.GenerateContentResponseUsageMetadata | None) -> Usage:
+    if metadata is None:
+        return Usage()
+    output = (metadata.candidates_token_count or 0) + (metadata.thoughts_token_count or 0)
+    return Usage(metadata.prompt_token_count or 0, output)
+
+
+class _StreamState:
+    """Turns streamed ``GenerateContentResponse`` chunks into genkit events.
+
+    Remembers which candidates called a function, since the call arrives in an earlier
+    chunk than the ``STOP`` that ends the candidate.
+    """
+
+    __slots__ = ("_calls", "_n")
+
+    def __init__(self, n: int) -> None:
+        self._n = n
+        self._calls: set[int] = set()
+
+    def events(self, chunk: types.GenerateContentResponse) -> Iterator[StreamEvent]:
+        candidates = chunk.candidates or []
+        for position, candidate in enumerate(candidates):
+            index = candidate.index if candidate.index is not None else position
+            if _calls_function(candidate):
+                self._calls.add(index)
+            text = _text(candidate)
+            reason = candidate.finish_reason
+            if text or reason is not None:
+                yield StreamEvent(
+                    text=text,
+                    index=index,
+                    finish_reason=_finish(reason, index in self._calls) if reason else None,
+                    model=chunk.model_version,
+                )
+        if not candidates and _blocked(chunk):
+            for index in range(self._n):
+                yield StreamEvent(index=index, finish_reason=_CONTENT_FILTER)
+        if chunk.usage_metadata is not None:
+            yield StreamEvent(usage=_usage(chunk.usage_metadata))
+
+
+def _close(iterator: Iterator[Any]) -> None:
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
+#: While a stream step runs, the list collecting the HTTP responses it opens.
+_OPENED: ContextVar[list[httpx2.Response] | None] = ContextVar("genkit_gemini_opened", default=None)
+
+
+async def _record(response: httpx2.Response) -> None:
+    """httpx2 response hook: remember the response for the stream step that opened it."""
+    opened = _OPENED.get()
+    if opened is not None:
+        opened.append(response)
+
+
+async def _step(
+    stream: AsyncIterator[types.GenerateContentResponse], opened: list[httpx2.Response]
+) -> types.GenerateContentResponse | None:
+    """The next chunk (None at the end), noting any response it opens in ``opened``.
+
+    The variable is set only for the duration of one step, inside one task, so
+    concurrent streams on the same client never see each other's responses.
+    """
+    token = _OPENED.set(opened)
+    try:
+        return await anext(stream, None)
+    finally:
+        _OPENED.reset(token)
+
+
+async def _aclose(iterator: AsyncIterator[Any]) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+# ---------------------------------------------------------------------- errors
+
+
+def _classify(error: Exception) -> ProviderError:
+    if isinstance(error, genai_errors.APIError):
+        return _api_error(error)
+    if isinstance(error, genai_errors.UnknownApiResponseError):
+        return InvalidResponseError(f"malformed response: {error}", provider=PROVIDER)
+    transport = translate_transport(error, PROVIDER)
+    if transport is not None:
+        return transport
+    if isinstance(
+        error, pydantic.ValidationError | AttributeError | KeyError | TypeError | ValueError
+    ):
+        return InvalidResponseError(
+            f"response not in the generateContent format ({type(error).__name__}: {error})",
+            provider=PROVIDER,
+        )
+    return ProviderError(f"{type(error).__name__}: {error}", provider=PROVIDER)
+
+
+def _api_error(error: genai_errors.APIError) -> ProviderError:
+    """An HTTP error status, or an ``{"error": {...}}`` chunk inside a 200 stream."""
+    details = _error_details(error.details)
+    status = error.code
+    message = error.message or str(error)
+    retry_after = _retry_after(getattr(error.response, "headers", None), details)
+    translated = error_for_status(status, message, provider=PROVIDER, retry_after=retry_after)
+    cls = _REASON_CLASSES.get(_reason(details) or "")
+    if cls is None:
+        return translated
+    return cls(
+        message,
+        provider=PROVIDER,
+        status_code=status,
+        retryable=translated.retryable,
+        retry_after=retry_after,
+    )
+
+
+def _error_details(body: object) -> list[Mapping[str, Any]]:
+    """The ``google.rpc`` detail objects of an error body."""
+    inner = body.get("error", body) if isinstance(body, Mapping) else None
+    details = inner.get("details") if isinstance(inner, Mapping) else None
+    if not isinstance(details, list):
+        return []
+    return [d for d in details if isinstance(d, Mapping)]
+
+
+def _detail(details: list[Mapping[str, Any]], kind: str) -> Mapping[str, Any] | None:
+    for detail in details:
+        if str(detail.get("@type", "")).endswith(f"google.rpc.{kind}"):
+            return detail
+    return None
+
+
+def _reason(details: list[Mapping[str, Any]]) -> str | None:
+    info = _detail(details, "ErrorInfo")
+    reason = info.get("reason") if info is not None else None
+    return reason if isinstance(reason, str) else None
+
+
+def _retry_after(headers: object, details: list[Mapping[str, Any]]) -> float | None:
+    """``Retry-After`` if the response has one, else the body's ``RetryInfo.retryDelay``."""
+    if isinstance(headers, Mapping):
+        from_header = parse_retry_after(headers)
+        if from_header is not None:
+            return from_header
+    info = _detail(details, "RetryInfo")
+    delay = info.get("retryDelay") if info is not None else None
+    if not isinstance(delay, str) or not delay.endswith("s"):
+        return None
+    try:
+        return max(0.0, float(delay[:-1]))
+    except ValueError:
+        return None
