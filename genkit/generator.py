@@ -185,6 +185,7 @@ class Generator:
             request = Request(
                 self.model, messages, self._defaults, self._provider_options, self._timeout
             )
+            self._backend.check(request)
             return request, warnings, self._policy
 
         options = check_call_options(
@@ -213,6 +214,7 @@ class Generator:
         request = Request(
             self.model, messages, merged, provider_options, options.get("timeout", self._timeout)
         )
+        self._backend.check(request)
         return request, warnings, policy
 
     # ------------------------------------------------------------------ lifetime

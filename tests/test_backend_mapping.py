@@ -1084,3 +1084,16 @@ def test_keys_never_appear_in_reprs_or_errors(server: FakeProviderServer, hosted
     error = info.value
     for text in (str(error), repr(error), str(error.__cause__), repr(error.__cause__)):
         assert key not in text
+
+
+def test_bad_request_details_fail_when_the_stream_is_created(
+    fake_provider_env: FakeProviderServer,
+) -> None:
+    """Not on first iteration: ``gen.stream()`` itself refuses, before anything is sent."""
+    with pytest.raises(genkit.InvalidParameterError, match="stop"):
+        genkit.load("anthropic:claude-sonnet-4-6").stream("hi", stop="\n")
+    with pytest.raises(genkit.InvalidParameterError, match="provider_options"):
+        genkit.load("gemini:gemini-2.5-flash").stream(
+            "hi", provider_options={"no_such_field": 1}
+        )
+    assert fake_provider_env.requests == []

@@ -163,6 +163,9 @@ class AnthropicBackend(Backend):
 
     # ------------------------------------------------------------------ calls
 
+    def check(self, request: Request) -> None:
+        _check_stop(request.params.get("stop", ()))
+
     def generate(self, request: Request) -> Generation:
         args = _arguments(request)
         messages = _concurrently(lambda: self._create(args), _candidates(request))
@@ -284,7 +287,6 @@ class AnthropicBackend(Backend):
 
 def _arguments(request: Request) -> dict[str, Any]:
     """Keyword arguments for ``messages.create()``."""
-    _check_stop(request.params.get("stop", ()))
     system = [m.content for m in request.messages if m.role == "system"]
     args: dict[str, Any] = {
         "model": request.model,

@@ -58,6 +58,14 @@ class Backend(ABC):
         self.model = model
         self.settings = settings
 
+    def check(self, request: Request) -> None:
+        """Refuse what the provider would refuse but no capability row can express.
+
+        Called for every request before anything is sent (for streams, when
+        ``gen.stream()`` is called rather than on first iteration); raise
+        :class:`genkit.InvalidParameterError`.  Most backends need nothing here.
+        """
+
     @abstractmethod
     def generate(self, request: Request) -> Generation: ...
 

@@ -183,6 +183,10 @@ class GeminiBackend(Backend):
 
     # ------------------------------------------------------------------ calls
 
+    def check(self, request: Request) -> None:
+        if request.provider_options:
+            _config(request)  # unknown or ill-typed config fields fail before anything is sent
+
     def generate(self, request: Request) -> Generation:
         config = _config(request)
         try:
