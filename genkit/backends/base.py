@@ -58,7 +58,7 @@ class Backend(ABC):
         self.model = model
         self.settings = settings
 
-    def check(self, request: Request) -> None:
+    def check(self, request: Request) -> None:  # noqa: B027 - optional hook
         """Refuse what the provider would refuse but no capability row can express.
 
         Called for every request before anything is sent (for streams, when
