@@ -11,11 +11,12 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 # A developer's own settings must not leak into the suite.
-for _name in ("GENKIT_MODEL", "GENKIT_MAX_RETRIES", "GENKIT_TIMEOUT", "GENKIT_DEVICE", "GENKIT_DTYPE"):
-    os.environ.pop(_name, None)
+for _name in ("MODEL", "MAX_RETRIES", "TIMEOUT", "DEVICE", "DTYPE"):
+    os.environ.pop(f"GENKIT_{_name}", None)
 
 from tests.fakeprovider.pytest_plugin import (  # noqa: E402, F401
     fake_provider_env,
     fake_server,
     fake_server_shared,
 )
+from tests.tiny_gpt2 import tiny_gpt2_path  # noqa: E402, F401
