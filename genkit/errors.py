@@ -24,6 +24,7 @@ __all__ = [
     "InvalidResponseError",
     "MissingAPIKeyError",
     "MissingDependencyError",
+    "ModelNotFoundError",
     "NotFoundError",
     "PermissionDeniedError",
     "ProviderError",
@@ -65,6 +66,15 @@ class MissingAPIKeyError(ConfigurationError):
             f"no API key for provider {provider!r}: set {names} in the environment "
             f"or pass api_key= to genkit.load()"
         )
+
+
+class ModelNotFoundError(ConfigurationError):
+    """A local model is neither a checkpoint directory nor obtainable from the hub."""
+
+    def __init__(self, model: str, reason: str) -> None:
+        self.model = model
+        self.reason = reason
+        super().__init__(f"model {model!r} not found: {reason}")
 
 
 class MissingDependencyError(ConfigurationError, ImportError):

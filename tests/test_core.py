@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -199,7 +199,8 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     parsed = parse_retry_after({"retry-after": when})
-    assert parsed is not None and 25 < parsed <= 30
+    assert parsed is not None
+    assert 25 < parsed <= 30
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({}) is None
 

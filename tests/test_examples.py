@@ -42,7 +42,8 @@ def test_switch_models_runs_every_call_style(hosted: Hosted, server: FakeProvide
     for mode in ("generate", "stream", "agenerate", "astream"):
         line = next(line for line in lines if line.strip().startswith(f"{mode}:"))
         assert "finish=stop" in line
-        assert "usage=" in line and "=0 " not in line
+        assert "usage=" in line
+        assert "=0 " not in line
     assert {r.protocol for r in server.requests} == {hosted.provider}
     assert [r.stream for r in server.requests] == [False, True, False, True]
 
@@ -62,3 +63,15 @@ def test_quickstart_explains_a_missing_model(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "genkit:" in proc.stderr
+
+
+def test_switch_models_runs_on_a_local_checkpoint(tiny_gpt2_path: Path) -> None:
+    """The acceptance for the local backend: a saved tiny GPT-2 runs the same script."""
+    proc = run_example("switch_models.py", f"huggingface:{tiny_gpt2_path}")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"model: huggingface:{tiny_gpt2_path}"
+    for mode in ("generate", "stream", "agenerate", "astream"):
+        line = next(line for line in lines if line.strip().startswith(f"{mode}:"))
+        assert "finish=" in line
+        assert "finish=None" not in line

@@ -106,7 +106,9 @@ def test_explicit_api_key_and_base_url(
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     monkeypatch.delenv("OPENAI_BASE_URL")
-    gen = genkit.load("openai:gpt-4o", api_key="sk-explicit-123456", base_url=server.openai_base_url)
+    gen = genkit.load(
+        "openai:gpt-4o", api_key="sk-explicit-123456", base_url=server.openai_base_url
+    )
     gen.generate("hi")
     assert server.requests[-1].headers["authorization"] == "Bearer sk-explicit-123456"
     assert "sk-explicit-123456" not in repr(gen)

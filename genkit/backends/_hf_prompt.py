@@ -1,0 +1,70 @@
+"""Turn genkit messages into the token ids a local model is prompted with.
+
+A tokenizer with a chat template renders the conversation the way the model was trained
+to read it.  Base models such as GPT-2 have none; for them a single user message is the
+prompt text verbatim (so ``generate("Once upon a time")`` is exactly what
+``pipeline("text-generation")`` sees), and anything else becomes a plain transcript::
+
+    <system text>
+
+    User: <text>
+    Assistant: <text>
+    User: <text>
+    Assistant:
+
+System messages are written as they are, each followed by a blank line; the closing
+``Assistant:`` cues the reply.  When the last message is the assistant's, its text is left
+open (no newline, no cue) so the model continues it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from genkit.backends._hf_deps import PROVIDER
+from genkit.errors import InvalidParameterError
+from genkit.types import Message
+
+__all__ = ["prompt_ids", "render_plain"]
+
+_SPEAKERS = {"user": "User", "assistant": "Assistant"}
+
+
+def render_plain(messages: Sequence[Message]) -> str:
+    """The transcript a model without a chat template is prompted with (see module doc)."""
+    if len(messages) == 1 and messages[0].role == "user":
+        return messages[0].content
+    parts: list[str] = []
+    for message in messages:
+        if message.role == "system":
+            parts.append(f"{message.content}\n\n")
+        else:
+            parts.append(f"{_SPEAKERS[message.role]}: {message.content}\n")
+    if messages[-1].role == "assistant":
+        parts[-1] = parts[-1].removesuffix("\n")
+    else:
+        parts.append("Assistant:")
+    return "".join(parts)
+
+
+def prompt_ids(tokenizer: Any, messages: Sequence[Message]) -> list[int]:
+    """Token ids for ``messages``: the chat template when the tokenizer has one."""
+    if getattr(tokenizer, "chat_template", None):
+        continuing = messages[-1].role == "assistant"
+        try:
+            ids = tokenizer.apply_chat_template(
+                [{"role": m.role, "content": m.content} for m in messages],
+                add_generation_prompt=not continuing,
+                continue_final_message=continuing,
+                tokenize=True,
+                return_dict=False,
+            )
+        except Exception as exc:  # jinja errors: templates that refuse a role or an order
+            raise InvalidParameterError(
+                "prompt",
+                f"the model's chat template rejected these messages: {exc}",
+                provider=PROVIDER,
+            ) from exc
+        return [int(i) for i in ids]
+    return [int(i) for i in tokenizer(render_plain(messages))["input_ids"]]

@@ -1,0 +1,82 @@
+"""What a caller gets from a job: stream events as tokens arrive, or the whole Generation.
+
+Both run on the caller's thread (or event loop), never on the engine thread, so turning
+tokens into text costs the device nothing and a slow reader never holds up a batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genkit.backends._hf_deps import PROVIDER
+from genkit.backends._hf_jobs import Job
+from genkit.backends._hf_text import TextStream, final_text
+from genkit.types import FinishReason, Generation, StreamEvent, Usage
+
+__all__ = ["JobReader", "generation", "usage"]
+
+
+def usage(job: Job) -> Usage:
+    """The prompt counted once however many candidates; output summed over candidates.
+
+    A candidate's output counts every token it generated, the EOS or the token completing
+    a stop string included (they cost a forward pass), padding after it excluded.
+    """
+    return Usage(len(job.prompt), job.output_tokens)
+
+
+def generation(job: Job, tokenizer: Any, model: str) -> Generation:
+    """The finished job as genkit's result; ``raw`` is each candidate's generated token ids."""
+    if job.error is not None:
+        raise job.error
+    reasons: list[FinishReason | None] = [reason or "length" for reason in job.finish]
+    return Generation(
+        texts=[final_text(tokenizer, ids, job.stops) for ids in job.tokens],
+        finish_reasons=reasons,
+        usage=usage(job),
+        model=model,
+        provider=PROVIDER,
+        raw=[list(ids) for ids in job.tokens],
+    )
+
+
+class JobReader:
+    """Turns a running job's new tokens into stream events, one candidate per ``index``."""
+
+    def __init__(self, job: Job, tokenizer: Any, model: str) -> None:
+        self._job = job
+        self._model = model
+        self._texts = [TextStream(tokenizer, job.stops) for _ in range(job.n)]
+        self._seen = [0] * job.n
+        self._open = [True] * job.n
+        self.finished = False
+
+    def poll(self) -> list[StreamEvent]:
+        """Events for everything the engine produced since the last poll."""
+        job = self._job
+        done = job.done  # read before the rows: once set, every row is complete
+        events: list[StreamEvent] = []
+        for row in range(job.n):
+            if not self._open[row]:
+                continue
+            reason = job.finish[row]  # read before the tokens, which are all in once it is set
+            tokens = job.tokens[row]
+            end = len(tokens)
+            stream = self._texts[row]
+            text = "".join([stream.push(token) for token in tokens[self._seen[row] : end]])
+            self._seen[row] = end
+            if reason is None and done and job.error is None:
+                reason = "length"
+            if reason is not None:
+                text += stream.flush()
+                self._open[row] = False
+            if text or reason is not None:
+                events.append(StreamEvent(text=text, index=row, finish_reason=reason))
+        if done:
+            if job.error is not None:
+                if not events:  # deliver the last text first; the next poll raises
+                    raise job.error
+                return events
+            self.finished = True
+            events.append(StreamEvent(usage=usage(job), model=self._model))
+        return events

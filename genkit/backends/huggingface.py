@@ -1,0 +1,289 @@
+"""Local causal language models with transformers + torch: ``huggingface:gpt2`` (alias ``hf:``).
+
+The model is a hub id or a local ``save_pretrained`` directory.  It is loaded once per
+process, on the best device (CUDA, then Apple MPS, then CPU) in the best dtype for it,
+unless ``genkit.load(..., device=, dtype=)`` or ``$GENKIT_DEVICE`` / ``$GENKIT_DTYPE`` say
+otherwise.  One engine thread per model runs every ``generate()`` on it, batching
+concurrent requests together; callers (threads or asyncio tasks) only wait for results, so
+the event loop is never blocked and closing a stream or cancelling a task stops generation
+within one token.
+
+Load options: ``device``, ``dtype``, ``max_batch_size`` (rows per batch; 64 on CUDA, 16
+elsewhere), ``static_cache`` (static KV cache with bucketed shapes; default on CUDA only)
+and ``compile`` (auto-compile the decoding forward on CUDA with the static cache; default
+on, ``False`` opts out).  Generators naming the same model with the same options share one
+copy.
+
+Parameters left unset take the model's ``generation_config.json`` values, else those of
+``transformers.pipeline("text-generation")``: sampling at temperature 0.7 with top_k 50
+and at most 256 new tokens.  ``provider_options`` are extra ``generate()`` keyword
+arguments (``repetition_penalty``, ``no_repeat_ngram_size``, ``suppress_tokens``, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+from genkit.backends._hf_deps import PROVIDER
+from genkit.backends._hf_device import resolve_device, resolve_dtype
+from genkit.backends._hf_engine import Engine, engine_for
+from genkit.backends._hf_jobs import Job, freeze
+from genkit.backends._hf_loading import LoadedModel, ModelKey, load_model
+from genkit.backends._hf_loading import model_source as _model_source
+from genkit.backends._hf_prompt import prompt_ids
+from genkit.backends._hf_results import JobReader, generation
+from genkit.backends._hf_sampling import Sampling
+from genkit.backends.base import Backend, BackendSettings
+from genkit.capabilities import CapabilityTable, ModelCapabilities
+from genkit.errors import (
+    BadRequestError,
+    InvalidParameterError,
+    ModelNotFoundError,
+    TimeoutError,
+)
+from genkit.params import SHARED_PARAMETERS, Request
+from genkit.types import Generation, StreamEvent
+
+__all__ = ["CAPABILITIES", "HuggingFaceBackend", "ModelNotFoundError"]
+
+#: Every shared parameter works on every local model; penalties use OpenAI's range.
+CAPABILITIES = CapabilityTable(
+    [],
+    default=ModelCapabilities(
+        supported=frozenset(SHARED_PARAMETERS),
+        ranges={"presence_penalty": (-2.0, 2.0), "frequency_penalty": (-2.0, 2.0)},
+    ),
+)
+
+#: ``generate()`` arguments genkit sets itself: the shared parameter to use instead, or why.
+_RESERVED_OPTIONS: Mapping[str, str] = {
+    "max_new_tokens": "use max_tokens",
+    "max_length": "use max_tokens",
+    "do_sample": "use temperature (0 is greedy)",
+    "temperature": "use temperature",
+    "top_k": "use top_k",
+    "top_p": "use top_p",
+    "num_return_sequences": "use n",
+    "stop_strings": "use stop",
+    "seed": "use seed",
+    "input_ids": "genkit builds the inputs",
+    "inputs": "genkit builds the inputs",
+    "attention_mask": "genkit builds the inputs",
+    "generation_config": "pass single generate() arguments instead",
+    "logits_processor": "genkit's own sampler must stay last",
+    "stopping_criteria": "genkit tracks every candidate itself",
+    "streamer": "use gen.stream()",
+    "num_beams": "beam search is not supported",
+    "num_beam_groups": "beam search is not supported",
+    "penalty_alpha": "contrastive search is not supported",
+    "assistant_model": "assisted generation is not supported",
+    "prompt_lookup_num_tokens": "assisted generation is not supported",
+    "return_dict_in_generate": "genkit reads the tokens itself",
+}
+
+_CUDA_BATCH = 64
+_OTHER_BATCH = 16
+
+
+class HuggingFaceBackend(Backend):
+    provider = PROVIDER
+    capabilities = CAPABILITIES
+    load_options = frozenset({"device", "dtype", "max_batch_size", "static_cache", "compile"})
+
+    def __init__(self, model: str, settings: BackendSettings) -> None:
+        super().__init__(model, settings)
+        options = settings.options
+        device = resolve_device(options)
+        dtype = resolve_dtype(options, device)
+        on_cuda = device.type == "cuda"
+        key = ModelKey(
+            source=_model_source(model),
+            device=str(device),
+            dtype=str(dtype).removeprefix("torch."),
+            static_cache=_flag(options, "static_cache", default=on_cuda),
+            compile=on_cuda and _flag(options, "compile", default=True),
+            max_batch_size=_batch_size(options, _CUDA_BATCH if on_cuda else _OTHER_BATCH),
+        )
+        #: The shared model, tokenizer and facts about them.
+        self.loaded: LoadedModel = load_model(key, model)
+        #: The shared engine thread that runs every generation on this model.
+        self.engine: Engine = engine_for(self.loaded)
+
+    @property
+    def device(self) -> Any:
+        return self.loaded.device
+
+    @property
+    def dtype(self) -> Any:
+        return self.loaded.dtype
+
+    # ------------------------------------------------------------------ calls
+
+    def generate(self, request: Request) -> Generation:
+        job = self._job(request, streaming=False)
+        self.engine.submit(job)
+        try:
+            if not job.completed.wait(request.timeout):
+                raise _timeout(request.timeout)
+        finally:
+            job.cancel()  # a no-op once done; stops the work if the caller gave up
+        return generation(job, self.loaded.tokenizer, self.model)
+
+    async def agenerate(self, request: Request) -> Generation:
+        job = self._job(request, streaming=False)
+        waker = _LoopWaker(asyncio.get_running_loop(), request.timeout)
+        job.notify = waker
+        self.engine.submit(job)
+        try:
+            while not job.done:
+                await waker.wait()
+        finally:
+            job.cancel()
+        return generation(job, self.loaded.tokenizer, self.model)
+
+    def stream(self, request: Request) -> Iterator[StreamEvent]:
+        job = self._job(request, streaming=True)
+        wake = threading.Event()
+        job.notify = wake.set
+        reader = JobReader(job, self.loaded.tokenizer, self.model)
+        self.engine.submit(job)
+        try:
+            while not reader.finished:
+                if not job.done:
+                    if not wake.wait(request.timeout):
+                        raise _timeout(request.timeout)
+                    wake.clear()
+                yield from reader.poll()
+        finally:
+            job.cancel()  # break, close() or garbage collection: free the device
+
+    async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        job = self._job(request, streaming=True)
+        waker = _LoopWaker(asyncio.get_running_loop(), request.timeout)
+        job.notify = waker
+        reader = JobReader(job, self.loaded.tokenizer, self.model)
+        self.engine.submit(job)
+        try:
+            while not reader.finished:
+                if not job.done:
+                    await waker.wait()
+                for event in reader.poll():
+                    yield event
+        finally:
+            job.cancel()  # aclose() or task cancellation: free the device
+
+    def close(self) -> None:
+        """Nothing to release: the model stays loaded for other Generators in this process."""
+
+    # ------------------------------------------------------------------ requests
+
+    def _job(self, request: Request, *, streaming: bool) -> Job:
+        loaded = self.loaded
+        params = request.params
+        defaults = loaded.defaults
+        ids = prompt_ids(loaded.tokenizer, request.messages)
+        if not ids:
+            raise BadRequestError("the prompt encodes to no tokens", provider=PROVIDER)
+        max_new = int(params.get("max_tokens", defaults.max_new_tokens))
+        if loaded.context_length is not None:
+            room = loaded.context_length - len(ids)
+            if room <= 0:
+                raise BadRequestError(
+                    f"the prompt is {len(ids)} tokens; model {self.model!r} reads at most "
+                    f"{loaded.context_length} tokens",
+                    provider=PROVIDER,
+                )
+            max_new = min(max_new, room)
+        sampling = Sampling(
+            temperature=float(params.get("temperature", defaults.temperature)),
+            top_k=int(params.get("top_k", defaults.top_k)),
+            top_p=float(params.get("top_p", defaults.top_p)),
+            presence_penalty=float(params.get("presence_penalty", 0.0)),
+            frequency_penalty=float(params.get("frequency_penalty", 0.0)),
+            seed=params.get("seed"),
+        )
+        options = _generate_options(request.provider_options)
+        return Job(
+            prompt=ids,
+            n=int(params.get("n", 1)),
+            max_new_tokens=max_new,
+            sampling=sampling,
+            stops=tuple(params.get("stop", ())),
+            options=options,
+            batch_key=freeze(options),
+            streaming=streaming,
+        )
+
+
+class _LoopWaker:
+    """Wakes one asyncio task from the engine thread, at most one pending callback at a time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: float | None) -> None:
+        self._loop = loop
+        self._limit = limit
+        self._event = asyncio.Event()
+        self._scheduled = False
+
+    def __call__(self) -> None:  # engine thread
+        if self._scheduled:
+            return
+        self._scheduled = True
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            self._loop.call_soon_threadsafe(self._set)
+
+    def _set(self) -> None:
+        self._scheduled = False
+        self._event.set()
+
+    async def wait(self) -> None:
+        """Until the engine reports progress; genkit's TimeoutError after the request's timeout."""
+        try:
+            async with asyncio.timeout(self._limit):
+                await self._event.wait()
+        except builtins.TimeoutError as exc:
+            raise _timeout(self._limit) from exc
+        self._event.clear()
+
+
+def _timeout(seconds: float | None) -> TimeoutError:
+    # Not retried: a second attempt would take as long on the same device.
+    return TimeoutError(
+        f"local generation did not finish within {seconds} s", provider=PROVIDER, retryable=False
+    )
+
+
+def _generate_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    for name in options:
+        why = _RESERVED_OPTIONS.get(name)
+        if why is not None:
+            raise InvalidParameterError(
+                f"provider_options[{name!r}]", f"set by genkit: {why}", provider=PROVIDER
+            )
+    return dict(options)
+
+
+def _flag(options: Mapping[str, Any], name: str, *, default: bool) -> bool:
+    value = options.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InvalidParameterError(
+            name, f"expected True or False, got {value!r}", provider=PROVIDER
+        )
+    return value
+
+
+def _batch_size(options: Mapping[str, Any], default: int) -> int:
+    value = options.get("max_batch_size")
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidParameterError(
+            "max_batch_size", f"got {value!r}", provider=PROVIDER, allowed="an integer >= 1"
+        )
+    return value
