@@ -1093,7 +1093,5 @@ def test_bad_request_details_fail_when_the_stream_is_created(
     with pytest.raises(genkit.InvalidParameterError, match="stop"):
         genkit.load("anthropic:claude-sonnet-4-6").stream("hi", stop="\n")
     with pytest.raises(genkit.InvalidParameterError, match="provider_options"):
-        genkit.load("gemini:gemini-2.5-flash").stream(
-            "hi", provider_options={"no_such_field": 1}
-        )
+        genkit.load("gemini:gemini-2.5-flash").stream("hi", provider_options={"no_such_field": 1})
     assert fake_provider_env.requests == []
