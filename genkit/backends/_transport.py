@@ -13,7 +13,15 @@ import httpx2
 
 from genkit.errors import ConnectionError, InvalidResponseError, ProviderError, TimeoutError
 
-__all__ = ["translate_transport"]
+__all__ = ["POOL_LIMITS", "translate_transport"]
+
+#: Connection pool of every hosted backend's HTTP client.  The SDKs keep only 100 idle
+#: connections (httpx2 alone: 20), so after a burst of N concurrent calls the next burst
+#: reconnects N - 100 times; keeping as many as may be open makes bursts reuse them.
+#: Idle ones still close after ``keepalive_expiry`` seconds.
+POOL_LIMITS = httpx2.Limits(
+    max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=5.0
+)
 
 
 def translate_transport(error: BaseException, provider: str) -> ProviderError | None:

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from genkit._redact import scrub_exception
-from genkit.backends._transport import translate_transport
+from genkit.backends._transport import POOL_LIMITS, translate_transport
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
@@ -146,8 +146,18 @@ class AnthropicBackend(Backend):
         if not secrets:
             raise MissingAPIKeyError(PROVIDER, ("ANTHROPIC_API_KEY",))
         self._secrets = secrets
-        self._sync = Lazy(lambda: anthropic.Anthropic(**self._client_args()))
-        self._async = PerLoop(lambda: anthropic.AsyncAnthropic(**self._client_args()))
+        self._sync = Lazy(
+            lambda: anthropic.Anthropic(
+                http_client=anthropic.DefaultHttpxClient(limits=POOL_LIMITS),
+                **self._client_args(),
+            )
+        )
+        self._async = PerLoop(
+            lambda: anthropic.AsyncAnthropic(
+                http_client=anthropic.DefaultAsyncHttpxClient(limits=POOL_LIMITS),
+                **self._client_args(),
+            )
+        )
 
     def _client_args(self) -> dict[str, Any]:
         # max_retries=0: genkit's policy is the only one, so attempts never multiply.

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genkit._redact import scrub_exception
-from genkit.backends._transport import translate_transport
+from genkit.backends._transport import POOL_LIMITS, translate_transport
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
@@ -161,7 +161,7 @@ class GeminiBackend(Backend):
                 provider=PROVIDER,
             )
         self._api_version: str | None = version
-        self._http = Lazy(lambda: httpx2.Client(follow_redirects=True))
+        self._http = Lazy(lambda: httpx2.Client(follow_redirects=True, limits=POOL_LIMITS))
         self._sync = Lazy(lambda: self._client(None))
         self._async = PerLoop(self._loop_client)
 
@@ -178,7 +178,9 @@ class GeminiBackend(Backend):
         return genai.Client(vertexai=False, api_key=self.settings.api_key, http_options=options)
 
     def _loop_client(self) -> _LoopClient:
-        http = httpx2.AsyncClient(follow_redirects=True, event_hooks={"response": [_record]})
+        http = httpx2.AsyncClient(
+            follow_redirects=True, limits=POOL_LIMITS, event_hooks={"response": [_record]}
+        )
         return _LoopClient(self._client(http), http)
 
     # ------------------------------------------------------------------ calls

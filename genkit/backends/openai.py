@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from genkit._redact import scrub_exception
-from genkit.backends._transport import translate_transport
+from genkit.backends._transport import POOL_LIMITS, translate_transport
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
@@ -89,8 +89,17 @@ class OpenAIBackend(Backend):
         if not key:
             raise MissingAPIKeyError(PROVIDER, ("OPENAI_API_KEY",))
         self._secrets = (key,)
-        self._sync = Lazy(lambda: openai.OpenAI(**self._client_args()))
-        self._async = PerLoop(lambda: openai.AsyncOpenAI(**self._client_args()))
+        self._sync = Lazy(
+            lambda: openai.OpenAI(
+                http_client=openai.DefaultHttpxClient(limits=POOL_LIMITS), **self._client_args()
+            )
+        )
+        self._async = PerLoop(
+            lambda: openai.AsyncOpenAI(
+                http_client=openai.DefaultAsyncHttpxClient(limits=POOL_LIMITS),
+                **self._client_args(),
+            )
+        )
 
     def _client_args(self) -> dict[str, Any]:
         # max_retries=0: genkit's policy is the only one, so attempts never multiply.
