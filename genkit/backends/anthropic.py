@@ -162,14 +162,7 @@ class AnthropicBackend(Backend):
     def _client_args(self) -> dict[str, Any]:
         # max_retries=0: genkit's policy is the only one, so attempts never multiply.
         # The base URL stays the SDK's own (ANTHROPIC_BASE_URL) unless base_url= was given.
-        args: dict[str, Any] = {"max_retries": 0}
-        if self.settings.api_key:
-            args["api_key"] = self.settings.api_key
-        if self.settings.base_url:
-            args["base_url"] = self.settings.base_url
-        if self.settings.timeout is not None:
-            args["timeout"] = self.settings.timeout
-        return args
+        return {"max_retries": 0, **self.settings.given()}
 
     # ------------------------------------------------------------------ calls
 

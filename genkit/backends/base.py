@@ -43,6 +43,14 @@ class BackendSettings:
     timeout: float | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
 
+    def given(self) -> dict[str, Any]:
+        """``api_key``/``base_url``/``timeout`` the user set, as SDK client arguments.
+
+        What is left out the SDK reads from its own environment variables.
+        """
+        given = {"api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout}
+        return {name: value for name, value in given.items() if value is not None}
+
 
 class Backend(ABC):
     """One provider.  Instances are shared by every call of a Generator: be thread-safe."""
