@@ -161,6 +161,7 @@ class GeminiBackend(Backend):
                 provider=PROVIDER,
             )
         self._api_version: str | None = version
+        self._timeout = settings.timeout if settings.timeout is not None else DEFAULT_TIMEOUT
         self._http = Lazy(lambda: httpx2.Client(follow_redirects=True, limits=POOL_LIMITS))
         self._sync = Lazy(lambda: self._client(None))
         self._async = PerLoop(self._loop_client)
@@ -171,6 +172,7 @@ class GeminiBackend(Backend):
         options = types.HttpOptions(
             base_url=self.settings.base_url,
             api_version=self._api_version,
+            timeout=_milliseconds(self._timeout),
             retry_options=types.HttpRetryOptions(attempts=1),
             httpx_client=self._http.get(),
             httpx_async_client=async_http,
@@ -187,10 +189,16 @@ class GeminiBackend(Backend):
 
     def check(self, request: Request) -> None:
         if request.provider_options:
-            _config(request)  # unknown or ill-typed config fields fail before anything is sent
+            self._config(request)  # unknown or ill-typed fields fail before anything is sent
+
+    def _config(self, request: Request) -> types.GenerateContentConfig | None:
+        # A per-request timeout makes the SDK copy and merge its HTTP options on every
+        # call (hundreds of microseconds), so only a timeout that differs is sent.
+        timeout = request.timeout
+        return _config(request, None if timeout in (None, self._timeout) else timeout)
 
     def generate(self, request: Request) -> Generation:
-        config = _config(request)
+        config = self._config(request)
         try:
             response = self._sync.get().models.generate_content(
                 model=request.model, contents=_contents(request), config=config
@@ -202,7 +210,7 @@ class GeminiBackend(Backend):
             raise self._translate(error) from error
 
     async def agenerate(self, request: Request) -> Generation:
-        config = _config(request)
+        config = self._config(request)
         try:
             response = await self._async.get().client.aio.models.generate_content(
                 model=request.model, contents=_contents(request), config=config
@@ -214,7 +222,7 @@ class GeminiBackend(Backend):
             raise self._translate(error) from error
 
     def stream(self, request: Request) -> Iterator[StreamEvent]:
-        config = _config(request)
+        config = self._config(request)
         state = _StreamState(_candidates(request))
         sdk_stream: Iterator[types.GenerateContentResponse] | None = None
         try:
@@ -232,7 +240,7 @@ class GeminiBackend(Backend):
                 _close(sdk_stream)
 
     async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
-        config = _config(request)
+        config = self._config(request)
         state = _StreamState(_candidates(request))
         sdk_stream: AsyncIterator[types.GenerateContentResponse] | None = None
         opened: list[httpx2.Response] = []
@@ -303,16 +311,23 @@ class GeminiBackend(Backend):
 # ---------------------------------------------------------------------- request mapping
 
 
-def _contents(request: Request) -> list[types.ContentDict]:
-    return [
-        {"role": _ROLES[m.role], "parts": [{"text": m.content}]}
-        for m in request.messages
-        if m.role != "system"
-    ]
+def _contents(request: Request) -> str | list[types.ContentDict]:
+    turns = [m for m in request.messages if m.role != "system"]
+    if len(turns) == 1 and turns[0].role == "user":
+        # The SDK builds the same user turn from a string, and faster than from a dict.
+        return turns[0].content
+    return [{"role": _ROLES[m.role], "parts": [{"text": m.content}]} for m in turns]
 
 
-def _config(request: Request) -> types.GenerateContentConfig:
-    """The request's ``GenerateContentConfig``; a bad ``provider_options`` name fails here."""
+def _milliseconds(seconds: float) -> int:
+    return math.ceil(seconds * 1000)  # google-genai's HttpOptions.timeout is in ms
+
+
+def _config(request: Request, timeout: float | None) -> types.GenerateContentConfig | None:
+    """The request's ``GenerateContentConfig``, or ``None`` when it would be empty.
+
+    A bad ``provider_options`` name fails here.
+    """
     fields: dict[str, Any] = {
         PARAMETER_NAMES[name]: list(value) if name == "stop" else value
         for name, value in request.params.items()
@@ -320,11 +335,16 @@ def _config(request: Request) -> types.GenerateContentConfig:
     system = [m.content for m in request.messages if m.role == "system"]
     if system:
         fields["system_instruction"] = "\n\n".join(system)
-    timeout = request.timeout if request.timeout is not None else DEFAULT_TIMEOUT
-    fields["http_options"] = types.HttpOptions(timeout=math.ceil(timeout * 1000))  # ms
-    # genkit sends no tools; skipping the SDK's function-calling loop skips its work.
-    fields["automatic_function_calling"] = types.AutomaticFunctionCallingConfig(disable=True)
-    fields.update(request.provider_options)
+    if timeout is not None:
+        fields["http_options"] = types.HttpOptions(timeout=_milliseconds(timeout))
+    if request.provider_options:
+        fields.update(request.provider_options)
+        # Tools given through provider_options are declared, never called by the SDK.
+        fields.setdefault(
+            "automatic_function_calling", types.AutomaticFunctionCallingConfig(disable=True)
+        )
+    if not fields:
+        return None
     try:
         return types.GenerateContentConfig(**fields)
     except (pydantic.ValidationError, TypeError) as error:
