@@ -81,7 +81,7 @@ class Chunk:
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per chunk, and frozen init costs 2x
 class StreamEvent:
     """What a backend's stream yields to genkit's stream wrapper (not shown to users).
 

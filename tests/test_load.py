@@ -11,7 +11,7 @@ import genkit
 from tests.fakeprovider import FakeProviderServer, Reply
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 
-BURST = 200
+BURST = 100  # the pool keeps 100 idle connections (genkit.backends._transport)
 
 
 @pytest.fixture

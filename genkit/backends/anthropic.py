@@ -186,7 +186,9 @@ class AnthropicBackend(Backend):
         try:
             for index, sdk_stream in enumerate(sdk_streams):
                 for event in sdk_stream:
-                    yield from merger.events(index, event)
+                    out = merger.event(index, event)
+                    if out is not None:
+                        yield out
         except GenkitError:
             raise
         except Exception as error:
@@ -202,7 +204,8 @@ class AnthropicBackend(Backend):
         try:
             for index, sdk_stream in enumerate(sdk_streams):
                 async for event in sdk_stream:
-                    for out in merger.events(index, event):
+                    out = merger.event(index, event)
+                    if out is not None:
                         yield out
         except GenkitError:
             raise
@@ -359,29 +362,32 @@ class _StreamMerger:
         self._usage = [Usage()] * n
         self._finished = [False] * n
 
-    def events(self, index: int, event: Any) -> Iterator[StreamEvent]:
+    def event(self, index: int, event: Any) -> StreamEvent | None:
+        """The genkit event for one SDK event, if it carries anything (one per chunk: cheap)."""
         handler = _HANDLERS.get(event.type)
-        return handler(self, index, event) if handler is not None else iter(())
+        return handler(self, index, event) if handler is not None else None
 
     def _total(self) -> Usage:
         return sum(self._usage, Usage())
 
-    def _message_start(self, index: int, event: Any) -> Iterator[StreamEvent]:
+    def _message_start(self, index: int, event: Any) -> StreamEvent | None:
         usage = event.message.usage
         self._usage[index] = Usage(usage.input_tokens, usage.output_tokens)
-        yield StreamEvent(index=index, usage=self._total(), model=event.message.model)
+        return StreamEvent(index=index, usage=self._total(), model=event.message.model)
 
-    def _block_start(self, index: int, event: Any) -> Iterator[StreamEvent]:
+    def _block_start(self, index: int, event: Any) -> StreamEvent | None:
         block = event.content_block
         if block.type == "text" and block.text:
-            yield StreamEvent(text=block.text, index=index)
+            return StreamEvent(text=block.text, index=index)
+        return None
 
-    def _block_delta(self, index: int, event: Any) -> Iterator[StreamEvent]:
+    def _block_delta(self, index: int, event: Any) -> StreamEvent | None:
         delta = event.delta
         if delta.type == "text_delta" and delta.text:
-            yield StreamEvent(text=delta.text, index=index)
+            return StreamEvent(text=delta.text, index=index)
+        return None
 
-    def _message_delta(self, index: int, event: Any) -> Iterator[StreamEvent]:
+    def _message_delta(self, index: int, event: Any) -> StreamEvent | None:
         # Counts in message_delta are cumulative; input_tokens is optional there.
         usage = event.usage
         before = self._usage[index]
@@ -390,20 +396,21 @@ class _StreamMerger:
         reason = event.delta.stop_reason
         if reason is not None:
             self._finished[index] = True
-        yield StreamEvent(
+        return StreamEvent(
             index=index,
             usage=self._total(),
             finish_reason=_finish(reason) if reason is not None else None,
         )
 
-    def _message_stop(self, index: int, event: Any) -> Iterator[StreamEvent]:
+    def _message_stop(self, index: int, event: Any) -> StreamEvent | None:
         # The provider said it is done; a missing stop_reason is still a finished answer.
-        if not self._finished[index]:
-            self._finished[index] = True
-            yield StreamEvent(index=index, finish_reason="other")
+        if self._finished[index]:
+            return None
+        self._finished[index] = True
+        return StreamEvent(index=index, finish_reason="other")
 
 
-_HANDLERS: Mapping[str, Callable[[_StreamMerger, int, Any], Iterator[StreamEvent]]] = {
+_HANDLERS: Mapping[str, Callable[[_StreamMerger, int, Any], StreamEvent | None]] = {
     "message_start": _StreamMerger._message_start,
     "content_block_start": _StreamMerger._block_start,
     "content_block_delta": _StreamMerger._block_delta,

@@ -414,6 +414,10 @@ class _StreamState:
 
     def events(self, chunk: types.GenerateContentResponse) -> Iterator[StreamEvent]:
         candidates = chunk.candidates or []
+        # Usage rides on the chunk's first event rather than one of its own: per chunk,
+        # one event less to build and accumulate.
+        metadata = chunk.usage_metadata
+        usage = _usage(metadata) if metadata is not None else None
         for position, candidate in enumerate(candidates):
             index = candidate.index if candidate.index is not None else position
             if _calls_function(candidate):
@@ -425,13 +429,15 @@ class _StreamState:
                     text=text,
                     index=index,
                     finish_reason=_finish(reason, index in self._calls) if reason else None,
+                    usage=usage,
                     model=chunk.model_version,
                 )
+                usage = None
         if not candidates and _blocked(chunk):
             for index in range(self._n):
                 yield StreamEvent(index=index, finish_reason=_CONTENT_FILTER)
-        if chunk.usage_metadata is not None:
-            yield StreamEvent(usage=_usage(chunk.usage_metadata))
+        if usage is not None:
+            yield StreamEvent(usage=usage)
 
 
 def _close(iterator: Iterator[Any]) -> None:
