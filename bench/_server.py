@@ -1,0 +1,497 @@
+"""A lean benchmark server for the three hosted wire protocols, run as its own process.
+
+Why not only ``tests.fakeprovider``: that server is built to be faithful and
+scriptable (it validates every request, records it, renders replies per request,
+can inject faults), which is what tests need and what a benchmark does not.  Every
+microsecond it spends per request is added to both sides of a genkit-vs-raw-SDK
+comparison and every jitter it has widens the noise band that a 5 % difference has
+to stand out of.  This server answers from bytes rendered once at start-up:
+
+- asyncio ``Protocol`` on raw sockets, HTTP/1.1 keep-alive, ``TCP_NODELAY``;
+- OpenAI Chat Completions (JSON and SSE with ``[DONE]`` and a usage chunk), Anthropic
+  Messages (JSON and ``event:``/``data:`` SSE) and Gemini ``generateContent`` /
+  ``streamGenerateContent?alt=sse`` (JSON and CRLF SSE), in the exact shapes of
+  ``shared/reference/wire-formats.md``, so the real SDKs parse real wire formats;
+- a model name containing ``bench-fail`` gets a 503 in that protocol's error shape,
+  which is how ``bench.peers`` counts the requests each library sends for one call.
+
+It is started by :class:`bench._common.BenchServer` with ``python -m bench._server``
+and controlled over stdin/stdout (``stats``, ``reset``, ``quit``) so that counting
+requests never goes over the wire being measured.  ``--impl fakeprovider`` serves the
+project's ``tests.fakeprovider.FakeProviderServer`` behind the same control channel,
+to compare the two servers' costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+#: A 30-token answer, as a real short reply would be.
+TEXT = (
+    "Hello! I'm just a computer program, so I don't have feelings, but I'm here "
+    "and ready to help you. How can I assist you today?"
+)
+INPUT_TOKENS = 12
+OUTPUT_TOKENS = 30
+
+Response = bytes
+
+
+def stream_pieces(chunks: int) -> list[str]:
+    """The text of each streamed chunk: short token-sized pieces, like a real stream."""
+    return [f" tok{i % 100}" for i in range(chunks)]
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _http(status: str, content_type: str, body: bytes, extra: str = "") -> bytes:
+    head = (
+        f"HTTP/1.1 {status}\r\n"
+        f"content-type: {content_type}\r\n"
+        f"content-length: {len(body)}\r\n"
+        f"{extra}"
+        "connection: keep-alive\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def _http_chunked(content_type: str, events: list[bytes], extra: str = "") -> bytes:
+    """One HTTP chunk per SSE event, as the real APIs flush them, then the last chunk."""
+    head = (
+        "HTTP/1.1 200 OK\r\n"
+        f"content-type: {content_type}\r\n"
+        "transfer-encoding: chunked\r\n"
+        "cache-control: no-cache\r\n"
+        f"{extra}"
+        "connection: keep-alive\r\n\r\n"
+    ).encode()
+    parts = [head]
+    for event in events:
+        parts.append(b"%x\r\n%s\r\n" % (len(event), event))
+    parts.append(b"0\r\n\r\n")
+    return b"".join(parts)
+
+
+# --------------------------------------------------------------------------- OpenAI
+
+
+def openai_json() -> bytes:
+    body = {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1756380852,
+        "model": "gpt-4o-2024-08-06",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": TEXT,
+                    "refusal": None,
+                    "annotations": [],
+                },
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": INPUT_TOKENS,
+            "completion_tokens": OUTPUT_TOKENS,
+            "total_tokens": INPUT_TOKENS + OUTPUT_TOKENS,
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_bench",
+    }
+    return _http("200 OK", "application/json", _dumps(body), "x-request-id: req_bench\r\n")
+
+
+def openai_stream(chunks: int) -> bytes:
+    base = {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion.chunk",
+        "created": 1756380852,
+        "model": "gpt-4o-2024-08-06",
+        "service_tier": "default",
+        "system_fingerprint": "fp_bench",
+    }
+
+    def event(delta: dict[str, Any], finish: str | None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return b"data: " + _dumps({**base, "choices": [choice], "usage": None}) + b"\n\n"
+
+    events = [event({"role": "assistant", "content": "", "refusal": None}, None)]
+    events += [event({"content": piece}, None) for piece in stream_pieces(chunks)]
+    events.append(event({}, "stop"))
+    usage = {
+        "prompt_tokens": INPUT_TOKENS,
+        "completion_tokens": chunks,
+        "total_tokens": INPUT_TOKENS + chunks,
+    }
+    events.append(b"data: " + _dumps({**base, "choices": [], "usage": usage}) + b"\n\n")
+    events.append(b"data: [DONE]\n\n")
+    return _http_chunked("text/event-stream; charset=utf-8", events, "x-request-id: req_bench\r\n")
+
+
+def openai_error() -> bytes:
+    body = {
+        "error": {"message": "bench overload", "type": "server_error", "param": None, "code": None}
+    }
+    return _http("503 Service Unavailable", "application/json", _dumps(body))
+
+
+# --------------------------------------------------------------------------- Anthropic
+
+
+def _anthropic_message(content: list[dict[str, Any]], stop: str | None, out: int) -> dict[str, Any]:
+    return {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5-20250929",
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": INPUT_TOKENS,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "output_tokens": out,
+            "service_tier": "standard",
+        },
+    }
+
+
+def anthropic_json() -> bytes:
+    body = _anthropic_message([{"type": "text", "text": TEXT}], "end_turn", OUTPUT_TOKENS)
+    return _http("200 OK", "application/json", _dumps(body), "request-id: req_bench\r\n")
+
+
+def anthropic_stream(chunks: int) -> bytes:
+    def event(name: str, data: dict[str, Any]) -> bytes:
+        return b"event: " + name.encode() + b"\ndata: " + _dumps(data) + b"\n\n"
+
+    events = [
+        event(
+            "message_start", {"type": "message_start", "message": _anthropic_message([], None, 1)}
+        ),
+        event(
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
+        event("ping", {"type": "ping"}),
+    ]
+    events += [
+        event(
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": piece},
+            },
+        )
+        for piece in stream_pieces(chunks)
+    ]
+    events += [
+        event("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"input_tokens": INPUT_TOKENS, "output_tokens": chunks},
+            },
+        ),
+        event("message_stop", {"type": "message_stop"}),
+    ]
+    return _http_chunked("text/event-stream; charset=utf-8", events, "request-id: req_bench\r\n")
+
+
+def anthropic_error() -> bytes:
+    body = {
+        "type": "error",
+        "error": {"type": "overloaded_error", "message": "Overloaded"},
+        "request_id": "req_bench",
+    }
+    return _http("503 Service Unavailable", "application/json", _dumps(body))
+
+
+# --------------------------------------------------------------------------- Gemini
+
+
+def _gemini_chunk(text: str, finish: str | None, out: int | None) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"}}
+    if finish:
+        candidate["finishReason"] = finish
+        candidate["index"] = 0
+    usage: dict[str, Any] = {"promptTokenCount": INPUT_TOKENS}
+    if out is not None:
+        usage["candidatesTokenCount"] = out
+        usage["totalTokenCount"] = INPUT_TOKENS + out
+    else:
+        usage["totalTokenCount"] = INPUT_TOKENS
+    return {
+        "candidates": [candidate],
+        "usageMetadata": usage,
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "bench-response",
+    }
+
+
+def gemini_json() -> bytes:
+    body = _gemini_chunk(TEXT, "STOP", OUTPUT_TOKENS)
+    return _http("200 OK", "application/json; charset=UTF-8", _dumps(body))
+
+
+def gemini_stream(chunks: int) -> bytes:
+    pieces = stream_pieces(chunks)
+    events = [b"data: " + _dumps(_gemini_chunk(p, None, None)) + b"\r\n\r\n" for p in pieces[:-1]]
+    last = _gemini_chunk(pieces[-1], "STOP", chunks)
+    events.append(b"data: " + _dumps(last) + b"\r\n\r\n")
+    return _http_chunked("text/event-stream", events, "content-disposition: attachment\r\n")
+
+
+def gemini_error() -> bytes:
+    body = {"error": {"code": 503, "message": "bench overload", "status": "UNAVAILABLE"}}
+    return _http("503 Service Unavailable", "application/json; charset=UTF-8", _dumps(body))
+
+
+NOT_FOUND = _http("404 Not Found", "application/json", b'{"error":{"message":"not found"}}')
+BAD_REQUEST = _http(
+    "400 Bad Request",
+    "application/json",
+    b'{"error":{"message":"bench server: bad request"}}',
+    "connection: close\r\n",
+)
+
+
+# --------------------------------------------------------------------------- server
+
+
+class Canned:
+    """Every response this server can send, rendered once."""
+
+    def __init__(self, chunks: int) -> None:
+        self.openai = openai_json()
+        self.openai_stream = openai_stream(chunks)
+        self.openai_error = openai_error()
+        self.anthropic = anthropic_json()
+        self.anthropic_stream = anthropic_stream(chunks)
+        self.anthropic_error = anthropic_error()
+        self.gemini = gemini_json()
+        self.gemini_stream = gemini_stream(chunks)
+        self.gemini_error = gemini_error()
+
+
+class Stats:
+    """Counters read by the control thread; plain ints, so no lock is needed."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests: Counter[str] = Counter()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "connections": self.connections,
+            "requests": sum(self.requests.values()),
+            "by_route": dict(self.requests),
+        }
+
+    def reset(self) -> None:
+        self.connections = 0
+        self.requests = Counter()
+
+
+def _wants_stream(body: bytes) -> bool:
+    try:
+        parsed = json.loads(body) if body else {}
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and parsed.get("stream") is True
+
+
+class HttpProtocol(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive and Content-Length request bodies (what the SDKs send)."""
+
+    def __init__(self, canned: Canned, stats: Stats) -> None:
+        self.canned = canned
+        self.stats = stats
+        self.buffer = bytearray()
+        self.head: bytes | None = None
+        self.need = 0
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.stats.connections += 1
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            if self.head is None:
+                end = self.buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                self.head = bytes(self.buffer[:end])
+                del self.buffer[: end + 4]
+                self.need = self._content_length(self.head)
+                if self.need < 0:
+                    self._send(BAD_REQUEST)
+                    self._close()
+                    return
+            if len(self.buffer) < self.need:
+                return
+            body = bytes(self.buffer[: self.need])
+            del self.buffer[: self.need]
+            head, self.head = self.head, None
+            self._send(self._route(head, body))
+
+    @staticmethod
+    def _content_length(head: bytes) -> int:
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value.strip())
+            elif name == b"transfer-encoding":
+                return -1  # no SDK benchmarked here sends chunked request bodies
+        return length
+
+    def _route(self, head: bytes, body: bytes) -> bytes:
+        line = head.split(b"\r\n", 1)[0]
+        parts = line.split(b" ")
+        target = parts[1] if len(parts) > 1 else b""
+        canned = self.canned
+        fail = b"bench-fail" in body or b"bench-fail" in target
+        if target.endswith(b"/chat/completions"):
+            route, response = ("openai", canned.openai)
+            if fail:
+                route, response = ("openai-fail", canned.openai_error)
+            elif _wants_stream(body):
+                route, response = ("openai-stream", canned.openai_stream)
+        elif target.endswith(b"/v1/messages"):
+            route, response = ("anthropic", canned.anthropic)
+            if fail:
+                route, response = ("anthropic-fail", canned.anthropic_error)
+            elif _wants_stream(body):
+                route, response = ("anthropic-stream", canned.anthropic_stream)
+        elif b":streamGenerateContent" in target:
+            route, response = ("gemini-stream", canned.gemini_stream)
+            if fail:
+                route, response = ("gemini-fail", canned.gemini_error)
+        elif b":generateContent" in target:
+            route, response = ("gemini", canned.gemini)
+            if fail:
+                route, response = ("gemini-fail", canned.gemini_error)
+        else:
+            route, response = ("not-found", NOT_FOUND)
+        self.stats.requests[route] += 1
+        return response
+
+    def _send(self, response: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(response)
+
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+# --------------------------------------------------------------------------- control
+
+
+def _control(
+    stats_of: Callable[[], dict[str, Any]], reset: Callable[[], None], stop: Callable[[], None]
+) -> None:
+    """Answer the parent's commands on stdin; EOF (parent gone) stops the server."""
+    for raw in sys.stdin:
+        command = raw.strip()
+        if command == "stats":
+            print(json.dumps(stats_of()), flush=True)
+        elif command == "reset":
+            reset()
+            print("{}", flush=True)
+        elif command == "quit":
+            break
+    stop()
+
+
+async def _serve_lean(host: str, port: int, chunks: int) -> None:
+    canned = Canned(chunks)
+    stats = Stats()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: HttpProtocol(canned, stats), host, port, backlog=4096, reuse_address=True
+    )
+    bound = server.sockets[0].getsockname()[1]
+    done = asyncio.Event()
+
+    def stop() -> None:
+        loop.call_soon_threadsafe(done.set)
+
+    threading.Thread(target=_control, args=(stats.snapshot, stats.reset, stop), daemon=True).start()
+    print(f"READY {bound}", flush=True)
+    async with server:
+        await done.wait()
+
+
+def _serve_fakeprovider(chunks: int) -> None:
+    """The project's test server, in this process, behind the same control channel."""
+    from tests.fakeprovider import FakeProviderServer, Reply
+
+    with FakeProviderServer() as server:
+        server.default = Reply.text(TEXT, chunks=stream_pieces(chunks) if chunks > 1 else None)
+        port = server.port
+        done = threading.Event()
+
+        def stats() -> dict[str, Any]:
+            return {
+                "connections": server.connections_opened,
+                "requests": len(server.requests),
+                "by_route": {},
+            }
+
+        print(f"READY {port}", flush=True)
+        _control(stats, server.reset, done.set)
+        done.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--chunks", type=int, default=30, help="text chunks per streamed reply")
+    parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
+    parser.add_argument("--impl", choices=("lean", "fakeprovider"), default="lean")
+    args = parser.parse_args(argv)
+    if args.cpu is not None and hasattr(os, "sched_setaffinity"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {args.cpu})
+    if args.impl == "fakeprovider":
+        _serve_fakeprovider(args.chunks)
+    else:
+        asyncio.run(_serve_lean(args.host, args.port, args.chunks))
+
+
+if __name__ == "__main__":
+    main()

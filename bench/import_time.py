@@ -1,0 +1,304 @@
+"""Import cost: ``import genkit``, and genkit + one backend, against the vendor SDK alone.
+
+    python -m bench.import_time [--reps 15] [--importtime]
+
+Why fresh subprocesses: an import is paid once per process, so the only honest
+measurement is a new interpreter per sample.  Each sample is timed two ways:
+
+- **wall - bare**: the child's whole life (spawn to exit) seen from the parent, minus
+  the median of ``python -c pass`` measured in the same interleaved rounds: what a CLI
+  user waits for beyond the interpreter itself;
+- **in-process**: ``time.perf_counter()`` around the statement inside the child, which
+  excludes interpreter start and exit by construction (a cross-check of the first).
+
+Variants run in rotating order, one sample of each per round, after one unmeasured
+warm-up run each (so bytecode caches exist and the page cache is warm).  Each
+backend row also checks that loading it imported no other vendor SDK and no torch.
+
+What genkit adds to a backend's load is measured directly: a child imports the SDK
+first, then the clock times ``import genkit; genkit.load(...)`` ("genkit's share").
+The difference of two whole loads (SDK alone vs genkit + load) is printed too, but
+it carries the SDK import's own process-to-process variance (tens of ms for
+anthropic), which a 30 ms budget cannot be judged against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from bench._common import (
+    HOSTED,
+    KEYS,
+    MODELS,
+    REPO_ROOT,
+    clear_sdk_environment,
+    median,
+    ms,
+    pct,
+    print_machine,
+    print_table,
+    verdict,
+)
+
+#: Modules that must not appear after loading one backend (other SDKs, the local stack).
+FOREIGN = ("openai", "anthropic", "google.genai", "torch", "transformers")
+
+IMPORT_GENKIT_BUDGET = 0.030  # seconds
+IMPORT_GENKIT_SHARE = 0.10  # of `import openai`
+#: genkit's share of loading a backend (its own import + backend module + Generator).
+BACKEND_EXTRA_BUDGET = 0.030
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    statement: str
+    sdk: str | None = None  # the SDK module this statement is allowed to import
+    setup: str = ""  # run in the child before the clock starts
+    share_of: str | None = None  # backend whose genkit share this variant measures
+
+
+def variants(backends: list[str]) -> list[Variant]:
+    out = [
+        Variant("bare interpreter (python -c pass)", "pass"),
+        Variant("import genkit", "import genkit"),
+    ]
+    for name in backends:
+        sdk = HOSTED[name]
+        module_stmt = "from google import genai" if sdk == "google.genai" else f"import {sdk}"
+        out.append(Variant(f"{module_stmt}", module_stmt, sdk))
+        load = f'import genkit; genkit.load("{name}:{MODELS[name]}", api_key="{KEYS[name]}")'
+        out.append(Variant(f'import genkit; genkit.load("{name}:{MODELS[name]}")', load, sdk))
+        # genkit's own share of that load: the SDK is already imported when the clock
+        # starts, so only what genkit adds on top of it is timed (far less noisy than
+        # the difference of two ~0.5-1 s imports).
+        out.append(
+            Variant(
+                f"  genkit's share, {module_stmt} done first",
+                load,
+                sdk,
+                setup=module_stmt,
+                share_of=name,
+            )
+        )
+    return out
+
+
+def _child_code(statement: str, setup: str = "") -> str:
+    # The probe itself imports only `sys` and `time`, both loaded by every interpreter.
+    return (
+        f"{setup}\n"
+        "import time as _t; _s = _t.perf_counter()\n"
+        f"{statement}\n"
+        "_e = _t.perf_counter() - _s\n"
+        "import sys as _sys\n"
+        f"_f = [m for m in {FOREIGN!r} if m in _sys.modules]\n"
+        "print(_e, ','.join(_f))\n"
+    )
+
+
+def sample(statement: str, env: dict[str, str], setup: str = "") -> tuple[float, float, list[str]]:
+    """(wall seconds, in-process seconds, foreign modules loaded) for one fresh process."""
+    code = _child_code(statement, setup)
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{statement!r} failed: {result.stderr.strip()[-500:]}")
+    inner, _, foreign = result.stdout.strip().partition(" ")
+    return wall, float(inner), [m for m in foreign.split(",") if m]
+
+
+def _importtime(statement: str, env: dict[str, str]) -> dict[str, tuple[float, float]]:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = {}
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        self_us, cumulative_us, name = (part.strip() for part in line[12:].split("|"))
+        if self_us.isdigit():
+            out[name] = (int(self_us) / 1e6, int(cumulative_us) / 1e6)
+    return out
+
+
+def importtime_breakdown(env: dict[str, str], runs: int = 5) -> list[tuple[str, float, float]]:
+    """Modules ``import genkit`` brings in, from ``-X importtime``: (module, self, cumulative).
+
+    Modules the bare interpreter already imports at start-up (``site`` and what it
+    pulls in) are left out: ``import genkit`` does not pay for them.
+    """
+    at_start = set(_importtime("pass", env))
+    seen: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(runs):
+        for name, times in _importtime("import genkit", env).items():
+            if name not in at_start:
+                seen.setdefault(name, []).append(times)
+    rows = [
+        (name, median([s for s, _ in values]), median([c for _, c in values]))
+        for name, values in seen.items()
+    ]
+    return sorted(rows, key=lambda row: row[1], reverse=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=12, help="fresh processes per variant")
+    parser.add_argument("--backends", nargs="*", choices=list(HOSTED), default=None)
+    parser.add_argument(
+        "--importtime",
+        action="store_true",
+        help="also print the -X importtime breakdown of `import genkit` (5 runs, medians)",
+    )
+    args = parser.parse_args(argv)
+
+    clear_sdk_environment()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    wanted = args.backends or list(HOSTED)
+    present = [b for b in wanted if (REPO_ROOT / "genkit" / "backends" / f"{b}.py").exists()]
+    absent = [b for b in wanted if b not in present]
+    cases = variants(present)
+
+    print_machine(
+        "Import time",
+        extra=[
+            f"{args.reps} fresh `python -c` processes per variant, interleaved in rotating "
+            "order after one warm-up each; medians",
+            "wall - bare: child's wall time minus the median bare interpreter start "
+            "(`python -c pass`) measured in the same rounds",
+            "in-process: perf_counter around the statement inside the child",
+            "children run without PYTHON* variables (this machine sets "
+            "PYTHONDONTWRITEBYTECODE), so bytecode caches are used as on a user's machine",
+        ]
+        + ([f"skipped (no genkit backend yet): {', '.join(absent)}"] if absent else []),
+    )
+
+    for case in cases:  # warm-up: bytecode caches, page cache
+        sample(case.statement, env, case.setup)
+    walls: dict[str, list[float]] = {c.name: [] for c in cases}
+    inner: dict[str, list[float]] = {c.name: [] for c in cases}
+    foreign: dict[str, set[str]] = {c.name: set() for c in cases}
+    for rep in range(args.reps):
+        shift = rep % len(cases)
+        order = cases[shift:] + cases[:shift]
+        if rep % 2:
+            order.reverse()
+        for case in order:
+            wall, inside, loaded = sample(case.statement, env, case.setup)
+            walls[case.name].append(wall)
+            inner[case.name].append(inside)
+            foreign[case.name].update(m for m in loaded if m != case.sdk)
+
+    bare = median(walls[cases[0].name])
+    net = {name: median(values) - bare for name, values in walls.items()}
+    inproc = {name: median(values) for name, values in inner.items()}
+
+    rows = []
+    for case in cases:
+        rows.append(
+            [
+                case.name,
+                ms(median(walls[case.name])),
+                "—" if case is cases[0] or case.setup else ms(net[case.name]),
+                "—" if case is cases[0] else ms(inproc[case.name]),
+                ", ".join(sorted(foreign[case.name])) or "none",
+            ]
+        )
+    print_table(
+        "Import cost per fresh process (ms, medians)",
+        ["variant", "wall", "wall - bare", "in-process", "other SDKs / torch loaded"],
+        rows,
+    )
+
+    genkit_net = net["import genkit"]
+    genkit_in = inproc["import genkit"]
+    checks: list[list[str]] = [
+        [
+            "`import genkit` < 30 ms",
+            f"{ms(genkit_net)} ms (in-process {ms(genkit_in)} ms)",
+            verdict(genkit_net < IMPORT_GENKIT_BUDGET and genkit_in < IMPORT_GENKIT_BUDGET),
+        ]
+    ]
+    failed = not (genkit_net < IMPORT_GENKIT_BUDGET and genkit_in < IMPORT_GENKIT_BUDGET)
+    by_sdk = {c.sdk: c for c in cases if c.sdk and not c.statement.startswith("import genkit")}
+    if "openai" in by_sdk:
+        openai_net = net[by_sdk["openai"].name]
+        share = genkit_net / openai_net
+        checks.append(
+            [
+                "`import genkit` < 10% of `import openai`",
+                f"{pct(share)} ({ms(genkit_net)} / {ms(openai_net)} ms)",
+                verdict(share < IMPORT_GENKIT_SHARE),
+            ]
+        )
+        failed |= share >= IMPORT_GENKIT_SHARE
+    for case in cases:
+        if case.share_of is None:
+            continue
+        assert case.sdk is not None
+        sdk_case = by_sdk[case.sdk]
+        total_case = next(
+            c
+            for c in cases
+            if c.share_of is None
+            and c.setup == ""
+            and c.sdk == case.sdk
+            and c.statement == case.statement
+        )
+        share_in = inproc[case.name]
+        # For reference: the same thing as a difference of whole loads, paired per round
+        # (adjacent processes); it inherits the SDK import's own variance.
+        extra = median(
+            [a - b for a, b in zip(walls[total_case.name], walls[sdk_case.name], strict=True)]
+        )
+        ok = share_in < BACKEND_EXTRA_BUDGET and not foreign[total_case.name]
+        failed |= not ok
+        checks.append(
+            [
+                f"{case.share_of}: genkit adds < 30 ms to `{sdk_case.name}`, loads no other SDK",
+                f"{ms(share_in)} ms in-process with the SDK loaded first (difference of whole "
+                f"loads, paired: {ms(extra)} ms); other SDKs: "
+                f"{', '.join(sorted(foreign[total_case.name])) or 'none'}",
+                verdict(ok),
+            ]
+        )
+    print_table("Targets", ["target", "measured", "result"], checks)
+
+    if args.importtime:
+        breakdown = importtime_breakdown(env)
+        top = [row for row in breakdown if row[0].startswith("genkit")]
+        others = [row for row in breakdown if not row[0].startswith("genkit")][:12]
+        print_table(
+            "`python -X importtime -c 'import genkit'`: genkit modules (ms, median of 5)",
+            ["module", "self", "cumulative"],
+            [[name, ms(s), ms(c)] for name, s, c in top],
+        )
+        print_table(
+            "... and the stdlib modules with the largest self time in the same runs",
+            ["module", "self", "cumulative"],
+            [[name, ms(s), ms(c)] for name, s, c in others],
+            notes=["-X importtime adds its own overhead; read these as proportions."],
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
