@@ -141,19 +141,24 @@ class Stream(_StreamBase):
         return self
 
     def __next__(self) -> Chunk:
+        # Runs once per chunk: the common case (open stream, nothing buffered) comes
+        # first and the accumulation is inlined.
+        acc = self._acc
         while True:
-            if self._buffer:
-                chunk = self._chunk(self._buffer.pop(0))
-                if chunk is not None:
-                    return chunk
-                continue
-            if self._done:
-                raise StopIteration
+            events = self._events
+            if events is None or self._buffer:
+                if self._buffer:
+                    chunk = self._chunk(self._buffer.pop(0))
+                    if chunk is not None:
+                        return chunk
+                    continue
+                if self._done:
+                    raise StopIteration
             try:
-                if self._events is None:
+                if events is None:
                     self._events = self._start()
                     continue
-                event = next(self._events)
+                event = next(events)
             except StopIteration:
                 self._done = True
                 self._finish()
@@ -162,9 +167,11 @@ class Stream(_StreamBase):
                 self._fail(error)
                 self._close_events()
                 raise
-            chunk = self._chunk(event)
-            if chunk is not None:
-                return chunk
+            acc.add(event)
+            text = event.text
+            if text:
+                self._delivered = True
+                return Chunk(text, event.index)
 
     def _finish(self) -> None:
         self._close_events()
