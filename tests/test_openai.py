@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, Reply
+from tests.fakeprovider import RECORDINGS_DIR, FakeProviderServer, Reply
 from tests.hosted import point_sdks_at
 
-RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings"
+RECORDINGS = Path(RECORDINGS_DIR)
 FAST = genkit.RetryPolicy(initial_backoff=0.001, max_backoff=0.01)
 
 
