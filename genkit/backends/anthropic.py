@@ -156,7 +156,8 @@ class AnthropicBackend(Backend):
             lambda: anthropic.AsyncAnthropic(
                 http_client=anthropic.DefaultAsyncHttpxClient(limits=POOL_LIMITS),
                 **self._client_args(),
-            )
+            ),
+            close=lambda client: client.close(),
         )
 
     def _client_args(self) -> dict[str, Any]:

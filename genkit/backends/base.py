@@ -9,10 +9,10 @@ so that it behaves the same on every backend.  Third-party backends subclass
 
 from __future__ import annotations
 
+import contextlib
 import threading
-import weakref
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -126,19 +126,25 @@ class Lazy(Generic[T]):
 
 
 class PerLoop(Generic[T]):
-    """One async client per running event loop.
+    """One async client per running event loop, closed when its loop shuts down.
 
     An async HTTP pool belongs to the loop that opened its connections; a Generator
     used from two ``asyncio.run()`` calls in a row needs a fresh pool for the second.
+    Scripts and sync web handlers run ``asyncio.run(gen.agenerate(...))`` per request,
+    so a finished loop's client must not outlive it with its open sockets: each client
+    is watched by a suspended async generator that the loop itself finalizes at
+    shutdown (``asyncio.run`` calls ``shutdown_asyncgens()`` before closing the loop),
+    which closes the client while the loop can still run the close.  A loop closed
+    without that step has its client dropped when the next loop's client is built.
     """
 
-    __slots__ = ("_clients", "_factory", "_lock")
+    __slots__ = ("_clients", "_close", "_factory", "_lock", "_watchers")
 
-    def __init__(self, factory: Callable[[], T]) -> None:
+    def __init__(self, factory: Callable[[], T], close: Callable[[T], Awaitable[object]]) -> None:
         self._factory = factory
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._close = close
+        self._clients: dict[asyncio.AbstractEventLoop, T] = {}
+        self._watchers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None]] = {}
         self._lock = threading.Lock()
 
     def get(self) -> T:
@@ -147,11 +153,34 @@ class PerLoop(Generic[T]):
         loop = get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            with self._lock:
-                client = self._clients.get(loop)
-                if client is None:
-                    client = self._clients[loop] = self._factory()
+            client = self._build(loop)
         return client
+
+    def _build(self, loop: asyncio.AbstractEventLoop) -> T:
+        with self._lock:
+            client = self._clients.get(loop)
+            if client is not None:
+                return client
+            for stale in [other for other in self._clients if other.is_closed()]:
+                del self._clients[stale]
+                self._watchers.pop(stale, None)
+            client = self._clients[loop] = self._factory()
+            watcher = self._watchers[loop] = self._watch(loop, client)
+        # Start the watcher: the loop's first-iteration hook registers it for shutdown.
+        with contextlib.suppress(StopIteration):
+            watcher.__anext__().send(None)
+        return client
+
+    async def _watch(self, loop: asyncio.AbstractEventLoop, client: T) -> AsyncGenerator[None]:
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._clients.get(loop) is client:
+                    del self._clients[loop]
+                    self._watchers.pop(loop, None)
+            with contextlib.suppress(Exception):  # best effort: the loop is shutting down
+                await self._close(client)
 
     def current(self) -> T | None:
         from asyncio import get_running_loop
@@ -165,4 +194,5 @@ class PerLoop(Generic[T]):
         with self._lock:
             clients = list(self._clients.values())
             self._clients.clear()
+            self._watchers.clear()
         return clients

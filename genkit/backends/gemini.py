@@ -164,7 +164,9 @@ class GeminiBackend(Backend):
         self._timeout = settings.timeout if settings.timeout is not None else DEFAULT_TIMEOUT
         self._http = Lazy(lambda: httpx2.Client(follow_redirects=True, limits=POOL_LIMITS))
         self._sync = Lazy(lambda: self._client(None))
-        self._async = PerLoop(self._loop_client)
+        self._async = PerLoop(
+            self._loop_client, close=lambda loop_client: loop_client.http.aclose()
+        )
 
     def _client(self, async_http: httpx2.AsyncClient | None) -> genai.Client:
         # attempts=1: genkit's policy is the only one.  No base_url unless given, so the

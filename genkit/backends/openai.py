@@ -98,7 +98,8 @@ class OpenAIBackend(Backend):
             lambda: openai.AsyncOpenAI(
                 http_client=openai.DefaultAsyncHttpxClient(limits=POOL_LIMITS),
                 **self._client_args(),
-            )
+            ),
+            close=lambda client: client.close(),
         )
 
     def _client_args(self) -> dict[str, Any]:
