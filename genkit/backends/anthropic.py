@@ -168,6 +168,7 @@ class AnthropicBackend(Backend):
     # ------------------------------------------------------------------ calls
 
     def check(self, request: Request) -> None:
+        _check_turns(request.messages)
         _check_stop(request.params.get("stop", ()))
 
     def generate(self, request: Request) -> Generation:
@@ -315,6 +316,29 @@ def _arguments(request: Request) -> dict[str, Any]:
     if extra:
         args["extra_body"] = extra
     return args
+
+
+def _check_turns(messages: Sequence[Message]) -> None:
+    """Refuse, before sending, the turns the Messages API answers with a 400."""
+    turns = [m for m in messages if m.role != "system"]
+    for turn in turns:
+        if not turn.content.strip():
+            raise InvalidParameterError(
+                "prompt",
+                f"Anthropic refuses a {turn.role} turn made only of whitespace: "
+                f"{turn.content!r:.40}",
+                provider=PROVIDER,
+                allowed="turns with at least one non-whitespace character",
+            )
+    last = turns[-1]
+    if last.role == "assistant" and last.content != last.content.rstrip():
+        raise InvalidParameterError(
+            "prompt",
+            "Anthropic refuses a final assistant turn (a prefill) that ends in whitespace: "
+            f"{last.content[-40:]!r}",
+            provider=PROVIDER,
+            allowed="a prefill without trailing whitespace",
+        )
 
 
 def _check_stop(stop: Sequence[str]) -> None:
