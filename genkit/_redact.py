@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["REDACTED", "scrub", "scrub_exception"]
 
@@ -32,3 +33,21 @@ def scrub_exception(error: BaseException, secrets: tuple[str, ...]) -> None:
     if isinstance(message, str):
         with contextlib.suppress(AttributeError):  # read-only on some exception types
             error.message = scrub(message, secrets)  # type: ignore[attr-defined]
+    # The parsed error body (openai/anthropic ``body``, google-genai ``details``) is what
+    # a handler logs next, and it holds whatever the provider echoed.
+    for name in ("body", "details"):
+        value = getattr(error, name, None)
+        if value is not None:
+            with contextlib.suppress(AttributeError):
+                setattr(error, name, _scrub_value(value, secrets))
+
+
+def _scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` with every secret removed from the strings in it (JSON-like data)."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {key: _scrub_value(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_value(item, secrets) for item in value]
+    return value

@@ -33,6 +33,7 @@ __all__ = [
     "TimeoutError",
     "UnknownProviderError",
     "UnsupportedParameterError",
+    "readable_message",
 ]
 
 
@@ -235,10 +236,48 @@ def error_for_status(
         cls = ServerError if status >= 500 else ProviderError
     retryable = status >= 500 or status in RETRYABLE_STATUSES
     return cls(
-        message,
+        readable_message(message),
         provider=provider,
         status_code=status,
         retryable=retryable,
         retry_after=retry_after,
         request_id=request_id,
     )
+
+
+#: Longest text kept from an HTML error page: a page is markup around one sentence.
+_HTML_TEXT_LIMIT = 200
+
+
+def readable_message(message: str) -> str:
+    """A provider's error text as one readable line.
+
+    JSON error messages pass through unchanged.  An HTML page - the 502/503 a proxy
+    or load balancer sends instead of the provider's JSON - becomes the text of its
+    body ("502 Bad Gateway nginx") rather than a screenful of markup.  The text is
+    cut between words, never inside one, so a key echoed in the page is either
+    whole (and redacted by the backend) or absent, never half shown.
+    """
+    head = message.lstrip()[:512].lower()
+    if not head.startswith("<") or not any(tag in head for tag in _HTML_MARKERS):
+        return message
+    import html
+    import re
+
+    body = re.search(r"<body[^>]*>(.*?)(?:</body>|$)", message, re.IGNORECASE | re.DOTALL)
+    text = body.group(1) if body else message
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1\s*>", " ", text, flags=re.IGNORECASE | re.DOTALL)
+    words = html.unescape(re.sub(r"<[^>]*>", " ", text)).split()
+    kept: list[str] = []
+    length = 0
+    for word in words:
+        length += len(word) + 1
+        if length > _HTML_TEXT_LIMIT:
+            kept.append("...")
+            break
+        kept.append(word)
+    summary = " ".join(kept) or "no text"
+    return f"HTML error page: {summary}"
+
+
+_HTML_MARKERS = ("<html", "<!doctype html", "<head", "<body", "<title", "<h1")

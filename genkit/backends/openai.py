@@ -17,7 +17,6 @@ from genkit.errors import (
     MissingAPIKeyError,
     MissingDependencyError,
     ProviderError,
-    ServerError,
     TimeoutError,
     error_for_status,
 )
@@ -226,8 +225,12 @@ class OpenAIBackend(Backend):
         if isinstance(error, openai.APIResponseValidationError):
             return InvalidResponseError(f"unexpected response: {error.message}", provider=PROVIDER)
         if isinstance(error, openai.APIError):
-            # An error event inside a 200 stream: the provider failed mid-answer.
-            return ServerError(_message(error.body, error.message), provider=PROVIDER)
+            # An error event inside a 200 stream: the provider failed mid-answer.  The
+            # event has no HTTP status; its type gives the one the same failure gets
+            # before a stream starts, and with it the same class and retry decision.
+            return error_for_status(
+                _event_status(error.body), _message(error.body, error.message), provider=PROVIDER
+            )
         transport = translate_transport(error, PROVIDER)
         if transport is not None:
             return transport
@@ -257,9 +260,49 @@ def _events(chunk: Any) -> Iterator[StreamEvent]:
 
 
 def _message(body: object, fallback: str) -> str:
-    """The provider's own error text, without the SDK's "Error code: NNN - " prefix."""
+    """The provider's own error text, without the SDK's "Error code: NNN - " prefix.
+
+    A body that is not JSON (a proxy's HTML or plain-text page) arrives as a string;
+    it says more than the SDK's bare "Error code: 502".
+    """
     if isinstance(body, Mapping):
         inner = body.get("error", body)
         if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
             return str(inner["message"])
+    if isinstance(body, str) and body.strip():
+        return body.strip()
     return fallback
+
+
+#: ``error.type`` of an error event inside a stream -> the HTTP status OpenAI sends
+#: the same error with.  OpenAI-compatible servers (vLLM and others) put the status
+#: itself in ``error.code``, which wins.
+_EVENT_TYPE_STATUS: Mapping[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "requests": 429,
+    "tokens": 429,
+    "rate_limit_exceeded": 429,
+    "insufficient_quota": 429,
+    "server_error": 500,
+    "service_unavailable": 503,
+}
+_EVENT_DEFAULT_STATUS = 500
+
+
+def _event_status(body: object) -> int:
+    """The status an in-stream error event stands for (500 when it says nothing)."""
+    if not isinstance(body, Mapping):
+        return _EVENT_DEFAULT_STATUS
+    inner = body.get("error", body)
+    if not isinstance(inner, Mapping):
+        return _EVENT_DEFAULT_STATUS
+    code = inner.get("code")
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+        return code
+    for key in (code, inner.get("type")):
+        if isinstance(key, str) and key in _EVENT_TYPE_STATUS:
+            return _EVENT_TYPE_STATUS[key]
+    return _EVENT_DEFAULT_STATUS
