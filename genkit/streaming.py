@@ -1,7 +1,9 @@
 """Streams that behave the same on every backend.
 
-A backend yields :class:`~genkit.types.StreamEvent` values; these wrappers turn them
-into user-facing :class:`~genkit.types.Chunk` values and a final
+A backend yields :class:`~genkit.types.StreamEvent` values, or a
+:class:`~genkit.types.Chunk` for an event that is only text (passed on as it is, so
+a long stream builds one object per chunk); these wrappers turn them into the
+user-facing :class:`~genkit.types.Chunk` values and a final
 :class:`~genkit.types.Generation`, and own the rules every backend shares:
 
 - the request is retried only until the first text reaches the caller; after that a
@@ -21,7 +23,7 @@ from typing import Any
 
 from genkit.errors import GenkitError, InvalidResponseError, ProviderError
 from genkit.retry import RetryPolicy
-from genkit.types import Chunk, FinishReason, Generation, StreamEvent, Usage
+from genkit.types import Chunk, FinishReason, Generation, StreamEvent, StreamItem, Usage
 
 __all__ = ["AsyncStream", "Stream"]
 
@@ -39,13 +41,15 @@ class _Accumulator:
         self.finish: list[FinishReason | None] = [None]
         self.usage: Usage | None = None
 
-    def add(self, event: StreamEvent) -> None:
+    def add(self, event: StreamItem) -> None:
         index = event.index
         while index >= len(self.parts):
             self.parts.append([])
             self.finish.append(None)
         if event.text:
             self.parts[index].append(event.text)
+        if isinstance(event, Chunk):
+            return
         if event.finish_reason is not None:
             self.finish[index] = event.finish_reason
         if event.usage is not None:
@@ -75,7 +79,7 @@ class _StreamBase:
     def __init__(self, provider: str, model: str, policy: RetryPolicy, warnings: list[str]) -> None:
         self._acc = _Accumulator(provider, model, warnings)
         self._policy = policy
-        self._buffer: list[StreamEvent] = []
+        self._buffer: list[StreamItem] = []
         self._done = False
         self._delivered = False
         self.error: GenkitError | None = None
@@ -91,12 +95,12 @@ class _StreamBase:
         if isinstance(error, ProviderError) and error.partial is None:
             error.partial = self._acc.generation()
 
-    def _chunk(self, event: StreamEvent) -> Chunk | None:
+    def _chunk(self, event: StreamItem) -> Chunk | None:
         self._acc.add(event)
-        if event.text:
-            self._delivered = True
-            return Chunk(event.text, event.index)
-        return None
+        if not event.text:
+            return None
+        self._delivered = True
+        return event if isinstance(event, Chunk) else Chunk(event.text, event.index)
 
 
 class Stream(_StreamBase):
@@ -108,7 +112,7 @@ class Stream(_StreamBase):
 
     def __init__(
         self,
-        open_events: Callable[[], Iterator[StreamEvent]],
+        open_events: Callable[[], Iterator[StreamItem]],
         *,
         provider: str,
         model: str,
@@ -117,12 +121,12 @@ class Stream(_StreamBase):
     ) -> None:
         super().__init__(provider, model, policy, warnings)
         self._open = open_events
-        self._events: Iterator[StreamEvent] | None = None
+        self._events: Iterator[StreamItem] | None = None
 
-    def _start(self) -> Iterator[StreamEvent]:
-        def attempt() -> tuple[Iterator[StreamEvent], list[StreamEvent]]:
+    def _start(self) -> Iterator[StreamItem]:
+        def attempt() -> tuple[Iterator[StreamItem], list[StreamItem]]:
             events = self._open()
-            buffered: list[StreamEvent] = []
+            buffered: list[StreamItem] = []
             try:
                 for event in events:
                     buffered.append(event)
@@ -167,11 +171,16 @@ class Stream(_StreamBase):
                 self._fail(error)
                 self._close_events()
                 raise
-            acc.add(event)
-            text = event.text
-            if text:
-                self._delivered = True
-                return Chunk(text, event.index)
+            if type(event) is Chunk:
+                # Text and nothing else, handed on as it came: nearly every event.
+                parts = acc.parts
+                if event.index < len(parts) and event.text:
+                    parts[event.index].append(event.text)
+                    self._delivered = True
+                    return event
+            chunk = self._chunk(event)
+            if chunk is not None:
+                return chunk
 
     def _finish(self) -> None:
         self._close_events()
@@ -226,7 +235,7 @@ class AsyncStream(_StreamBase):
 
     def __init__(
         self,
-        open_events: Callable[[], AsyncIterator[StreamEvent]],
+        open_events: Callable[[], AsyncIterator[StreamItem]],
         *,
         provider: str,
         model: str,
@@ -235,12 +244,12 @@ class AsyncStream(_StreamBase):
     ) -> None:
         super().__init__(provider, model, policy, warnings)
         self._open = open_events
-        self._events: AsyncIterator[StreamEvent] | None = None
+        self._events: AsyncIterator[StreamItem] | None = None
 
-    async def _start(self) -> AsyncIterator[StreamEvent]:
-        async def attempt() -> tuple[AsyncIterator[StreamEvent], list[StreamEvent]]:
+    async def _start(self) -> AsyncIterator[StreamItem]:
+        async def attempt() -> tuple[AsyncIterator[StreamItem], list[StreamItem]]:
             events = self._open()
-            buffered: list[StreamEvent] = []
+            buffered: list[StreamItem] = []
             try:
                 async for event in events:
                     buffered.append(event)
@@ -259,19 +268,22 @@ class AsyncStream(_StreamBase):
         return self
 
     async def __anext__(self) -> Chunk:
+        # Runs once per chunk: the common case (open stream, nothing buffered) first.
         while True:
-            if self._buffer:
-                chunk = self._chunk(self._buffer.pop(0))
-                if chunk is not None:
-                    return chunk
-                continue
-            if self._done:
-                raise StopAsyncIteration
+            events = self._events
+            if events is None or self._buffer:
+                if self._buffer:
+                    chunk = self._chunk(self._buffer.pop(0))
+                    if chunk is not None:
+                        return chunk
+                    continue
+                if self._done:
+                    raise StopAsyncIteration
             try:
-                if self._events is None:
+                if events is None:
                     self._events = await self._start()
                     continue
-                event = await anext(self._events)
+                event = await events.__anext__()
             except StopAsyncIteration:
                 self._done = True
                 await self._finish()
@@ -285,6 +297,13 @@ class AsyncStream(_StreamBase):
                 self._done = True
                 await self._close_events()
                 raise
+            if type(event) is Chunk:
+                # Text and nothing else, handed on as it came: nearly every event.
+                parts = self._acc.parts
+                if event.index < len(parts) and event.text:
+                    parts[event.index].append(event.text)
+                    self._delivered = True
+                    return event
             chunk = self._chunk(event)
             if chunk is not None:
                 return chunk
@@ -334,21 +353,21 @@ class AsyncStream(_StreamBase):
         return f"<genkit.AsyncStream {self._acc.provider}:{self._acc.model} {state}>"
 
 
-def _check_buffer_complete(buffered: list[StreamEvent], provider: str) -> None:
+def _check_buffer_complete(buffered: list[StreamItem], provider: str) -> None:
     """A stream that ended before any text must still have finished properly to count."""
-    if not any(event.finish_reason is not None for event in buffered):
+    if not any(isinstance(e, StreamEvent) and e.finish_reason is not None for e in buffered):
         raise InvalidResponseError(
             "the stream ended before the provider said it was finished", provider=provider
         )
 
 
-def _close(events: Iterator[StreamEvent]) -> None:
+def _close(events: Iterator[StreamItem]) -> None:
     close: Any = getattr(events, "close", None)
     if close is not None:
         close()
 
 
-async def _aclose(events: AsyncIterator[StreamEvent]) -> None:
+async def _aclose(events: AsyncIterator[StreamItem]) -> None:
     aclose: Any = getattr(events, "aclose", None)
     if aclose is not None:
         await aclose()

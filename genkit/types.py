@@ -70,7 +70,7 @@ class Generation:
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per streamed chunk, and frozen init costs 2x
 class Chunk:
     """A piece of streamed text: ``text`` is new text only, ``index`` the candidate."""
 
@@ -94,3 +94,9 @@ class StreamEvent:
     finish_reason: FinishReason | None = None
     usage: Usage | None = None
     model: str | None = None
+
+
+#: What a backend's stream yields: a :class:`Chunk` for an event that carries only
+#: text (nearly every event of a long stream, handed to the user as it is), a
+#: :class:`StreamEvent` for anything else.
+StreamItem: TypeAlias = StreamEvent | Chunk

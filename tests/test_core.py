@@ -167,6 +167,40 @@ def test_registered_backend_serves_every_call_style() -> None:
     assert stream.result.finish_reason == "stop"
 
 
+class TwoCandidateChunkBackend(EchoBackend):
+    """Yields text-only events as ``Chunk`` (the cheap path) for two candidates."""
+
+    provider = "chunky"
+
+    def stream(self, request: Request):  # type: ignore[no-untyped-def]
+        from genkit.types import StreamEvent
+
+        yield genkit.Chunk("a", 0)
+        yield genkit.Chunk("x", 1)  # a candidate first seen through a Chunk
+        yield StreamEvent(text="b", index=0, finish_reason="stop")
+        yield genkit.Chunk("y", 1)
+        yield StreamEvent(index=1, finish_reason="length", usage=genkit.Usage(2, 4), model="m-1")
+
+
+async def test_backends_may_yield_chunks_for_text_only_events() -> None:
+    genkit.register("chunky", TwoCandidateChunkBackend)
+    gen = genkit.load("chunky:m")
+    with gen.stream("hi") as stream:
+        assert [(c.text, c.index) for c in stream] == [("a", 0), ("x", 1), ("b", 0), ("y", 1)]
+    async with gen.astream("hi") as astream:
+        assert [(c.text, c.index) async for c in astream] == [
+            ("a", 0),
+            ("x", 1),
+            ("b", 0),
+            ("y", 1),
+        ]
+    for result in (stream.result, astream.result):
+        assert result.texts == ["ab", "xy"]
+        assert result.finish_reasons == ["stop", "length"]
+        assert result.usage == genkit.Usage(2, 4)
+        assert result.model == "m-1"
+
+
 def test_entry_point_plugins_are_discovered(monkeypatch: pytest.MonkeyPatch) -> None:
     from genkit import registry
 

@@ -45,7 +45,7 @@ from genkit.errors import (
 )
 from genkit.params import Request
 from genkit.retry import parse_retry_after
-from genkit.types import FinishReason, Generation, Message, StreamEvent, Usage
+from genkit.types import Chunk, FinishReason, Generation, Message, StreamEvent, StreamItem, Usage
 
 try:
     import anthropic
@@ -181,13 +181,19 @@ class AnthropicBackend(Backend):
         messages = await _aconcurrently(lambda: self._acreate(args), _candidates(request))
         return self._generation(messages)
 
-    def stream(self, request: Request) -> Iterator[StreamEvent]:
+    def stream(self, request: Request) -> Iterator[StreamItem]:
         args = _arguments(request)
         sdk_streams = _concurrently(lambda: self._open(args), _candidates(request), _close)
         merger = _StreamMerger(len(sdk_streams))
         try:
             for index, sdk_stream in enumerate(sdk_streams):
                 for event in sdk_stream:
+                    # Text deltas are nearly every event: handled here, without a dispatch.
+                    if event.type == "content_block_delta":
+                        delta = event.delta
+                        if delta.type == "text_delta" and delta.text:
+                            yield Chunk(delta.text, index)
+                        continue
                     out = merger.event(index, event)
                     if out is not None:
                         yield out
@@ -199,13 +205,19 @@ class AnthropicBackend(Backend):
             for sdk_stream in sdk_streams:
                 sdk_stream.close()
 
-    async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def astream(self, request: Request) -> AsyncIterator[StreamItem]:
         args = _arguments(request)
         sdk_streams = await _aconcurrently(lambda: self._aopen(args), _candidates(request), _aclose)
         merger = _StreamMerger(len(sdk_streams))
         try:
             for index, sdk_stream in enumerate(sdk_streams):
                 async for event in sdk_stream:
+                    # Text deltas are nearly every event: handled here, without a dispatch.
+                    if event.type == "content_block_delta":
+                        delta = event.delta
+                        if delta.type == "text_delta" and delta.text:
+                            yield Chunk(delta.text, index)
+                        continue
                     out = merger.event(index, event)
                     if out is not None:
                         yield out
@@ -388,7 +400,7 @@ class _StreamMerger:
         self._finished = [False] * n
 
     def event(self, index: int, event: Any) -> StreamEvent | None:
-        """The genkit event for one SDK event, if it carries anything (one per chunk: cheap)."""
+        """The genkit event for an SDK event other than a content delta, if it carries any."""
         handler = _HANDLERS.get(event.type)
         return handler(self, index, event) if handler is not None else None
 
@@ -404,12 +416,6 @@ class _StreamMerger:
         block = event.content_block
         if block.type == "text" and block.text:
             return StreamEvent(text=block.text, index=index)
-        return None
-
-    def _block_delta(self, index: int, event: Any) -> StreamEvent | None:
-        delta = event.delta
-        if delta.type == "text_delta" and delta.text:
-            return StreamEvent(text=delta.text, index=index)
         return None
 
     def _message_delta(self, index: int, event: Any) -> StreamEvent | None:
@@ -438,7 +444,6 @@ class _StreamMerger:
 _HANDLERS: Mapping[str, Callable[[_StreamMerger, int, Any], StreamEvent | None]] = {
     "message_start": _StreamMerger._message_start,
     "content_block_start": _StreamMerger._block_start,
-    "content_block_delta": _StreamMerger._block_delta,
     "message_delta": _StreamMerger._message_delta,
     "message_stop": _StreamMerger._message_stop,
 }

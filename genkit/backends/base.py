@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from genkit.capabilities import CapabilityTable
 from genkit.params import Request
-from genkit.types import Generation, StreamEvent
+from genkit.types import Generation, StreamItem
 
 if TYPE_CHECKING:
     import asyncio
@@ -81,11 +81,16 @@ class Backend(ABC):
     async def agenerate(self, request: Request) -> Generation: ...
 
     @abstractmethod
-    def stream(self, request: Request) -> Iterator[StreamEvent]:
-        """Yield events; closing the iterator must release the connection or the device."""
+    def stream(self, request: Request) -> Iterator[StreamItem]:
+        """Yield events; closing the iterator must release the connection or the device.
+
+        Yield a non-empty :class:`~genkit.types.Chunk` for an event that is only text,
+        a :class:`~genkit.types.StreamEvent` for anything else (finish reason, usage,
+        model, or text together with one of those).
+        """
 
     @abstractmethod
-    def astream(self, request: Request) -> AsyncIterator[StreamEvent]: ...
+    def astream(self, request: Request) -> AsyncIterator[StreamItem]: ...
 
     def close(self) -> None:  # noqa: B027 - optional hook; stateless backends need nothing
         """Release clients and connections."""

@@ -285,8 +285,12 @@ class GeminiBackend(Backend):
     def _generation(self, response: types.GenerateContentResponse, n: int) -> Generation:
         candidates = sorted(response.candidates or [], key=_index)
         if candidates:
-            texts = [_text(c) for c in candidates]
-            reasons = [_finish(c.finish_reason, _calls_function(c)) for c in candidates]
+            scanned = [_scan(c) for c in candidates]
+            texts = [text for text, _ in scanned]
+            reasons = [
+                _finish(c.finish_reason, called)
+                for c, (_, called) in zip(candidates, scanned, strict=True)
+            ]
         elif _blocked(response):
             # The prompt itself was refused: no candidate, only promptFeedback.
             texts, reasons = [""] * n, [_CONTENT_FILTER] * n
@@ -370,19 +374,6 @@ def _index(candidate: types.Candidate) -> int:
     return candidate.index or 0
 
 
-def _text(candidate: types.Candidate) -> str:
-    """The answer's text parts; thought summaries are not part of the answer."""
-    content = candidate.content
-    if content is None or not content.parts:
-        return ""
-    return "".join(p.text for p in content.parts if p.text and not p.thought)
-
-
-def _calls_function(candidate: types.Candidate) -> bool:
-    content = candidate.content
-    return bool(content and content.parts and any(p.function_call for p in content.parts))
-
-
 def _finish(reason: types.FinishReason | None, called_function: bool) -> FinishReason:
     name = reason.value if reason is not None else ""
     finish = FINISH_REASONS.get(name, "other")
@@ -414,7 +405,9 @@ class _StreamState:
         self._n = n
         self._calls: set[int] = set()
 
-    def events(self, chunk: types.GenerateContentResponse) -> Iterator[StreamEvent]:
+    def events(self, chunk: types.GenerateContentResponse) -> list[StreamEvent]:
+        """The genkit events in one chunk (a list: cheaper per chunk than a generator)."""
+        events: list[StreamEvent] = []
         candidates = chunk.candidates or []
         # Usage rides on the chunk's first event rather than one of its own: per chunk,
         # one event less to build and accumulate.
@@ -422,24 +415,42 @@ class _StreamState:
         usage = _usage(metadata) if metadata is not None else None
         for position, candidate in enumerate(candidates):
             index = candidate.index if candidate.index is not None else position
-            if _calls_function(candidate):
+            text, called = _scan(candidate)
+            if called:
                 self._calls.add(index)
-            text = _text(candidate)
             reason = candidate.finish_reason
             if text or reason is not None:
-                yield StreamEvent(
-                    text=text,
-                    index=index,
-                    finish_reason=_finish(reason, index in self._calls) if reason else None,
-                    usage=usage,
-                    model=chunk.model_version,
+                events.append(
+                    StreamEvent(
+                        text=text,
+                        index=index,
+                        finish_reason=_finish(reason, index in self._calls) if reason else None,
+                        usage=usage,
+                        model=chunk.model_version,
+                    )
                 )
                 usage = None
         if not candidates and _blocked(chunk):
-            for index in range(self._n):
-                yield StreamEvent(index=index, finish_reason=_CONTENT_FILTER)
+            events.extend(
+                StreamEvent(index=index, finish_reason=_CONTENT_FILTER) for index in range(self._n)
+            )
         if usage is not None:
-            yield StreamEvent(usage=usage)
+            events.append(StreamEvent(usage=usage))
+        return events
+
+
+def _scan(candidate: types.Candidate) -> tuple[str, bool]:
+    """The answer's text and whether it calls a function, in one pass (once per chunk)."""
+    content = candidate.content
+    if content is None or not content.parts:
+        return "", False
+    parts = content.parts
+    if len(parts) == 1:  # a streamed chunk nearly always has one part
+        part = parts[0]
+        text = part.text if part.text and not part.thought else ""
+        return text, part.function_call is not None
+    texts = [p.text for p in parts if p.text and not p.thought]
+    return "".join(texts), any(p.function_call is not None for p in parts)
 
 
 def _close(iterator: Iterator[Any]) -> None:

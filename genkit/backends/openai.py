@@ -22,7 +22,7 @@ from genkit.errors import (
 )
 from genkit.params import Request
 from genkit.retry import parse_retry_after
-from genkit.types import FinishReason, Generation, StreamEvent, Usage
+from genkit.types import Chunk, FinishReason, Generation, StreamEvent, StreamItem, Usage
 
 try:
     import openai
@@ -150,7 +150,7 @@ class OpenAIBackend(Backend):
         except Exception as error:
             raise self._translate(error) from error
 
-    def stream(self, request: Request) -> Iterator[StreamEvent]:
+    def stream(self, request: Request) -> Iterator[StreamItem]:
         body = self._body(request)
         try:
             sdk_stream = self._sync.get().chat.completions.create(
@@ -168,7 +168,7 @@ class OpenAIBackend(Backend):
         finally:
             sdk_stream.close()
 
-    async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def astream(self, request: Request) -> AsyncIterator[StreamItem]:
         body = self._body(request)
         try:
             sdk_stream = await self._async.get().chat.completions.create(
@@ -242,21 +242,36 @@ class OpenAIBackend(Backend):
         return ProviderError(f"{type(error).__name__}: {error}", provider=PROVIDER)
 
 
-def _events(chunk: Any) -> Iterator[StreamEvent]:
+def _events(chunk: Any) -> list[StreamItem]:
+    """The genkit events in one SDK chunk (a list: cheaper per chunk than a generator).
+
+    Text alone becomes a Chunk handed to the user as it is; the model the provider
+    reports rides on the finish and usage events, which every stream ends with.
+    """
+    events: list[StreamItem] = []
     for choice in chunk.choices:
         delta = choice.delta
         text = delta.content if delta is not None else None
         reason = choice.finish_reason
-        if text or reason:
-            yield StreamEvent(
-                text=text or "",
-                index=choice.index,
-                finish_reason=FINISH_REASONS.get(reason, "other") if reason else None,
-                model=chunk.model,
+        if reason:
+            events.append(
+                StreamEvent(
+                    text=text or "",
+                    index=choice.index,
+                    finish_reason=FINISH_REASONS.get(reason, "other"),
+                    model=chunk.model,
+                )
             )
+        elif text:
+            events.append(Chunk(text, choice.index))
     usage = chunk.usage
     if usage is not None:
-        yield StreamEvent(usage=Usage(usage.prompt_tokens, usage.completion_tokens))
+        events.append(
+            StreamEvent(
+                usage=Usage(usage.prompt_tokens, usage.completion_tokens), model=chunk.model
+            )
+        )
+    return events
 
 
 def _message(body: object, fallback: str) -> str:
