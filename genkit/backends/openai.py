@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from genkit._redact import scrub_exception
+from genkit.backends._sse import EventDecoder
 from genkit.backends._transport import POOL_LIMITS, translate_transport
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
@@ -151,41 +153,94 @@ class OpenAIBackend(Backend):
             raise self._translate(error) from error
 
     def stream(self, request: Request) -> Iterator[StreamItem]:
-        body = self._body(request)
+        # The SDK sends the request and raises its typed errors; genkit decodes the
+        # body itself (see genkit/backends/_sse.py for why).
         try:
-            sdk_stream = self._sync.get().chat.completions.create(
-                **body, stream=True, stream_options={"include_usage": True}
+            opened = self._sync.get().chat.completions.with_streaming_response.create(
+                **self._body(request), stream=True, stream_options={"include_usage": True}
             )
+            response = opened.__enter__()
         except Exception as error:
             raise self._translate(error) from error
         try:
-            for chunk in sdk_stream:
-                yield from _events(chunk)
+            decoder = EventDecoder()
+            body = response.iter_bytes()
+            for received in body:
+                for data in decoder.feed(received):
+                    if data.startswith(b"[DONE]"):
+                        for _rest in body:  # read to the end: the connection goes back to the pool
+                            pass
+                        return
+                    yield from self._events(data)
         except GenkitError:
             raise
         except Exception as error:
             raise self._translate(error) from error
         finally:
-            sdk_stream.close()
+            opened.__exit__(None, None, None)
 
     async def astream(self, request: Request) -> AsyncIterator[StreamItem]:
-        body = self._body(request)
         try:
-            sdk_stream = await self._async.get().chat.completions.create(
-                **body, stream=True, stream_options={"include_usage": True}
+            opened = self._async.get().chat.completions.with_streaming_response.create(
+                **self._body(request), stream=True, stream_options={"include_usage": True}
             )
+            response = await opened.__aenter__()
         except Exception as error:
             raise self._translate(error) from error
         try:
-            async for chunk in sdk_stream:
-                for event in _events(chunk):
-                    yield event
+            decoder = EventDecoder()
+            body = response.iter_bytes()
+            async for received in body:
+                for data in decoder.feed(received):
+                    if data.startswith(b"[DONE]"):
+                        async for _rest in body:  # read to the end: the connection is reused
+                            pass
+                        return
+                    for event in self._events(data):
+                        yield event
         except GenkitError:
             raise
         except Exception as error:
             raise self._translate(error) from error
         finally:
-            await sdk_stream.close()
+            await opened.__aexit__(None, None, None)
+
+    def _events(self, data: bytes) -> list[StreamItem]:
+        """The genkit events in one streamed chunk (a list: cheaper than a generator).
+
+        Text alone becomes a Chunk handed to the user as it is; the model the provider
+        reports rides on the finish and usage events, which every stream ends with.
+        """
+        chunk = json.loads(data)
+        if chunk.get("error"):
+            raise self._stream_error(chunk["error"])
+        events: list[StreamItem] = []
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta")
+            text = delta.get("content") if delta else None
+            reason = choice.get("finish_reason")
+            if reason:
+                finish = FINISH_REASONS.get(reason, "other")
+                index = choice.get("index") or 0
+                events.append(StreamEvent(text or "", index, finish, None, chunk.get("model")))
+            elif text:
+                events.append(Chunk(text, choice.get("index") or 0))
+        usage = chunk.get("usage")
+        if usage:
+            tokens = Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
+            events.append(StreamEvent(usage=tokens, model=chunk.get("model")))
+        return events
+
+    def _stream_error(self, body: object) -> ProviderError:
+        """An error event inside a 200 stream: the provider failed mid-answer.
+
+        The event has no HTTP status; its type gives the one the same failure gets
+        before a stream starts, and with it the same class and retry decision.
+        """
+        message = _message({"error": body}, "the provider reported an error mid-stream")
+        error = error_for_status(_event_status(body), message, provider=PROVIDER)
+        error.redact(self._secrets)
+        return error
 
     def close(self) -> None:
         client = self._sync.built
@@ -225,12 +280,8 @@ class OpenAIBackend(Backend):
         if isinstance(error, openai.APIResponseValidationError):
             return InvalidResponseError(f"unexpected response: {error.message}", provider=PROVIDER)
         if isinstance(error, openai.APIError):
-            # An error event inside a 200 stream: the provider failed mid-answer.  The
-            # event has no HTTP status; its type gives the one the same failure gets
-            # before a stream starts, and with it the same class and retry decision.
-            return error_for_status(
-                _event_status(error.body), _message(error.body, error.message), provider=PROVIDER
-            )
+            # No status: the SDK's name for an error event inside a 200 stream.
+            return self._stream_error(error.body)
         transport = translate_transport(error, PROVIDER)
         if transport is not None:
             return transport
@@ -240,38 +291,6 @@ class OpenAIBackend(Backend):
                 provider=PROVIDER,
             )
         return ProviderError(f"{type(error).__name__}: {error}", provider=PROVIDER)
-
-
-def _events(chunk: Any) -> list[StreamItem]:
-    """The genkit events in one SDK chunk (a list: cheaper per chunk than a generator).
-
-    Text alone becomes a Chunk handed to the user as it is; the model the provider
-    reports rides on the finish and usage events, which every stream ends with.
-    """
-    events: list[StreamItem] = []
-    for choice in chunk.choices:
-        delta = choice.delta
-        text = delta.content if delta is not None else None
-        reason = choice.finish_reason
-        if reason:
-            events.append(
-                StreamEvent(
-                    text=text or "",
-                    index=choice.index,
-                    finish_reason=FINISH_REASONS.get(reason, "other"),
-                    model=chunk.model,
-                )
-            )
-        elif text:
-            events.append(Chunk(text, choice.index))
-    usage = chunk.usage
-    if usage is not None:
-        events.append(
-            StreamEvent(
-                usage=Usage(usage.prompt_tokens, usage.completion_tokens), model=chunk.model
-            )
-        )
-    return events
 
 
 def _message(body: object, fallback: str) -> str:
