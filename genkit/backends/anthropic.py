@@ -22,12 +22,14 @@ How genkit's shared request maps onto the Messages API, and why:
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from genkit._redact import scrub_exception
+from genkit.backends._sse import EventDecoder
 from genkit.backends._transport import POOL_LIMITS, translate_transport
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
@@ -65,6 +67,10 @@ __all__ = [
 
 PROVIDER = "anthropic"
 T = TypeVar("T")
+#: A streamed response the SDK opened (its context manager, to close it, and the
+#: response whose body genkit reads).
+_Opened = tuple[Any, Any]
+_AsyncOpened = tuple[Any, Any]
 
 #: Sent as ``max_tokens`` when the caller set none (the API requires the field).
 DEFAULT_MAX_TOKENS = 4096
@@ -182,52 +188,62 @@ class AnthropicBackend(Backend):
         return self._generation(messages)
 
     def stream(self, request: Request) -> Iterator[StreamItem]:
+        # The SDK sends each request and raises its typed errors; genkit decodes the
+        # body itself (see genkit/backends/_sse.py for why).
         args = _arguments(request)
-        sdk_streams = _concurrently(lambda: self._open(args), _candidates(request), _close)
-        merger = _StreamMerger(len(sdk_streams))
+        opened = _concurrently(lambda: self._open(args), _candidates(request), _close)
+        merger = _StreamMerger(len(opened))
         try:
-            for index, sdk_stream in enumerate(sdk_streams):
-                for event in sdk_stream:
-                    # Text deltas are nearly every event: handled here, without a dispatch.
-                    if event.type == "content_block_delta":
-                        delta = event.delta
-                        if delta.type == "text_delta" and delta.text:
-                            yield Chunk(delta.text, index)
-                        continue
-                    out = merger.event(index, event)
-                    if out is not None:
-                        yield out
+            for index, (_, response) in enumerate(opened):
+                decoder = EventDecoder()
+                for received in response.iter_bytes():
+                    for data in decoder.feed(received):
+                        yield from self._events(merger, index, data, response)
         except GenkitError:
             raise
         except Exception as error:
             raise self._translate(error) from error
         finally:
-            for sdk_stream in sdk_streams:
-                sdk_stream.close()
+            for each in opened:
+                _close(each)
 
     async def astream(self, request: Request) -> AsyncIterator[StreamItem]:
         args = _arguments(request)
-        sdk_streams = await _aconcurrently(lambda: self._aopen(args), _candidates(request), _aclose)
-        merger = _StreamMerger(len(sdk_streams))
+        opened = await _aconcurrently(lambda: self._aopen(args), _candidates(request), _aclose)
+        merger = _StreamMerger(len(opened))
         try:
-            for index, sdk_stream in enumerate(sdk_streams):
-                async for event in sdk_stream:
-                    # Text deltas are nearly every event: handled here, without a dispatch.
-                    if event.type == "content_block_delta":
-                        delta = event.delta
-                        if delta.type == "text_delta" and delta.text:
-                            yield Chunk(delta.text, index)
-                        continue
-                    out = merger.event(index, event)
-                    if out is not None:
-                        yield out
+            for index, (_, response) in enumerate(opened):
+                decoder = EventDecoder()
+                async for received in response.iter_bytes():
+                    for data in decoder.feed(received):
+                        for event in self._events(merger, index, data, response):
+                            yield event
         except GenkitError:
             raise
         except Exception as error:
             raise self._translate(error) from error
         finally:
-            for sdk_stream in sdk_streams:
-                await sdk_stream.close()
+            for each in opened:
+                await _aclose(each)
+
+    def _events(
+        self, merger: _StreamMerger, index: int, data: bytes, response: Any
+    ) -> list[StreamItem]:
+        """The genkit events in one streamed event of candidate ``index``."""
+        event = json.loads(data)
+        kind = event["type"]
+        # Text deltas are nearly every event: handled here, without a dispatch.
+        if kind == "content_block_delta":
+            delta = event["delta"]
+            text = delta.get("text")
+            return [Chunk(text, index)] if text and delta.get("type") == "text_delta" else []
+        if kind == "error":
+            # The SDK's own error for it, so the usual mapping (by the error's type)
+            # applies and the caller finds the vendor exception as __cause__.
+            message = f"{event}"
+            raise anthropic.APIStatusError(message, response=response.http_response, body=event)
+        out = merger.event(index, event)
+        return [out] if out is not None else []
 
     def close(self) -> None:
         client = self._sync.built
@@ -257,25 +273,19 @@ class AnthropicBackend(Backend):
             raise self._translate(error) from error
         return message
 
-    def _open(
-        self, args: dict[str, Any]
-    ) -> anthropic.Stream[anthropic.types.RawMessageStreamEvent]:
+    def _open(self, args: dict[str, Any]) -> _Opened:
         try:
-            stream: anthropic.Stream[Any] = self._sync.get().messages.create(**args, stream=True)
+            context = self._sync.get().messages.with_streaming_response.create(**args, stream=True)
+            return context, context.__enter__()
         except Exception as error:
             raise self._translate(error) from error
-        return stream
 
-    async def _aopen(
-        self, args: dict[str, Any]
-    ) -> anthropic.AsyncStream[anthropic.types.RawMessageStreamEvent]:
+    async def _aopen(self, args: dict[str, Any]) -> _AsyncOpened:
         try:
-            stream: anthropic.AsyncStream[Any] = await self._async.get().messages.create(
-                **args, stream=True
-            )
+            context = self._async.get().messages.with_streaming_response.create(**args, stream=True)
+            return context, await context.__aenter__()
         except Exception as error:
             raise self._translate(error) from error
-        return stream
 
     def _generation(self, messages: Sequence[anthropic.types.Message]) -> Generation:
         try:
@@ -399,32 +409,37 @@ class _StreamMerger:
         self._usage = [Usage()] * n
         self._finished = [False] * n
 
-    def event(self, index: int, event: Any) -> StreamEvent | None:
-        """The genkit event for an SDK event other than a content delta, if it carries any."""
-        handler = _HANDLERS.get(event.type)
+    def event(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
+        """The genkit event for a stream event other than a content delta, if it carries any."""
+        handler = _HANDLERS.get(event["type"])
         return handler(self, index, event) if handler is not None else None
 
     def _total(self) -> Usage:
         return sum(self._usage, Usage())
 
-    def _message_start(self, index: int, event: Any) -> StreamEvent | None:
-        usage = event.message.usage
-        self._usage[index] = Usage(usage.input_tokens, usage.output_tokens)
-        return StreamEvent(index=index, usage=self._total(), model=event.message.model)
+    def _message_start(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
+        message = event["message"]
+        usage = message.get("usage") or {}
+        self._usage[index] = Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0)
+        return StreamEvent(index=index, usage=self._total(), model=message.get("model"))
 
-    def _block_start(self, index: int, event: Any) -> StreamEvent | None:
-        block = event.content_block
-        if block.type == "text" and block.text:
-            return StreamEvent(text=block.text, index=index)
+    def _block_start(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
+        block = event["content_block"]
+        if block.get("type") == "text" and block.get("text"):
+            return StreamEvent(text=block["text"], index=index)
         return None
 
-    def _message_delta(self, index: int, event: Any) -> StreamEvent | None:
+    def _message_delta(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
         # Counts in message_delta are cumulative; input_tokens is optional there.
-        usage = event.usage
+        usage = event.get("usage") or {}
         before = self._usage[index]
-        inputs = usage.input_tokens if usage.input_tokens is not None else before.input_tokens
-        self._usage[index] = Usage(inputs, usage.output_tokens)
-        reason = event.delta.stop_reason
+        inputs = usage.get("input_tokens")
+        outputs = usage.get("output_tokens")
+        self._usage[index] = Usage(
+            before.input_tokens if inputs is None else inputs,
+            before.output_tokens if outputs is None else outputs,
+        )
+        reason = (event.get("delta") or {}).get("stop_reason")
         if reason is not None:
             self._finished[index] = True
         return StreamEvent(
@@ -433,7 +448,7 @@ class _StreamMerger:
             finish_reason=_finish(reason) if reason is not None else None,
         )
 
-    def _message_stop(self, index: int, event: Any) -> StreamEvent | None:
+    def _message_stop(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
         # The provider said it is done; a missing stop_reason is still a finished answer.
         if self._finished[index]:
             return None
@@ -441,7 +456,7 @@ class _StreamMerger:
         return StreamEvent(index=index, finish_reason="other")
 
 
-_HANDLERS: Mapping[str, Callable[[_StreamMerger, int, Any], StreamEvent | None]] = {
+_HANDLERS: Mapping[str, Callable[[_StreamMerger, int, dict[str, Any]], StreamEvent | None]] = {
     "message_start": _StreamMerger._message_start,
     "content_block_start": _StreamMerger._block_start,
     "message_delta": _StreamMerger._message_delta,
@@ -460,12 +475,12 @@ async def _aignore(_: object) -> None:
     return None
 
 
-def _close(stream: anthropic.Stream[Any]) -> None:
-    stream.close()
+def _close(opened: _Opened) -> None:
+    opened[0].__exit__(None, None, None)
 
 
-async def _aclose(stream: anthropic.AsyncStream[Any]) -> None:
-    await stream.close()
+async def _aclose(opened: _AsyncOpened) -> None:
+    await opened[0].__aexit__(None, None, None)
 
 
 def _concurrently(call: Callable[[], T], n: int, discard: Callable[[T], None] = _ignore) -> list[T]:

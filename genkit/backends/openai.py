@@ -171,7 +171,7 @@ class OpenAIBackend(Backend):
                         for _rest in body:  # read to the end: the connection goes back to the pool
                             pass
                         return
-                    yield from self._events(data)
+                    yield from self._events(data, response)
         except GenkitError:
             raise
         except Exception as error:
@@ -196,7 +196,7 @@ class OpenAIBackend(Backend):
                         async for _rest in body:  # read to the end: the connection is reused
                             pass
                         return
-                    for event in self._events(data):
+                    for event in self._events(data, response):
                         yield event
         except GenkitError:
             raise
@@ -205,7 +205,7 @@ class OpenAIBackend(Backend):
         finally:
             await opened.__aexit__(None, None, None)
 
-    def _events(self, data: bytes) -> list[StreamItem]:
+    def _events(self, data: bytes, response: Any) -> list[StreamItem]:
         """The genkit events in one streamed chunk (a list: cheaper than a generator).
 
         Text alone becomes a Chunk handed to the user as it is; the model the provider
@@ -213,7 +213,15 @@ class OpenAIBackend(Backend):
         """
         chunk = json.loads(data)
         if chunk.get("error"):
-            raise self._stream_error(chunk["error"])
+            # The SDK's own error for it: mapped as usual, and the caller finds the
+            # vendor exception as __cause__.
+            body = chunk["error"]
+            message = body.get("message") if isinstance(body, Mapping) else None
+            raise openai.APIError(
+                message if isinstance(message, str) else "An error occurred during streaming",
+                response.http_request,
+                body=body,
+            )
         events: list[StreamItem] = []
         for choice in chunk.get("choices") or ():
             delta = choice.get("delta")
