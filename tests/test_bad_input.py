@@ -556,7 +556,7 @@ def test_anthropic_refuses_what_its_api_refuses(server: FakeProviderServer, prom
 # --------------------------------------------------------------------------- configuration
 
 
-@pytest.mark.parametrize("model", ["openai", ":gpt-4o", "openai:", "   ", " : ", "gpt-4o"])
+@pytest.mark.parametrize("model", ["openai", ":gpt-4o", "openai:", ":", "   ", " : ", "gpt-4o"])
 def test_malformed_model_strings_say_how_to_write_one(model: str) -> None:
     with pytest.raises(genkit.ConfigurationError) as info:
         genkit.load(model)

@@ -71,29 +71,6 @@ def test_importtime_shows_no_provider_sdk() -> None:
     assert not modules & {"openai", "anthropic", "google", "torch", "transformers", "httpx2"}
 
 
-@pytest.mark.parametrize(
-    "spec",
-    ["openai", ":gpt-4o", "openai:", "", "   ", ":"],
-)
-def test_malformed_model_string_is_a_configuration_error(spec: str) -> None:
-    with pytest.raises(genkit.ConfigurationError, match="provider:model"):
-        genkit.load(spec or ":")
-
-
-def test_non_string_model_is_a_configuration_error() -> None:
-    with pytest.raises(genkit.ConfigurationError, match="string"):
-        genkit.load(42)  # type: ignore[arg-type]
-
-
-def test_unknown_provider_lists_the_known_ones() -> None:
-    with pytest.raises(genkit.UnknownProviderError) as info:
-        genkit.load("nosuch:model")
-    message = str(info.value)
-    assert "nosuch" in message
-    for name in ("openai", "anthropic", "gemini", "huggingface"):
-        assert name in message
-
-
 def test_missing_api_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(genkit.MissingAPIKeyError, match="OPENAI_API_KEY"):
