@@ -70,7 +70,6 @@ T = TypeVar("T")
 #: A streamed response the SDK opened (its context manager, to close it, and the
 #: response whose body genkit reads).
 _Opened = tuple[Any, Any]
-_AsyncOpened = tuple[Any, Any]
 
 #: Sent as ``max_tokens`` when the caller set none (the API requires the field).
 DEFAULT_MAX_TOKENS = 4096
@@ -280,7 +279,7 @@ class AnthropicBackend(Backend):
         except Exception as error:
             raise self._translate(error) from error
 
-    async def _aopen(self, args: dict[str, Any]) -> _AsyncOpened:
+    async def _aopen(self, args: dict[str, Any]) -> _Opened:
         try:
             context = self._async.get().messages.with_streaming_response.create(**args, stream=True)
             return context, await context.__aenter__()
@@ -479,7 +478,7 @@ def _close(opened: _Opened) -> None:
     opened[0].__exit__(None, None, None)
 
 
-async def _aclose(opened: _AsyncOpened) -> None:
+async def _aclose(opened: _Opened) -> None:
     await opened[0].__aexit__(None, None, None)
 
 
