@@ -96,6 +96,14 @@ class _StreamBase:
             error.partial = self._acc.generation()
 
     def _chunk(self, event: StreamItem) -> Chunk | None:
+        """Accumulate one event; the Chunk to hand the caller, if it carries text."""
+        if type(event) is Chunk:
+            # Text and nothing else, handed on as it came: nearly every event.
+            parts = self._acc.parts
+            if event.index < len(parts) and event.text:
+                parts[event.index].append(event.text)
+                self._delivered = True
+                return event
         self._acc.add(event)
         if not event.text:
             return None
@@ -145,9 +153,7 @@ class Stream(_StreamBase):
         return self
 
     def __next__(self) -> Chunk:
-        # Runs once per chunk: the common case (open stream, nothing buffered) comes
-        # first and the accumulation is inlined.
-        acc = self._acc
+        # Runs once per chunk: the common case (open stream, nothing buffered) first.
         while True:
             events = self._events
             if events is None or self._buffer:
@@ -171,13 +177,6 @@ class Stream(_StreamBase):
                 self._fail(error)
                 self._close_events()
                 raise
-            if type(event) is Chunk:
-                # Text and nothing else, handed on as it came: nearly every event.
-                parts = acc.parts
-                if event.index < len(parts) and event.text:
-                    parts[event.index].append(event.text)
-                    self._delivered = True
-                    return event
             chunk = self._chunk(event)
             if chunk is not None:
                 return chunk
@@ -297,13 +296,6 @@ class AsyncStream(_StreamBase):
                 self._done = True
                 await self._close_events()
                 raise
-            if type(event) is Chunk:
-                # Text and nothing else, handed on as it came: nearly every event.
-                parts = self._acc.parts
-                if event.index < len(parts) and event.text:
-                    parts[event.index].append(event.text)
-                    self._delivered = True
-                    return event
             chunk = self._chunk(event)
             if chunk is not None:
                 return chunk

@@ -239,17 +239,6 @@ class OpenAIBackend(Backend):
             events.append(StreamEvent(usage=tokens, model=chunk.get("model")))
         return events
 
-    def _stream_error(self, body: object) -> ProviderError:
-        """An error event inside a 200 stream: the provider failed mid-answer.
-
-        The event has no HTTP status; its type gives the one the same failure gets
-        before a stream starts, and with it the same class and retry decision.
-        """
-        message = _message({"error": body}, "the provider reported an error mid-stream")
-        error = error_for_status(_event_status(body), message, provider=PROVIDER)
-        error.redact(self._secrets)
-        return error
-
     def close(self) -> None:
         client = self._sync.built
         if client is not None:
@@ -289,7 +278,7 @@ class OpenAIBackend(Backend):
             return InvalidResponseError(f"unexpected response: {error.message}", provider=PROVIDER)
         if isinstance(error, openai.APIError):
             # No status: the SDK's name for an error event inside a 200 stream.
-            return self._stream_error(error.body)
+            return _event_error(error.body)
         transport = translate_transport(error, PROVIDER)
         if transport is not None:
             return transport
@@ -332,6 +321,16 @@ _EVENT_TYPE_STATUS: Mapping[str, int] = {
     "service_unavailable": 503,
 }
 _EVENT_DEFAULT_STATUS = 500
+
+
+def _event_error(body: object) -> ProviderError:
+    """An error event inside a 200 stream: the provider failed mid-answer.
+
+    The event has no HTTP status; its type gives the one the same failure gets
+    before a stream starts, and with it the same class and retry decision.
+    """
+    message = _message({"error": body}, "the provider reported an error mid-stream")
+    return error_for_status(_event_status(body), message, provider=PROVIDER)
 
 
 def _event_status(body: object) -> int:
