@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 
 from genkit._redact import scrub_exception
 from genkit.backends._sse import EventDecoder
-from genkit.backends._transport import POOL_LIMITS, translate_transport
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
@@ -51,6 +50,9 @@ from genkit.types import Chunk, FinishReason, Generation, Message, StreamEvent, 
 
 try:
     import anthropic
+
+    # httpx2 comes with the SDK: a missing extra must not surface as its ImportError.
+    from genkit.backends._transport import POOL_LIMITS, translate_transport
 except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
     raise MissingDependencyError("anthropic", "anthropic", "anthropic") from exc
 

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from genkit._redact import scrub_exception
-from genkit.backends._transport import POOL_LIMITS, translate_transport
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
@@ -56,6 +55,9 @@ try:
     from google import genai
     from google.genai import errors as genai_errors
     from google.genai import types
+
+    # httpx2 comes with the SDK: a missing extra must not surface as its ImportError.
+    from genkit.backends._transport import POOL_LIMITS, translate_transport
 except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
     raise MissingDependencyError("gemini", "google-genai", "gemini") from exc
 
