@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,7 +32,6 @@ from pathlib import Path
 import pytest
 
 import genkit
-from tests.tiny_gpt2 import build_tiny_gpt2
 
 pytest.importorskip("openai")
 pytest.importorskip("torch")
@@ -94,14 +94,15 @@ def _wait_ready(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def served(
+    tiny_gpt2_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
     """``(model path, base URL)`` of a running ``transformers serve``, stopped afterwards."""
-    from transformers import AutoTokenizer
-
-    model_dir = build_tiny_gpt2(tmp_path_factory.mktemp("served-gpt2"))
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    tokenizer.chat_template = CHAT_TEMPLATE  # GPT-2 has none; the server requires one
-    tokenizer.save_pretrained(model_dir)
+    # A copy of the suite's tiny GPT-2 with a chat template (GPT-2 has none, and the server
+    # formats every request with one); transformers reads it from chat_template.jinja.
+    model_dir = tmp_path_factory.mktemp("served") / "tiny-gpt2-chat"
+    shutil.copytree(tiny_gpt2_path, model_dir)
+    (model_dir / "chat_template.jinja").write_text(CHAT_TEMPLATE)
 
     port = _free_port()
     log = model_dir.parent / "serve.log"
