@@ -52,6 +52,11 @@ def test_echo_answers_with_the_last_user_text() -> None:
     assert result.usage == genkit.Usage(input_tokens=10, output_tokens=4)
 
 
+def test_echo_without_a_user_turn_echoes_the_last_message() -> None:
+    result = genkit.load("test:echo").generate([{"role": "assistant", "content": "prefill"}])
+    assert result.text == "prefill"
+
+
 def test_echo_max_tokens_cuts_at_a_word_and_says_length() -> None:
     gen = genkit.load("test:echo")
     cut = gen.generate("one two three four", max_tokens=2)

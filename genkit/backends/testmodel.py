@@ -32,7 +32,7 @@ from genkit.params import SHARED_PARAMETERS, Request
 from genkit.types import Chunk, FinishReason, Generation, Message, StreamEvent, StreamItem, Usage
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 __all__ = ["CAPABILITIES", "MODELS", "OfflineBackend", "split_words"]
 
@@ -141,16 +141,10 @@ class OfflineBackend(Backend):
         n: int = request.params.get("n", 1)
         if self.model == "scripted":
             return self._scripted(request, method, n)
-        max_tokens: int | None = request.params.get("max_tokens")
+        words, default_length = _WORD_SOURCES[self.model]
+        max_tokens: int | None = request.params.get("max_tokens", default_length)
         stop: tuple[str, ...] = request.params.get("stop", ())
-        candidates = []
-        for index in range(n):
-            if self.model == "echo":
-                words: Iterable[str] = split_words(_last_user_text(request.messages))
-            else:
-                words = _lorem(request.params.get("seed"), index)
-                max_tokens = max_tokens or LOREM_DEFAULT_WORDS
-            candidates.append(_cut(words, max_tokens, stop))
+        candidates = [_cut(words(request, index), max_tokens, stop) for index in range(n)]
         return _Answer(candidates, _usage(request, candidates))
 
     def _scripted(self, request: Request, method: str, n: int) -> _Answer:
@@ -192,11 +186,14 @@ class OfflineBackend(Backend):
         )
 
 
-def _last_user_text(messages: tuple[Message, ...]) -> str:
-    for message in reversed(messages):
-        if message.role == "user":
-            return message.content
-    return messages[-1].content  # only assistant turns: echo the last one
+def _echo(request: Request, index: int) -> list[str]:
+    """The last user message (the last message when there are only assistant turns)."""
+    user = [m for m in request.messages if m.role == "user"]
+    return split_words((user or list(request.messages))[-1].content)
+
+
+def _lorem_words(request: Request, index: int) -> Iterator[str]:
+    return _lorem(request.params.get("seed"), index)
 
 
 def _lorem(seed: int | None, index: int) -> Iterator[str]:
@@ -222,6 +219,14 @@ def _lorem(seed: int | None, index: int) -> Iterator[str]:
                 word += "."
             yield word if first else " " + word
             first = False
+
+
+#: model -> (its words for candidate ``index``, its length when ``max_tokens`` is unset:
+#: None means "until the words run out").
+_WORD_SOURCES: dict[str, tuple[Callable[[Request, int], Iterable[str]], int | None]] = {
+    "echo": (_echo, None),
+    "lorem": (_lorem_words, LOREM_DEFAULT_WORDS),
+}
 
 
 def _cut(words: Iterable[str], max_tokens: int | None, stop: tuple[str, ...]) -> _Candidate:
