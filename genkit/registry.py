@@ -30,6 +30,7 @@ _BUILTIN: dict[str, str] = {
     "anthropic": "genkit.backends.anthropic:AnthropicBackend",
     "gemini": "genkit.backends.gemini:GeminiBackend",
     "huggingface": "genkit.backends.huggingface:HuggingFaceBackend",
+    "test": "genkit.backends.testmodel:OfflineBackend",  # offline models for tests
 }
 _ALIASES: dict[str, str] = {"google": "gemini", "hf": "huggingface"}
 

@@ -70,6 +70,22 @@ def test_a_provider_400_for_a_parameter_is_a_bad_request_error(server: FakeProvi
         genkit.load("openai:future-model").generate("hi", temperature=0.1)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"detail": "Server is pinned to model-a; requested model-b."}',  # FastAPI servers
+        b'{"error": "Server is pinned to model-a; requested model-b."}',
+    ],
+)
+def test_compatible_servers_error_bodies_keep_their_reason(
+    server: FakeProviderServer, body: bytes
+) -> None:
+    """OpenAI-compatible servers (transformers serve) do not all use OpenAI's error shape."""
+    server.script(Reply.raw(400, body, content_type="application/json"))
+    with pytest.raises(genkit.BadRequestError, match="pinned to model-a"):
+        genkit.load("openai:model-b").generate("hi")
+
+
 def test_sdk_retries_are_off(server: FakeProviderServer) -> None:
     server.script(*[Reply.error(500, retry_after=0)] * 3)
     with pytest.raises(genkit.ServerError):

@@ -302,6 +302,10 @@ def _message(body: object, fallback: str) -> str:
         inner = body.get("error", body)
         if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
             return str(inner["message"])
+        # OpenAI-compatible servers built on FastAPI (transformers serve) answer {"detail": "..."}.
+        detail = body.get("detail")
+        if isinstance(detail, str) and detail.strip():
+            return detail.strip()
     if isinstance(body, str) and body.strip():
         return body.strip()
     return fallback
