@@ -30,6 +30,7 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "ServerError",
+    "StreamNotFinishedError",
     "TimeoutError",
     "UnknownProviderError",
     "UnsupportedParameterError",
@@ -85,6 +86,20 @@ class MissingDependencyError(ConfigurationError, ImportError):
         super().__init__(
             f"provider {provider!r} needs the {module!r} package, which is not installed: "
             f"pip install 'genkit-sdk[{extra}]'"
+        )
+
+
+class StreamNotFinishedError(GenkitError, RuntimeError):
+    """``AsyncStream.result`` read while the stream is still open.
+
+    A property cannot await the rest of an async stream, and a result that silently
+    lacks what has not arrived yet would pass for the whole answer.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the stream is still open: iterate it to the end (async for ...) or use "
+            "`await stream.get_result()`, which reads the rest first, before reading .result"
         )
 
 

@@ -38,6 +38,7 @@ def load(
     retry: RetryPolicy | None = None,
     drop_unsupported: bool = False,
     provider_options: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
     **defaults: Any,
 ) -> Generator:
     """Make a :class:`Generator` for ``"provider:model"``.
@@ -45,8 +46,11 @@ def load(
     ``model`` defaults to ``$GENKIT_MODEL``, else ``"huggingface:gpt2"``.  Other keyword
     arguments are default values for the shared parameters (``temperature=0.7``),
     checked now against the model's capabilities, or load options of the backend
-    (``device=`` for the local one).  ``timeout`` (seconds per attempt) and
-    ``max_retries`` default to ``$GENKIT_TIMEOUT`` and ``$GENKIT_MAX_RETRIES``.
+    (``device=`` for the local one).  ``timeout`` (seconds; a non-streamed attempt
+    as a whole, a stream's wait for each chunk) and ``max_retries`` default to
+    ``$GENKIT_TIMEOUT`` and ``$GENKIT_MAX_RETRIES``.  ``headers`` are extra HTTP
+    headers sent with every request of a hosted backend (a call's ``headers=`` adds
+    to them).
     """
     spec = model or os.environ.get("GENKIT_MODEL") or DEFAULT_MODEL
     provider_name, model_name = parse_model(spec)
@@ -64,6 +68,7 @@ def load(
             "max_retries": max_retries,
             "drop_unsupported": drop_unsupported,
             "provider_options": provider_options,
+            "headers": headers,
         }.items()
         if value is not None
     }
@@ -84,6 +89,7 @@ def load(
         timeout=timeout,
         drop_unsupported=drop_unsupported,
         provider_options=checked.get("provider_options", {}),
+        headers=checked.get("headers"),
     )
 
 
@@ -99,6 +105,7 @@ class Generator:
         timeout: float | None = None,
         drop_unsupported: bool = False,
         provider_options: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._backend = backend
         self.provider: str = backend.provider
@@ -108,6 +115,7 @@ class Generator:
         self._timeout = timeout
         self._drop = drop_unsupported
         self._provider_options: Mapping[str, Any] = dict(provider_options or {})
+        self._headers: Mapping[str, str] = dict(headers or {})
         self._load_warnings: list[str] = []
         self._defaults: dict[str, Any] = check_parameters(
             defaults or {},
@@ -183,7 +191,12 @@ class Generator:
         warnings = list(self._load_warnings)
         if not params:
             request = Request(
-                self.model, messages, self._defaults, self._provider_options, self._timeout
+                self.model,
+                messages,
+                self._defaults,
+                self._provider_options,
+                self._timeout,
+                self._headers,
             )
             self._backend.check(request)
             return request, warnings, self._policy
@@ -211,8 +224,16 @@ class Generator:
         policy = self._policy
         if "max_retries" in options:
             policy = replace(policy, max_retries=options["max_retries"])
+        headers = self._headers
+        if "headers" in options:
+            headers = {**headers, **options["headers"]}
         request = Request(
-            self.model, messages, merged, provider_options, options.get("timeout", self._timeout)
+            self.model,
+            messages,
+            merged,
+            provider_options,
+            options.get("timeout", self._timeout),
+            headers,
         )
         self._backend.check(request)
         return request, warnings, policy

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +42,13 @@ SHARED_PARAMETERS: tuple[str, ...] = (
     "frequency_penalty",
 )
 #: Options that shape how genkit calls the provider rather than what the model does.
-CALL_OPTIONS: tuple[str, ...] = ("timeout", "max_retries", "provider_options", "drop_unsupported")
+CALL_OPTIONS: tuple[str, ...] = (
+    "timeout",
+    "max_retries",
+    "provider_options",
+    "drop_unsupported",
+    "headers",
+)
 
 _INT64 = 2**63
 
@@ -59,6 +66,8 @@ class Request:
     params: Mapping[str, Any]
     provider_options: Mapping[str, Any] = field(default_factory=dict)
     timeout: float | None = None
+    #: Extra HTTP headers for hosted providers (load-time ones merged with the call's).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- type checks
@@ -161,7 +170,64 @@ def _mapping(name: str, value: object, provider: str) -> Mapping[str, Any]:
         raise InvalidParameterError(
             name, f"expected a dict with string keys, got {_type_name(value)}", provider=provider
         )
+    if "extra_headers" in value:
+        # Every vendor SDK calls it extra_headers, but provider_options is merged into the
+        # request body, where a provider would see it as an unknown field.
+        raise InvalidParameterError(
+            name,
+            "'extra_headers' would be sent as a body field, not as HTTP headers",
+            provider=provider,
+            allowed="headers={...} at genkit.load() or per call for extra HTTP headers",
+        )
     return value
+
+
+#: An HTTP header name (RFC 9110 token).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: A header value genkit sends: visible ASCII, spaces and tabs.  A CR or LF would end
+#: the header early (header injection); other bytes are not portable across servers.
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def _headers(name: str, value: object, provider: str) -> dict[str, str]:
+    """Extra HTTP headers: str -> str, checked before sending.
+
+    Messages name the header, never its value: a header often carries a token.
+    """
+    if not isinstance(value, Mapping):
+        raise InvalidParameterError(
+            name, f"expected a dict of str -> str, got {_type_name(value)}", provider=provider
+        )
+    checked: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not _HEADER_NAME.fullmatch(key):
+            shown = repr(key) if isinstance(key, str) else _type_name(key)
+            raise InvalidParameterError(
+                name,
+                f"{shown:.60} is not a valid header name",
+                provider=provider,
+                allowed="names made of letters, digits and !#$%&'*+-.^_`|~",
+            )
+        if not isinstance(item, str):
+            raise InvalidParameterError(
+                name,
+                f"the value of header {key!r} is a {_type_name(item)}, not a string",
+                provider=provider,
+            )
+        if not _HEADER_VALUE.fullmatch(item):
+            what = (
+                "a line break"
+                if ("\r" in item or "\n" in item)
+                else "a control or non-ASCII character"
+            )
+            raise InvalidParameterError(
+                name,
+                f"the value of header {key!r} contains {what} (value not shown)",
+                provider=provider,
+                allowed="visible ASCII characters, spaces and tabs",
+            )
+        checked[key] = item
+    return checked
 
 
 def _boolean(name: str, value: object, provider: str) -> bool:
@@ -186,6 +252,7 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "max_retries": _at_least(0),
     "provider_options": _mapping,
     "drop_unsupported": _boolean,
+    "headers": _headers,
 }
 
 

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any
 
-from genkit.errors import GenkitError, InvalidResponseError, ProviderError
+from genkit.errors import GenkitError, InvalidResponseError, ProviderError, StreamNotFinishedError
 from genkit.retry import RetryPolicy
 from genkit.types import Chunk, FinishReason, Generation, StreamEvent, StreamItem, Usage
 
@@ -31,7 +31,7 @@ __all__ = ["AsyncStream", "Stream"]
 class _Accumulator:
     """Collects events into per-candidate text, finish reasons, usage and model."""
 
-    __slots__ = ("finish", "model", "parts", "provider", "usage", "warnings")
+    __slots__ = ("finish", "model", "parts", "provider", "raw", "usage", "warnings")
 
     def __init__(self, provider: str, model: str, warnings: list[str]) -> None:
         self.provider = provider
@@ -40,6 +40,7 @@ class _Accumulator:
         self.parts: list[list[str]] = [[]]
         self.finish: list[FinishReason | None] = [None]
         self.usage: Usage | None = None
+        self.raw: list[Any] = []
 
     def add(self, event: StreamItem) -> None:
         index = event.index
@@ -56,6 +57,9 @@ class _Accumulator:
             self.usage = event.usage
         if event.model:
             self.model = event.model
+        raw = event.raw
+        if raw is not None and (not self.raw or self.raw[-1] is not raw):
+            self.raw.append(raw)
 
     def generation(self) -> Generation:
         return Generation(
@@ -64,6 +68,7 @@ class _Accumulator:
             usage=self.usage or Usage(),
             model=self.model,
             provider=self.provider,
+            raw=list(self.raw) or None,
             warnings=self.warnings,
         )
 
@@ -195,6 +200,10 @@ class Stream(_StreamBase):
 
         After a failure it is the partial result (``finish_reason`` is ``None``).
         """
+        return self.get_result()
+
+    def get_result(self) -> Generation:
+        """:attr:`result` as a method, the twin of :meth:`AsyncStream.get_result`."""
         if not self._done:
             for _ in self:
                 pass
@@ -317,7 +326,16 @@ class AsyncStream(_StreamBase):
 
     @property
     def result(self) -> Generation:
-        """The generation as received so far (complete once the loop has ended)."""
+        """The whole generation once the stream has ended (finished, failed or closed).
+
+        Read while the stream is still open it raises
+        :class:`~genkit.StreamNotFinishedError`: unlike :attr:`Stream.result` it cannot
+        read the rest of the stream first (a property cannot await), and what has
+        arrived so far would pass for the whole answer.  ``await stream.get_result()``
+        reads the rest, then returns it.
+        """
+        if not self._done:
+            raise StreamNotFinishedError
         return self._acc.generation()
 
     async def aclose(self) -> None:

@@ -94,6 +94,10 @@ class StreamEvent:
     finish_reason: FinishReason | None = None
     usage: Usage | None = None
     model: str | None = None
+    #: The provider's own event, for the stream's final events (finish, usage): kept
+    #: in ``stream.result.raw``.  Left unset on text events, so a long stream keeps
+    #: nothing per chunk.
+    raw: Any = None
 
 
 #: What a backend's stream yields: a :class:`Chunk` for an event that carries only

@@ -33,7 +33,6 @@ from genkit.backends._sse import EventDecoder
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
-    ConnectionError,
     GenkitError,
     InvalidParameterError,
     InvalidResponseError,
@@ -41,7 +40,6 @@ from genkit.errors import (
     MissingDependencyError,
     ProviderError,
     ServerError,
-    TimeoutError,
     error_for_status,
 )
 from genkit.params import Request
@@ -52,7 +50,14 @@ try:
     import anthropic
 
     # httpx2 comes with the SDK: a missing extra must not surface as its ImportError.
-    from genkit.backends._transport import POOL_LIMITS, translate_transport
+    from genkit.backends._transport import (
+        POOL_LIMITS,
+        connection_error,
+        not_found_hint,
+        timeout_error,
+        translate_transport,
+        within,
+    )
 except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
     raise MissingDependencyError("anthropic", "anthropic", "anthropic") from exc
 
@@ -185,7 +190,11 @@ class AnthropicBackend(Backend):
 
     async def agenerate(self, request: Request) -> Generation:
         args = _arguments(request)
-        messages = await _aconcurrently(lambda: self._acreate(args), _candidates(request))
+        messages = await within(
+            _aconcurrently(lambda: self._acreate(args), _candidates(request)),
+            request.timeout,
+            PROVIDER,
+        )
         return self._generation(messages)
 
     def stream(self, request: Request) -> Iterator[StreamItem]:
@@ -338,6 +347,8 @@ def _arguments(request: Request) -> dict[str, Any]:
     extra.update(request.provider_options)
     if extra:
         args["extra_body"] = extra
+    if request.headers:
+        args["extra_headers"] = dict(request.headers)
     return args
 
 
@@ -401,7 +412,8 @@ class _StreamMerger:
     """Turns the raw stream events of ``n`` emulated candidates into genkit events.
 
     Usage is reported as the running total over every candidate, because genkit's
-    stream keeps the last usage it sees.
+    stream keeps the last usage it sees.  ``message_start``, ``message_delta`` and
+    ``message_stop`` (as parsed) become ``stream.result.raw``.
     """
 
     __slots__ = ("_finished", "_usage")
@@ -422,7 +434,7 @@ class _StreamMerger:
         message = event["message"]
         usage = message.get("usage") or {}
         self._usage[index] = Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0)
-        return StreamEvent(index=index, usage=self._total(), model=message.get("model"))
+        return StreamEvent(index=index, usage=self._total(), model=message.get("model"), raw=event)
 
     def _block_start(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
         block = event["content_block"]
@@ -447,14 +459,15 @@ class _StreamMerger:
             index=index,
             usage=self._total(),
             finish_reason=_finish(reason) if reason is not None else None,
+            raw=event,
         )
 
     def _message_stop(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
         # The provider said it is done; a missing stop_reason is still a finished answer.
         if self._finished[index]:
-            return None
+            return StreamEvent(index=index, raw=event)
         self._finished[index] = True
-        return StreamEvent(index=index, finish_reason="other")
+        return StreamEvent(index=index, finish_reason="other", raw=event)
 
 
 _HANDLERS: Mapping[str, Callable[[_StreamMerger, int, dict[str, Any]], StreamEvent | None]] = {
@@ -522,19 +535,21 @@ async def _aconcurrently(
 
 def _classify(error: Exception) -> ProviderError:
     if isinstance(error, anthropic.APIStatusError):
+        status = _status(error)
+        message = _message(error)
+        if status == 404 and error.status_code == 404:
+            message += not_found_hint(error.response.request, PROVIDER)
         return error_for_status(
-            _status(error),
-            _message(error),
+            status,
+            message,
             provider=PROVIDER,
             retry_after=parse_retry_after(error.response.headers),
             request_id=error.request_id,
         )
     if isinstance(error, anthropic.APITimeoutError):
-        return TimeoutError("request timed out", provider=PROVIDER)
+        return timeout_error(error, PROVIDER)
     if isinstance(error, anthropic.APIConnectionError):
-        cause = error.__cause__
-        detail = f" ({type(cause).__name__})" if cause else ""
-        return ConnectionError(f"connection failed{detail}", provider=PROVIDER)
+        return connection_error(error, PROVIDER)
     if isinstance(error, anthropic.APIResponseValidationError):
         return InvalidResponseError(f"unexpected response: {error.message}", provider=PROVIDER)
     if isinstance(error, anthropic.APIError):

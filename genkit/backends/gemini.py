@@ -57,7 +57,7 @@ try:
     from google.genai import types
 
     # httpx2 comes with the SDK: a missing extra must not surface as its ImportError.
-    from genkit.backends._transport import POOL_LIMITS, translate_transport
+    from genkit.backends._transport import POOL_LIMITS, not_found_hint, translate_transport, within
 except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
     raise MissingDependencyError("gemini", "google-genai", "gemini") from exc
 
@@ -216,8 +216,12 @@ class GeminiBackend(Backend):
     async def agenerate(self, request: Request) -> Generation:
         config = self._config(request)
         try:
-            response = await self._async.get().client.aio.models.generate_content(
-                model=request.model, contents=_contents(request), config=config
+            response = await within(
+                self._async.get().client.aio.models.generate_content(
+                    model=request.model, contents=_contents(request), config=config
+                ),
+                request.timeout,
+                PROVIDER,
             )
             return self._generation(response, _candidates(request))
         except GenkitError:
@@ -343,8 +347,12 @@ def _config(request: Request, timeout: float | None) -> types.GenerateContentCon
     system = [m.content for m in request.messages if m.role == "system"]
     if system:
         fields["system_instruction"] = "\n\n".join(system)
-    if timeout is not None:
-        fields["http_options"] = types.HttpOptions(timeout=_milliseconds(timeout))
+    if timeout is not None or request.headers:
+        # The SDK merges these headers into its own (the API key's included).
+        fields["http_options"] = types.HttpOptions(
+            timeout=_milliseconds(timeout) if timeout is not None else None,
+            headers=dict(request.headers) or None,
+        )
     if request.provider_options:
         fields.update(request.provider_options)
         # Tools given through provider_options are declared, never called by the SDK.
@@ -415,12 +423,16 @@ class _StreamState:
         # one event less to build and accumulate.
         metadata = chunk.usage_metadata
         usage = _usage(metadata) if metadata is not None else None
+        raw: dict[str, object] | None = None
         for position, candidate in enumerate(candidates):
             index = candidate.index if candidate.index is not None else position
             text, called = _scan(candidate)
             if called:
                 self._calls.add(index)
             reason = candidate.finish_reason
+            if reason is not None and raw is None:
+                # The final chunk, as JSON, for stream.result.raw (once per stream).
+                raw = chunk.to_json_dict()
             if text or reason is not None:
                 events.append(
                     StreamEvent(
@@ -429,6 +441,7 @@ class _StreamState:
                         finish_reason=_finish(reason, index in self._calls) if reason else None,
                         usage=usage,
                         model=chunk.model_version,
+                        raw=raw if reason is not None else None,
                     )
                 )
                 usage = None
@@ -519,6 +532,8 @@ def _api_error(error: genai_errors.APIError) -> ProviderError:
     details = _error_details(error.details)
     status = error.code
     message = error.message or str(error)
+    if status == 404:
+        message += not_found_hint(_request_of(error.response), PROVIDER)
     retry_after = _retry_after(getattr(error.response, "headers", None), details)
     translated = error_for_status(status, message, provider=PROVIDER, retry_after=retry_after)
     cls = _REASON_CLASSES.get(_reason(details) or "")
@@ -531,6 +546,14 @@ def _api_error(error: genai_errors.APIError) -> ProviderError:
         retryable=translated.retryable,
         retry_after=retry_after,
     )
+
+
+def _request_of(response: object) -> Any:
+    """The httpx2 request behind an SDK error's response, when there is one."""
+    try:
+        return response.request if isinstance(response, httpx2.Response) else None
+    except RuntimeError:  # a response built without its request
+        return None
 
 
 def _error_details(body: object) -> list[Mapping[str, Any]]:

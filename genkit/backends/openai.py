@@ -12,13 +12,11 @@ from genkit.backends._sse import EventDecoder
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
-    ConnectionError,
     GenkitError,
     InvalidResponseError,
     MissingAPIKeyError,
     MissingDependencyError,
     ProviderError,
-    TimeoutError,
     error_for_status,
 )
 from genkit.params import Request
@@ -29,7 +27,14 @@ try:
     import openai
 
     # httpx2 comes with the SDK: a missing extra must not surface as its ImportError.
-    from genkit.backends._transport import POOL_LIMITS, translate_transport
+    from genkit.backends._transport import (
+        POOL_LIMITS,
+        connection_error,
+        not_found_hint,
+        timeout_error,
+        translate_transport,
+        within,
+    )
 except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
     raise MissingDependencyError("openai", "openai", "openai") from exc
 
@@ -122,6 +127,8 @@ class OpenAIBackend(Backend):
             body["timeout"] = request.timeout
         if request.provider_options:
             body["extra_body"] = dict(request.provider_options)
+        if request.headers:
+            body["extra_headers"] = dict(request.headers)
         return body
 
     def _generation(self, response: Any) -> Generation:
@@ -147,7 +154,11 @@ class OpenAIBackend(Backend):
 
     async def agenerate(self, request: Request) -> Generation:
         try:
-            response = await self._async.get().chat.completions.create(**self._body(request))
+            response = await within(
+                self._async.get().chat.completions.create(**self._body(request)),
+                request.timeout,
+                PROVIDER,
+            )
             return self._generation(response)
         except GenkitError:
             raise
@@ -211,7 +222,8 @@ class OpenAIBackend(Backend):
         """The genkit events in one streamed chunk (a list: cheaper than a generator).
 
         Text alone becomes a Chunk handed to the user as it is; the model the provider
-        reports rides on the finish and usage events, which every stream ends with.
+        reports rides on the finish and usage events, which every stream ends with, and
+        those chunks (as parsed) become ``stream.result.raw``.
         """
         chunk = json.loads(data)
         if chunk.get("error"):
@@ -232,13 +244,15 @@ class OpenAIBackend(Backend):
             if reason:
                 finish = FINISH_REASONS.get(reason, "other")
                 index = choice.get("index") or 0
-                events.append(StreamEvent(text or "", index, finish, None, chunk.get("model")))
+                events.append(
+                    StreamEvent(text or "", index, finish, None, chunk.get("model"), chunk)
+                )
             elif text:
                 events.append(Chunk(text, choice.get("index") or 0))
         usage = chunk.get("usage")
         if usage:
             tokens = Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
-            events.append(StreamEvent(usage=tokens, model=chunk.get("model")))
+            events.append(StreamEvent(usage=tokens, model=chunk.get("model"), raw=chunk))
         return events
 
     def close(self) -> None:
@@ -263,19 +277,20 @@ class OpenAIBackend(Backend):
 
     def _classify(self, error: Exception) -> ProviderError:
         if isinstance(error, openai.APIStatusError):
+            message = _message(error.body, error.message)
+            if error.status_code == 404:
+                message += not_found_hint(error.response.request, PROVIDER)
             return error_for_status(
                 error.status_code,
-                _message(error.body, error.message),
+                message,
                 provider=PROVIDER,
                 retry_after=parse_retry_after(error.response.headers),
                 request_id=error.request_id,
             )
         if isinstance(error, openai.APITimeoutError):
-            return TimeoutError("request timed out", provider=PROVIDER)
+            return timeout_error(error, PROVIDER)
         if isinstance(error, openai.APIConnectionError):
-            cause = error.__cause__
-            detail = f" ({type(cause).__name__})" if cause else ""
-            return ConnectionError(f"connection failed{detail}", provider=PROVIDER)
+            return connection_error(error, PROVIDER)
         if isinstance(error, openai.APIResponseValidationError):
             return InvalidResponseError(f"unexpected response: {error.message}", provider=PROVIDER)
         if isinstance(error, openai.APIError):
