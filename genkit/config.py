@@ -24,8 +24,14 @@ def parse_model(spec: object) -> tuple[str, str]:
         )
     provider, sep, model = spec.strip().partition(":")
     if not sep or not provider or not model:
+        from genkit.registry import providers  # only on this error path
+        from genkit.suggest import model_hint
+
+        known = providers()
+        hint = model_hint(spec, known) if not sep else ""
         raise ConfigurationError(
-            f"malformed model {spec!r}: write it as 'provider:model', "
+            f"malformed model {spec!r}: {hint + ' Write' if hint else 'write'} it as "
+            f"'provider:model' with one of the providers {', '.join(known)}, "
             "e.g. 'openai:gpt-4o', 'anthropic:claude-sonnet-4-6', 'gemini:gemini-2.5-flash', "
             "'huggingface:gpt2'"
         )

@@ -27,6 +27,9 @@ from genkit.types import Generation
 
 __all__ = ["Generator", "load"]
 
+#: load()'s own keyword arguments beside the call options, for "did you mean" hints.
+_LOAD_ARGUMENTS = ("api_key", "base_url", "retry")
+
 
 def load(
     model: str | None = None,
@@ -116,6 +119,7 @@ class Generator:
             capabilities=self._capabilities,
             drop_unsupported=drop_unsupported,
             warnings=self._load_warnings,
+            known=(*backend.load_options, *_LOAD_ARGUMENTS),
         )
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,12 +202,15 @@ def check_parameters(
     capabilities: ModelCapabilities,
     drop_unsupported: bool,
     warnings: list[str],
+    known: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Validate shared parameters for one model; return the ones to send.
 
     ``None`` means "not set" and is skipped, so ``gen.generate(p, stop=None)`` clears a
     default.  Unsupported parameters raise unless ``drop_unsupported``, in which case
-    they are dropped and the reason is logged and appended to ``warnings``.
+    they are dropped and the reason is logged and appended to ``warnings``.  An unknown
+    name is refused with the closest real one (from the shared parameters, the call
+    options and ``known``) as a "did you mean".
     """
     checked: dict[str, Any] = {}
     for name, value in params.items():
@@ -215,9 +218,12 @@ def check_parameters(
             continue
         check = _CHECKS.get(name)
         if check is None or name not in SHARED_PARAMETERS:
+            from genkit.suggest import closest  # difflib costs ms: only on this error path
+
+            match = closest(name, (*SHARED_PARAMETERS, *CALL_OPTIONS, "system", *known))
             raise InvalidParameterError(
                 name,
-                "unknown parameter",
+                "unknown parameter" + (f" (did you mean {match!r}?)" if match else ""),
                 provider=provider,
                 allowed="shared parameters "
                 + ", ".join(SHARED_PARAMETERS)
