@@ -11,7 +11,7 @@ import os
 
 from genkit.errors import ConfigurationError, InvalidParameterError
 
-__all__ = ["DEFAULT_MODEL", "env_float", "env_int", "parse_model"]
+__all__ = ["DEFAULT_MODEL", "env_bool", "env_float", "env_int", "parse_model"]
 
 DEFAULT_MODEL = "huggingface:gpt2"
 
@@ -58,3 +58,20 @@ def env_float(name: str) -> float | None:
     except ValueError:
         raise InvalidParameterError(name, f"not a number: {raw!r}") from None
     return value
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def env_bool(name: str) -> bool | None:
+    """``1/true/yes/on`` or ``0/false/no/off`` (any case); unset or empty is None."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    word = raw.strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise InvalidParameterError(
+        name, f"not a boolean: {raw!r}", allowed="1, true, yes, on or 0, false, no, off"
+    )

@@ -117,7 +117,8 @@ class UnsupportedParameterError(InvalidParameterError):
         self.supported = supported
         super().__init__(
             parameter,
-            f"not supported by model {model!r} (pass drop_unsupported=True to drop it)",
+            f"not supported by model {model!r} "
+            "(pass drop_unsupported=True or set GENKIT_DROP_UNSUPPORTED=1 to drop it)",
             provider=provider,
             allowed=", ".join(supported) or "no optional parameters",
         )

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from genkit.backends.base import Backend, BackendSettings
-from genkit.config import DEFAULT_MODEL, env_float, env_int, parse_model
+from genkit.config import DEFAULT_MODEL, env_bool, env_float, env_int, parse_model
 from genkit.messages import Prompt, to_messages
 from genkit.params import CALL_OPTIONS, Request, check_call_options, check_parameters
 from genkit.registry import resolve
@@ -39,7 +39,7 @@ def load(
     timeout: float | None = None,
     max_retries: int | None = None,
     retry: RetryPolicy | None = None,
-    drop_unsupported: bool = False,
+    drop_unsupported: bool | None = None,
     provider_options: Mapping[str, Any] | None = None,
     **defaults: Any,
 ) -> Generator:
@@ -49,7 +49,10 @@ def load(
     arguments are default values for the shared parameters (``temperature=0.7``),
     checked now against the model's capabilities, or load options of the backend
     (``device=`` for the local one).  ``timeout`` (seconds per attempt) and
-    ``max_retries`` default to ``$GENKIT_TIMEOUT`` and ``$GENKIT_MAX_RETRIES``.
+    ``max_retries`` default to ``$GENKIT_TIMEOUT`` and ``$GENKIT_MAX_RETRIES``, and
+    ``drop_unsupported`` (drop what the model does not support, clamp values to its
+    limits, with warnings) to ``$GENKIT_DROP_UNSUPPORTED``: switching models by
+    environment stays code-free.
     """
     spec = model or os.environ.get("GENKIT_MODEL") or DEFAULT_MODEL
     provider_name, model_name = parse_model(spec)
@@ -60,6 +63,8 @@ def load(
         timeout = env_float("GENKIT_TIMEOUT")
     if max_retries is None:
         max_retries = env_int("GENKIT_MAX_RETRIES")
+    if drop_unsupported is None:
+        drop_unsupported = env_bool("GENKIT_DROP_UNSUPPORTED")
     options = {
         name: value
         for name, value in {
@@ -85,7 +90,7 @@ def load(
         defaults=defaults,
         policy=policy,
         timeout=timeout,
-        drop_unsupported=drop_unsupported,
+        drop_unsupported=checked.get("drop_unsupported", False),
         provider_options=checked.get("provider_options", {}),
     )
 
