@@ -201,19 +201,19 @@ class Generator:
             {k: params.pop(k) for k in CALL_OPTIONS if k in params and params[k] is not None},
             self.provider,
         )
-        merged = dict(self._defaults)
-        for name in [k for k, v in params.items() if v is None]:
-            merged.pop(name, None)  # an explicit None clears a load() default
-        merged.update(
-            check_parameters(
-                params,
-                provider=self.provider,
-                model=self.model,
-                capabilities=self._capabilities,
-                drop_unsupported=options.get("drop_unsupported", self._drop),
-                warnings=warnings,
-            )
+        checked = check_parameters(
+            params,
+            provider=self.provider,
+            model=self.model,
+            capabilities=self._capabilities,
+            drop_unsupported=options.get("drop_unsupported", self._drop),
+            warnings=warnings,
         )
+        merged = dict(self._defaults)
+        for name in params.keys() - checked.keys():
+            # An explicit None clears a load() default; so does a value drop mode removed.
+            merged.pop(name, None)
+        merged.update(checked)
         provider_options = self._provider_options
         if "provider_options" in options:
             provider_options = {**provider_options, **options["provider_options"]}

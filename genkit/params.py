@@ -241,9 +241,11 @@ def check_parameters(
                 )
             _warn(warnings, f"dropped {name!r}: not supported by {provider} model {model!r}")
             continue
-        checked[name] = _check_model_limits(
+        value = _check_model_limits(
             name, value, provider, model, capabilities, drop_unsupported, warnings
         )
+        if value is not None:  # None: drop mode removed all of it
+            checked[name] = value
     return checked
 
 
@@ -286,6 +288,18 @@ def _check_model_limits(
             f"({provider} model {model!r} allows {_fmt(low)} to {_fmt(high)})",
         )
         return clamped
+    if name == "stop" and adapt and not caps.blank_stop:
+        kept = tuple(sequence for sequence in value if sequence.strip())
+        if len(kept) < len(value):
+            _warn(
+                warnings,
+                f"stop: dropped the whitespace-only stop sequences "
+                f"{[s for s in value if not s.strip()]!r} "
+                f"({provider} model {model!r} refuses them)",
+            )
+            if not kept:
+                return None
+            value = kept
     if name == "stop" and caps.max_stop is not None and len(value) > caps.max_stop:
         if not adapt:
             raise InvalidParameterError(

@@ -206,3 +206,24 @@ def test_values_invalid_everywhere_still_raise(
         gen.generate("hi", **{name: value})
     assert info.value.parameter == name
     assert server.requests == []
+
+
+def test_anthropic_whitespace_only_stops_are_dropped(server: FakeProviderServer) -> None:
+    gen = genkit.load("anthropic:claude-sonnet-4-6", stop=["\n", "END"])
+    with pytest.raises(genkit.InvalidParameterError, match="whitespace"):
+        gen.generate("hi")  # refused without drop mode: the API answers 400
+    assert server.requests == []
+    gen = genkit.load("anthropic:claude-sonnet-4-6", stop=["\n", "END"], drop_unsupported=True)
+    result = gen.generate("hi")
+    assert server.requests[-1].body is not None
+    assert server.requests[-1].body["stop_sequences"] == ["END"]
+    assert result.warnings == [
+        "stop: dropped the whitespace-only stop sequences ['\\n'] "
+        "(anthropic model 'claude-sonnet-4-6' refuses them)"
+    ]
+    result = gen.generate("hi", stop="\n\n")  # nothing left: no stop_sequences at all
+    assert server.requests[-1].body is not None
+    assert "stop_sequences" not in server.requests[-1].body
+    assert result.warnings[-1].startswith(
+        "stop: dropped the whitespace-only stop sequences ['\\n\\n']"
+    )
