@@ -29,7 +29,9 @@ THOROUGH_FACTOR = 20
 #: Hypothesis's own default ``max_examples``: the unit :func:`examples` scales against.
 _BASE = 100
 
-settings.register_profile("local", deadline=None, print_blob=True)
+# derandomize=False explicitly: hypothesis derandomizes on its own when it sees a CI
+# variable, and HYPOTHESIS_PROFILE=local must mean random draws wherever it runs.
+settings.register_profile("local", deadline=None, print_blob=True, derandomize=False)
 settings.register_profile(
     "ci", parent=settings.get_profile("local"), derandomize=True, database=None
 )
