@@ -1,4 +1,4 @@
-""" "Did you mean ...?" for misspelt parameter names, provider names and model strings.
+"""Did you mean ...? for misspelt parameter names, provider names and model strings.
 
 A typo should cost the user one glance at the error, not a trip to the docs, so every
 name genkit refuses is compared (with :mod:`difflib`, in the standard library) with the
