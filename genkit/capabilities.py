@@ -26,13 +26,15 @@ class ModelCapabilities:
 
     ``supported`` names the shared parameters the model honours; ``ranges`` narrows a
     parameter's allowed closed interval for this model (e.g. Anthropic temperature
-    0..1); ``max_stop`` and ``max_n`` bound list sizes.
+    0..1); ``max_stop`` and ``max_n`` bound list sizes; ``blank_stop`` is False where
+    the provider refuses a stop sequence made only of whitespace (Anthropic).
     """
 
     supported: frozenset[str]
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=lambda: _EMPTY)
     max_stop: int | None = None
     max_n: int | None = None
+    blank_stop: bool = True
 
     def without(self, *names: str) -> ModelCapabilities:
         """The same capabilities minus some parameters: how table rows derive from a default."""

@@ -53,8 +53,12 @@ class UnknownProviderError(ConfigurationError):
     def __init__(self, provider: str, known: list[str]) -> None:
         self.provider = provider
         self.known = known
+        from genkit.suggest import closest  # stdlib only; imported on this error path
+
+        match = closest(provider, known)
+        hint = f" Did you mean {match!r}?" if match is not None else ""
         super().__init__(
-            f"unknown provider {provider!r}; known providers: {', '.join(known)}. "
+            f"unknown provider {provider!r}.{hint} Known providers: {', '.join(known)}. "
             "Write the model as 'provider:model', e.g. 'openai:gpt-4o'."
         )
 
@@ -128,7 +132,8 @@ class UnsupportedParameterError(InvalidParameterError):
         self.supported = supported
         super().__init__(
             parameter,
-            f"not supported by model {model!r} (pass drop_unsupported=True to drop it)",
+            f"not supported by model {model!r} "
+            "(pass drop_unsupported=True or set GENKIT_DROP_UNSUPPORTED=1 to drop it)",
             provider=provider,
             allowed=", ".join(supported) or "no optional parameters",
         )

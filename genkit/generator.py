@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from genkit.backends.base import Backend, BackendSettings
-from genkit.config import DEFAULT_MODEL, env_float, env_int, parse_model
+from genkit.config import DEFAULT_MODEL, env_bool, env_float, env_int, parse_model
 from genkit.messages import Prompt, to_messages
 from genkit.params import CALL_OPTIONS, Request, check_call_options, check_parameters
 from genkit.registry import resolve
@@ -26,6 +26,9 @@ from genkit.streaming import AsyncStream, Stream
 from genkit.types import Generation
 
 __all__ = ["Generator", "load"]
+
+#: load()'s own keyword arguments beside the call options, for "did you mean" hints.
+_LOAD_ARGUMENTS = ("api_key", "base_url", "retry")
 
 
 def load(
@@ -36,7 +39,7 @@ def load(
     timeout: float | None = None,
     max_retries: int | None = None,
     retry: RetryPolicy | None = None,
-    drop_unsupported: bool = False,
+    drop_unsupported: bool | None = None,
     provider_options: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
     **defaults: Any,
@@ -48,9 +51,11 @@ def load(
     checked now against the model's capabilities, or load options of the backend
     (``device=`` for the local one).  ``timeout`` (seconds; a non-streamed attempt
     as a whole, a stream's wait for each chunk) and ``max_retries`` default to
-    ``$GENKIT_TIMEOUT`` and ``$GENKIT_MAX_RETRIES``.  ``headers`` are extra HTTP
-    headers sent with every request of a hosted backend (a call's ``headers=`` adds
-    to them).
+    ``$GENKIT_TIMEOUT`` and ``$GENKIT_MAX_RETRIES``, and ``drop_unsupported`` (drop
+    what the model does not support, clamp values to its limits, with warnings) to
+    ``$GENKIT_DROP_UNSUPPORTED``: switching models by environment stays code-free.
+    ``headers`` are extra HTTP headers sent with every request of a hosted backend
+    (a call's ``headers=`` adds to them).
     """
     spec = model or os.environ.get("GENKIT_MODEL") or DEFAULT_MODEL
     provider_name, model_name = parse_model(spec)
@@ -61,6 +66,8 @@ def load(
         timeout = env_float("GENKIT_TIMEOUT")
     if max_retries is None:
         max_retries = env_int("GENKIT_MAX_RETRIES")
+    if drop_unsupported is None:
+        drop_unsupported = env_bool("GENKIT_DROP_UNSUPPORTED")
     options = {
         name: value
         for name, value in {
@@ -87,7 +94,7 @@ def load(
         defaults=defaults,
         policy=policy,
         timeout=timeout,
-        drop_unsupported=drop_unsupported,
+        drop_unsupported=checked.get("drop_unsupported", False),
         provider_options=checked.get("provider_options", {}),
         headers=checked.get("headers"),
     )
@@ -124,6 +131,7 @@ class Generator:
             capabilities=self._capabilities,
             drop_unsupported=drop_unsupported,
             warnings=self._load_warnings,
+            known=(*backend.load_options, *_LOAD_ARGUMENTS),
         )
 
     @property
@@ -205,19 +213,19 @@ class Generator:
             {k: params.pop(k) for k in CALL_OPTIONS if k in params and params[k] is not None},
             self.provider,
         )
-        merged = dict(self._defaults)
-        for name in [k for k, v in params.items() if v is None]:
-            merged.pop(name, None)  # an explicit None clears a load() default
-        merged.update(
-            check_parameters(
-                params,
-                provider=self.provider,
-                model=self.model,
-                capabilities=self._capabilities,
-                drop_unsupported=options.get("drop_unsupported", self._drop),
-                warnings=warnings,
-            )
+        checked = check_parameters(
+            params,
+            provider=self.provider,
+            model=self.model,
+            capabilities=self._capabilities,
+            drop_unsupported=options.get("drop_unsupported", self._drop),
+            warnings=warnings,
         )
+        merged = dict(self._defaults)
+        for name in params.keys() - checked.keys():
+            # An explicit None clears a load() default; so does a value drop mode removed.
+            merged.pop(name, None)
+        merged.update(checked)
         provider_options = self._provider_options
         if "provider_options" in options:
             provider_options = {**provider_options, **options["provider_options"]}

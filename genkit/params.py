@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,12 +269,16 @@ def check_parameters(
     capabilities: ModelCapabilities,
     drop_unsupported: bool,
     warnings: list[str],
+    known: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Validate shared parameters for one model; return the ones to send.
 
     ``None`` means "not set" and is skipped, so ``gen.generate(p, stop=None)`` clears a
     default.  Unsupported parameters raise unless ``drop_unsupported``, in which case
-    they are dropped and the reason is logged and appended to ``warnings``.
+    they are dropped, and values beyond the model's limits are clamped to them; either
+    way the reason is logged and appended to ``warnings``.  An unknown
+    name is refused with the closest real one (from the shared parameters, the call
+    options and ``known``) as a "did you mean".
     """
     checked: dict[str, Any] = {}
     for name, value in params.items():
@@ -282,9 +286,12 @@ def check_parameters(
             continue
         check = _CHECKS.get(name)
         if check is None or name not in SHARED_PARAMETERS:
+            from genkit.suggest import closest  # difflib costs ms: only on this error path
+
+            match = closest(name, (*SHARED_PARAMETERS, *CALL_OPTIONS, "system", *known))
             raise InvalidParameterError(
                 name,
-                "unknown parameter",
+                "unknown parameter" + (f" (did you mean {match!r}?)" if match else ""),
                 provider=provider,
                 allowed="shared parameters "
                 + ", ".join(SHARED_PARAMETERS)
@@ -299,40 +306,101 @@ def check_parameters(
                     model,
                     [p for p in SHARED_PARAMETERS if p in capabilities.supported],
                 )
-            message = f"dropped {name!r}: not supported by {provider} model {model!r}"
-            logger.warning(message)
-            warnings.append(message)
+            _warn(warnings, f"dropped {name!r}: not supported by {provider} model {model!r}")
             continue
-        _check_model_limits(name, value, provider, model, capabilities)
-        checked[name] = value
+        value = _check_model_limits(
+            name, value, provider, model, capabilities, drop_unsupported, warnings
+        )
+        if value is not None:  # None: drop mode removed all of it
+            checked[name] = value
     return checked
 
 
+#: How the refusal of a value outside the model's limits says the way out.
+_CLAMP_HINT = " (drop_unsupported=True or GENKIT_DROP_UNSUPPORTED=1 {} it to the limit)"
+
+
 def _check_model_limits(
-    name: str, value: Any, provider: str, model: str, caps: ModelCapabilities
-) -> None:
+    name: str,
+    value: Any,
+    provider: str,
+    model: str,
+    caps: ModelCapabilities,
+    adapt: bool,
+    warnings: list[str],
+) -> Any:
+    """``value`` if the model takes it; else an error, or under drop mode the nearest value.
+
+    Drop mode exists so that one set of parameters runs on any ``GENKIT_MODEL``: a
+    value valid for genkit but beyond this model's limits is clamped into its range
+    (a list of stop sequences cut to the model's maximum) with a warning, the way an
+    unsupported parameter is dropped.  What is invalid on every model (a wrong type,
+    ``top_p=0``) still raises: that is a bug in the caller, not a difference between
+    models.
+    """
     bounds = caps.ranges.get(name)
     if bounds is not None and not bounds[0] <= value <= bounds[1]:
-        raise InvalidParameterError(
-            name,
-            f"got {value} for model {model!r}",
-            provider=provider,
-            allowed=f"a value in [{_fmt(bounds[0])}, {_fmt(bounds[1])}]",
+        low, high = bounds
+        if not adapt:
+            raise InvalidParameterError(
+                name,
+                f"got {value} for model {model!r}" + _CLAMP_HINT.format("clamps"),
+                provider=provider,
+                allowed=f"a value in [{_fmt(low)}, {_fmt(high)}]",
+            )
+        clamped = low if value < low else high
+        _warn(
+            warnings,
+            f"{name} {value} clamped to {clamped} "
+            f"({provider} model {model!r} allows {_fmt(low)} to {_fmt(high)})",
         )
+        return clamped
+    if name == "stop" and adapt and not caps.blank_stop:
+        kept = tuple(sequence for sequence in value if sequence.strip())
+        if len(kept) < len(value):
+            _warn(
+                warnings,
+                f"stop: dropped the whitespace-only stop sequences "
+                f"{[s for s in value if not s.strip()]!r} "
+                f"({provider} model {model!r} refuses them)",
+            )
+            if not kept:
+                return None
+            value = kept
     if name == "stop" and caps.max_stop is not None and len(value) > caps.max_stop:
-        raise InvalidParameterError(
-            name,
-            f"{len(value)} stop sequences for model {model!r}",
-            provider=provider,
-            allowed=f"at most {caps.max_stop}",
+        if not adapt:
+            raise InvalidParameterError(
+                name,
+                f"{len(value)} stop sequences for model {model!r}" + _CLAMP_HINT.format("cuts"),
+                provider=provider,
+                allowed=f"at most {caps.max_stop}",
+            )
+        _warn(
+            warnings,
+            f"stop: kept the first {caps.max_stop} of {len(value)} stop sequences "
+            f"({provider} model {model!r} allows at most {caps.max_stop})",
         )
+        return value[: caps.max_stop]
     if name == "n" and caps.max_n is not None and value > caps.max_n:
-        raise InvalidParameterError(
-            name,
-            f"got {value} for model {model!r}",
-            provider=provider,
-            allowed=f"at most {caps.max_n}",
+        if not adapt:
+            raise InvalidParameterError(
+                name,
+                f"got {value} for model {model!r}" + _CLAMP_HINT.format("clamps"),
+                provider=provider,
+                allowed=f"at most {caps.max_n}",
+            )
+        _warn(
+            warnings,
+            f"n {value} clamped to {caps.max_n} "
+            f"({provider} model {model!r} allows at most {caps.max_n})",
         )
+        return caps.max_n
+    return value
+
+
+def _warn(warnings: list[str], message: str) -> None:
+    logger.warning(message)
+    warnings.append(message)
 
 
 def _fmt(number: float) -> str:

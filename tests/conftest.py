@@ -11,8 +11,12 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 # A developer's own settings must not leak into the suite.
-for _name in ("MODEL", "MAX_RETRIES", "TIMEOUT", "DEVICE", "DTYPE"):
+for _name in ("MODEL", "MAX_RETRIES", "TIMEOUT", "DEVICE", "DTYPE", "DROP_UNSUPPORTED"):
     os.environ.pop(f"GENKIT_{_name}", None)
+
+from tests import hypothesis_profiles  # noqa: E402
+
+hypothesis_profiles.load()  # before any test module builds its settings
 
 from tests.fakeprovider.pytest_plugin import (  # noqa: E402, F401
     fake_provider_env,

@@ -21,9 +21,9 @@ from google.genai import errors as genai_errors
 
 import genkit
 from genkit.backends.anthropic import DEFAULT_MAX_TOKENS
-from tests.fakeprovider import RECORDINGS_DIR, FakeProviderServer, Reply
+from tests.fakeprovider import FakeProviderServer, Reply
+from tests.shared_recordings import recording
 
-RECORDINGS = Path(RECORDINGS_DIR)
 FAST = genkit.RetryPolicy(initial_backoff=0.001, max_backoff=0.01)
 ANTHROPIC_KEY = "sk-ant-mapping-0123456789abcdef"
 GEMINI_KEY = "AIza-mapping-0123456789abcdef"
@@ -511,16 +511,16 @@ def test_anthropic_real_recorded_streams(
     model: str,
     chunk_size: int,
 ) -> None:
-    server.script(Reply.replay(RECORDINGS / name, chunk_size=chunk_size))
+    server.script(Reply.replay(recording(name), chunk_size=chunk_size))
     result = genkit.load(CLAUDE).stream("hi").result
-    assert result.text == _text_deltas(RECORDINGS / name)
+    assert result.text == _text_deltas(recording(name))
     assert result.finish_reason == finish
     assert result.usage == genkit.Usage(*usage)
     assert result.model == model
 
 
 def test_anthropic_recorded_text_stream_exactly(server: FakeProviderServer) -> None:
-    server.script(Reply.replay(RECORDINGS / "anthropic_stream_text.sse"))
+    server.script(Reply.replay(recording("anthropic_stream_text.sse")))
     with genkit.load(CLAUDE).stream("1+1?") as stream:
         assert collect(stream) == ["2"]
 
@@ -881,7 +881,7 @@ async def test_gemini_async_calls_run_on_httpx2(server: FakeProviderServer) -> N
 
 @pytest.mark.parametrize("chunk_size", [1, 97])
 def test_gemini_real_recorded_stream(server: FakeProviderServer, chunk_size: int) -> None:
-    server.script(Reply.replay(RECORDINGS / "gemini_stream.sse", chunk_size=chunk_size))
+    server.script(Reply.replay(recording("gemini_stream.sse"), chunk_size=chunk_size))
     with genkit.load(GEMINI).stream("What is the capital of France?") as stream:
         assert collect(stream) == ["The", " capital of France", " is Paris.\n"]
     result = stream.result

@@ -27,13 +27,23 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
-from tests.fakeprovider import RECORDINGS_DIR, FakeProviderServer, Reply
+from tests.fakeprovider import FakeProviderServer, Reply
+from tests.shared_recordings import recording
 
 # Provides the ``fake_server`` fixture without touching tests/conftest.py.
 pytest_plugins = ["tests.fakeprovider.pytest_plugin"]
 
 USER = [{"role": "user", "content": "What is the capital of France?"}]
-RECORDINGS = Path(RECORDINGS_DIR)
+#: The real provider streams replayed below (in ../shared/recordings).
+RECORDED_STREAMS = (
+    "anthropic_stream_redacted.sse",
+    "anthropic_stream_text.sse",
+    "anthropic_stream_tool_0.sse",
+    "anthropic_stream_tool_1.sse",
+    "gemini_stream.sse",
+    "openai_stream_0.sse",
+    "openai_stream_1.sse",
+)
 
 
 # --------------------------------------------------------------------- clients
@@ -433,9 +443,9 @@ REPLAY_EXPECTATIONS: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("chunk_size", [97, 1, 4096])
-@pytest.mark.parametrize("name", sorted(p.name for p in RECORDINGS.glob("*.sse")))
+@pytest.mark.parametrize("name", RECORDED_STREAMS)
 def test_replay_recordings(fake_server: FakeProviderServer, name: str, chunk_size: int) -> None:
-    path = RECORDINGS / name
+    path = recording(name)
     if name.startswith("openai"):
         got = _replay_openai(fake_server, path, chunk_size)
     elif name.startswith("anthropic"):

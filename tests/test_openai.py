@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import genkit
-from tests.fakeprovider import RECORDINGS_DIR, FakeProviderServer, Reply
+from tests.fakeprovider import FakeProviderServer, Reply
 from tests.hosted import point_sdks_at
+from tests.shared_recordings import recording
 
-RECORDINGS = Path(RECORDINGS_DIR)
 FAST = genkit.RetryPolicy(initial_backoff=0.001, max_backoff=0.01)
 
 
@@ -147,7 +145,7 @@ def test_a_stalled_server_ends_within_the_timeout(server: FakeProviderServer) ->
 def test_real_recorded_streams_parse(
     server: FakeProviderServer, name: str, text: str, finish: str, total: int
 ) -> None:
-    server.script(Reply.replay(RECORDINGS / name, chunk_size=97))
+    server.script(Reply.replay(recording(name), chunk_size=97))
     stream = genkit.load("openai:gpt-4o-mini").stream("What is the capital of the UK?")
     result = stream.result
     assert result.text == text

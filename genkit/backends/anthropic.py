@@ -98,6 +98,7 @@ _CLAUDE = ModelCapabilities(
     supported=frozenset({*PARAMETER_NAMES, "n"}),
     ranges={"temperature": (0.0, 1.0)},
     max_n=MAX_N,
+    blank_stop=False,  # refused by check() below; dropped in drop mode
 )
 # Opus 4.7 and later fix their own sampling and answer 400 to any sampling knob.
 _FIXED_SAMPLING = _CLAUDE.without("temperature", "top_p", "top_k")

@@ -11,13 +11,8 @@ client end to end without the network::
         client = OpenAI(base_url=server.openai_base_url, api_key="sk-test")
 """
 
-from pathlib import Path
-
 from .recorded import Protocol, RecordedRequest
 from .reply import Reply
 from .server import FakeProviderServer
 
-#: Real provider streams (see its README), kept in the repo so a clean clone has them.
-RECORDINGS_DIR = str(Path(__file__).resolve().parent.parent / "recordings")
-
-__all__ = ["RECORDINGS_DIR", "FakeProviderServer", "Protocol", "RecordedRequest", "Reply"]
+__all__ = ["FakeProviderServer", "Protocol", "RecordedRequest", "Reply"]
