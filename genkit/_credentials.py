@@ -113,8 +113,8 @@ def check_base_url(value: object, source: str) -> None:
     """
     if not isinstance(value, str):
         raise ConfigurationError(
-            f"{source} must be a string URL like 'https://api.example.com/v1', "
-            f"got {type(value).__name__}"
+            f"{source} must be a URL string starting with http:// or https://, "
+            f"like 'https://api.example.com/v1'; got {type(value).__name__}"
         )
     from urllib.parse import urlsplit
 
