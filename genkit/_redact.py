@@ -23,7 +23,7 @@ __all__ = ["REDACTED", "scrub", "scrub_exception", "secret_forms"]
 REDACTED = "[redacted]"
 _MIN_SECRET = 6
 #: Attributes of vendor exceptions that hold text a handler or traceback shows.
-_TEXT_ATTRIBUTES = ("message", "msg", "body", "details", "object", "__notes__")
+_TEXT_ATTRIBUTES = ("message", "msg", "doc", "body", "details", "object", "__notes__")
 
 
 @functools.lru_cache(maxsize=64)
@@ -86,7 +86,7 @@ def _scrub_one(error: BaseException, forms: tuple[str, ...]) -> None:
         error.args = tuple(_scrub_value(a, forms) for a in error.args)
     # The parsed error body (openai/anthropic ``body``, google-genai ``details``) is what
     # a handler logs next, and it holds whatever the provider echoed; ``object`` is the
-    # whole text a UnicodeError quotes from.
+    # whole text a UnicodeError quotes from, ``doc`` the body a JSONDecodeError failed on.
     for name in _TEXT_ATTRIBUTES:
         value = getattr(error, name, None)
         if value is not None:

@@ -10,6 +10,10 @@ records (message and arguments), stdout/stderr, ``repr``/``str`` of every genkit
 object involved, and the raised error formatted as a traceback together with every
 exception chained to it (their messages, ``repr`` and the vendor's parsed error body).
 
+Keys as genkit reads them: surrounding whitespace is stripped (the key is sent without
+it), a whitespace-only key is missing, and a key no HTTP header can carry is refused at
+``load()`` - and in every case the key shows nowhere, ``log.exception()`` included.
+
 Finding, recorded here because the test depends on it: none of openai 3.57,
 anthropic 2.13, google-genai 3.6.1, httpx2 or httpcore2 logs request headers (where
 the key travels) at DEBUG; they log URLs, statuses and request options only.  The
