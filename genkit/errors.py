@@ -19,6 +19,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConnectionError",
+    "GeneratorClosedError",
     "GenkitError",
     "InvalidParameterError",
     "InvalidResponseError",
@@ -107,6 +108,22 @@ class StreamNotFinishedError(GenkitError, RuntimeError):
         )
 
 
+class GeneratorClosedError(GenkitError, RuntimeError):
+    """The Generator was closed (``close()``/``aclose()``/``with``) and then called.
+
+    Raised by the Generator itself, before the backend is touched, the same on every
+    backend and every way of calling; never retried.
+    """
+
+    def __init__(self, provider: str, model: str) -> None:
+        self.provider = provider
+        self.model = model
+        super().__init__(
+            f"this Generator ({provider}:{model}) is closed: it cannot be used after close() "
+            "or aclose(); call genkit.load() for a new one"
+        )
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -171,11 +188,13 @@ class ProviderError(GenkitError):
         super().__init__(message)
 
     def redact(self, secrets: tuple[str, ...]) -> None:
-        """Remove every known secret from the message (``str``, ``repr`` and tracebacks)."""
-        from genkit._redact import scrub
+        """Remove every known secret from the message (``str``, ``repr`` and tracebacks)
+        and from every exception chained to this one, escaped forms included."""
+        from genkit._redact import scrub, scrub_exception
 
         self.message = scrub(self.message, secrets)
         self.args = (self.message,)
+        scrub_exception(self, secrets)
 
     def __str__(self) -> str:
         status = f" {self.status_code}" if self.status_code is not None else ""

@@ -16,8 +16,10 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
+from genkit._credentials import check_load_arguments
 from genkit.backends.base import Backend, BackendSettings
 from genkit.config import DEFAULT_MODEL, env_bool, env_float, env_int, parse_model
+from genkit.errors import GeneratorClosedError, InvalidParameterError
 from genkit.messages import Prompt, to_messages
 from genkit.params import CALL_OPTIONS, Request, check_call_options, check_parameters
 from genkit.registry import resolve
@@ -57,6 +59,13 @@ def load(
     ``headers`` are extra HTTP headers sent with every request of a hosted backend
     (a call's ``headers=`` adds to them).
     """
+    check_load_arguments(api_key, base_url)
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise InvalidParameterError(
+            "retry",
+            f"expected a genkit.RetryPolicy, got {type(retry).__name__}",
+            allowed="genkit.RetryPolicy(max_retries=..., initial_backoff=..., ...) or None",
+        )
     spec = model or os.environ.get("GENKIT_MODEL") or DEFAULT_MODEL
     provider_name, model_name = parse_model(spec)
     backend_cls = resolve(provider_name)
@@ -124,6 +133,7 @@ class Generator:
         self._provider_options: Mapping[str, Any] = dict(provider_options or {})
         self._headers: Mapping[str, str] = dict(headers or {})
         self._load_warnings: list[str] = []
+        self._closed = False
         self._defaults: dict[str, Any] = check_parameters(
             defaults or {},
             provider=self.provider,
@@ -148,8 +158,7 @@ class Generator:
     def generate(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> Generation:
         """Generate a completion; raises a :class:`genkit.GenkitError` subclass on failure."""
         request, warnings, policy = self._prepare(prompt, system, params)
-        backend = self._backend
-        result = policy.call(lambda: backend.generate(request))
+        result = policy.call(lambda: self._live().generate(request))
         if warnings:
             result.warnings = warnings
         return result
@@ -159,8 +168,7 @@ class Generator:
     ) -> Generation:
         """``generate`` for asyncio; never blocks the event loop."""
         request, warnings, policy = self._prepare(prompt, system, params)
-        backend = self._backend
-        result = await policy.acall(lambda: backend.agenerate(request))
+        result = await policy.acall(lambda: self._live().agenerate(request))
         if warnings:
             result.warnings = warnings
         return result
@@ -171,9 +179,8 @@ class Generator:
         Bad input raises here, before anything is sent.
         """
         request, warnings, policy = self._prepare(prompt, system, params)
-        backend = self._backend
         return Stream(
-            lambda: backend.stream(request),
+            lambda: self._live().stream(request),
             provider=self.provider,
             model=self.model,
             policy=policy,
@@ -183,9 +190,8 @@ class Generator:
     def astream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> AsyncStream:
         """``stream`` for asyncio: ``async for chunk in gen.astream(...)``."""
         request, warnings, policy = self._prepare(prompt, system, params)
-        backend = self._backend
         return AsyncStream(
-            lambda: backend.astream(request),
+            lambda: self._live().astream(request),
             provider=self.provider,
             model=self.model,
             policy=policy,
@@ -195,6 +201,8 @@ class Generator:
     def _prepare(
         self, prompt: Prompt, system: str | None, params: dict[str, Any]
     ) -> tuple[Request, list[str], RetryPolicy]:
+        if self._closed:
+            raise GeneratorClosedError(self.provider, self.model)
         messages = to_messages(prompt, system, self.provider)
         warnings = list(self._load_warnings)
         if not params:
@@ -248,11 +256,26 @@ class Generator:
 
     # ------------------------------------------------------------------ lifetime
 
+    def _live(self) -> Backend:
+        """The backend, for one attempt: a Generator closed meanwhile (a stream made
+        before ``close()``, a retry after it) fails the same way as a call after it."""
+        if self._closed:
+            raise GeneratorClosedError(self.provider, self.model)
+        return self._backend
+
     def close(self) -> None:
-        """Close the backend's connections; the Generator must not be used afterwards."""
+        """Close the backend's connections; afterwards every call raises
+        :class:`genkit.GeneratorClosedError`.  Closing again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         self._backend.close()
 
     async def aclose(self) -> None:
+        """``close()`` for asyncio (also closes this event loop's connections)."""
+        if self._closed:
+            return
+        self._closed = True
         await self._backend.aclose()
 
     def __enter__(self) -> Generator:

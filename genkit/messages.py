@@ -8,7 +8,7 @@ from typing import Any, TypeAlias
 from genkit.errors import InvalidParameterError
 from genkit.types import ROLES, Message
 
-__all__ = ["Prompt", "to_messages"]
+__all__ = ["Prompt", "check_text", "to_messages"]
 
 Prompt: TypeAlias = str | Sequence[Message | Mapping[str, Any]]
 
@@ -23,6 +23,7 @@ def to_messages(prompt: object, system: object, provider: str) -> tuple[Message,
                 provider=provider,
                 allowed="a non-empty string or messages",
             )
+        check_text("prompt", prompt, provider)
         messages: list[Message] = [Message("user", prompt)]
     elif isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
         messages = [_message(item, i, provider) for i, item in enumerate(prompt)]
@@ -44,6 +45,7 @@ def to_messages(prompt: object, system: object, provider: str) -> tuple[Message,
             raise InvalidParameterError(
                 "system", f"expected a non-empty string, got {system!r:.40}", provider=provider
             )
+        check_text("system", system, provider)
         messages.insert(0, Message("system", system))
     return tuple(messages)
 
@@ -77,4 +79,27 @@ def _message(item: object, index: int, provider: str) -> Message:
             f"expected non-empty text, got {type(content).__name__}",
             provider=provider,
         )
+    check_text(f"{where}.content", content, provider)
     return item if isinstance(item, Message) else Message(role, content)
+
+
+def check_text(parameter: str, text: str, provider: str) -> None:
+    """Refuse text with a lone surrogate, which no provider and no tokenizer can take.
+
+    A Python string can hold UTF-16 surrogates that are not characters (``"\\ud800"``,
+    from ``errors="surrogateescape"`` decoding or a broken ``\\u`` escape in JSON).
+    They cannot be encoded as UTF-8, so the SDK fails while serialising the request -
+    an error that looked like a bad response and was retried - or, worse, drops them.
+    """
+    if text.isascii():  # nearly every prompt, at C speed
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidParameterError(
+            parameter,
+            f"contains a lone surrogate {text[error.start]!r} at position {error.start}, "
+            "which is not a character and cannot be sent",
+            provider=provider,
+            allowed="valid Unicode text (every character encodable as UTF-8)",
+        ) from None

@@ -17,6 +17,7 @@ from typing import Any
 
 from genkit.capabilities import ModelCapabilities
 from genkit.errors import InvalidParameterError, UnsupportedParameterError
+from genkit.messages import check_text
 from genkit.types import Message
 
 __all__ = [
@@ -155,6 +156,7 @@ def _stop(name: str, value: object, provider: str) -> tuple[str, ...]:
                 f"every stop sequence must be a non-empty string, got {item!r}",
                 provider=provider,
             )
+        check_text(name, item, provider)
     return items  # type: ignore[return-value]
 
 

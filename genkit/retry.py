@@ -13,13 +13,14 @@ remaining attempts, with exponential backoff and jitter, the server's
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from genkit.errors import ProviderError
+from genkit.errors import InvalidParameterError, ProviderError
 
 if TYPE_CHECKING:
     import tenacity
@@ -49,6 +50,41 @@ class RetryPolicy:
     max_backoff: float = 8.0
     max_retry_after: float = 60.0
     total_timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        # A bad policy would otherwise surface later as a raw TypeError inside a call,
+        # or silently as no waiting at all (a negative backoff) or no retries.
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise InvalidParameterError(
+                "RetryPolicy.max_retries",
+                f"expected an integer, got {type(self.max_retries).__name__}",
+                allowed="an integer >= 0",
+            )
+        if self.max_retries < 0:
+            raise InvalidParameterError(
+                "RetryPolicy.max_retries", f"got {self.max_retries}", allowed="an integer >= 0"
+            )
+        for name, infinite_ok in _SECONDS:
+            value = getattr(self, name)
+            number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if (
+                not number_ok
+                or math.isnan(value)
+                or value < 0
+                or (math.isinf(value) and not infinite_ok)
+            ):
+                shown = f"{value!r}" if number_ok else type(value).__name__
+                raise InvalidParameterError(
+                    f"RetryPolicy.{name}",
+                    f"got {shown}",
+                    allowed="seconds >= 0" + (" (math.inf for no bound)" if infinite_ok else ""),
+                )
+        if self.max_backoff < self.initial_backoff:
+            raise InvalidParameterError(
+                "RetryPolicy.max_backoff",
+                f"{self.max_backoff} is less than initial_backoff {self.initial_backoff}",
+                allowed="max_backoff >= initial_backoff",
+            )
 
     def should_retry(self, error: BaseException) -> bool:
         if not isinstance(error, ProviderError) or not error.retryable:
@@ -131,6 +167,15 @@ class RetryPolicy:
             "before_sleep": before_sleep,
             "reraise": True,
         }
+
+
+#: RetryPolicy's durations, and whether ``math.inf`` (no bound) makes sense for each.
+_SECONDS = (
+    ("initial_backoff", False),
+    ("max_backoff", False),
+    ("max_retry_after", True),
+    ("total_timeout", True),
+)
 
 
 def _replay_first(error: ProviderError, attempt: Callable[[], T]) -> Callable[[], T]:

@@ -239,20 +239,19 @@ def _drive(gen: genkit.Generator, mode: Mode) -> Run:
 
 
 async def _adrive(gen: genkit.Generator, mode: Mode, run: Run) -> None:
+    # No gen.aclose() here: the Generator is used again by the next run, and this
+    # loop's connections close with the loop (asyncio.run finalizes its client).
+    if mode == "acall":
+        run.result = await gen.agenerate(PROMPT)
+        return
+    stream = gen.astream(PROMPT)
     try:
-        if mode == "acall":
-            run.result = await gen.agenerate(PROMPT)
-            return
-        stream = gen.astream(PROMPT)
-        try:
-            async for chunk in stream:
-                run.received.append(chunk.text)
-        finally:
-            run.stream_result = stream.result
-            await stream.aclose()
-        run.result = run.stream_result
+        async for chunk in stream:
+            run.received.append(chunk.text)
     finally:
-        await gen.aclose()  # this loop's connections go with the loop
+        run.stream_result = stream.result
+        await stream.aclose()
+    run.result = run.stream_result
 
 
 class HangError(AssertionError):

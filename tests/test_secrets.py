@@ -10,6 +10,10 @@ records (message and arguments), stdout/stderr, ``repr``/``str`` of every genkit
 object involved, and the raised error formatted as a traceback together with every
 exception chained to it (their messages, ``repr`` and the vendor's parsed error body).
 
+Keys as genkit reads them: surrounding whitespace is stripped (the key is sent without
+it), a whitespace-only key is missing, and a key no HTTP header can carry is refused at
+``load()`` - and in every case the key shows nowhere, ``log.exception()`` included.
+
 Finding, recorded here because the test depends on it: none of openai 3.57,
 anthropic 2.13, google-genai 3.6.1, httpx2 or httpcore2 logs request headers (where
 the key travels) at DEBUG; they log URLs, statuses and request options only.  The
@@ -19,6 +23,7 @@ key reaches strings only through provider echoes, which genkit redacts.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import traceback
@@ -252,3 +257,159 @@ def test_errors_redact_a_key_in_every_message_they_carry() -> None:
     error.redact((SENTINEL,))
     _assert_clean([everything_about(error)])
     assert "[redacted]" in str(error)
+
+
+# --------------------------------------------------------------------------- keys as read
+
+#: Where each hosted backend's key comes from in the environment.
+KEY_VARIABLE = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+}
+
+
+def _sent_key(server: FakeProviderServer) -> str:
+    """The key exactly as the request carried it (header value, scheme removed)."""
+    headers = server.requests[0].headers
+    value = headers.get("x-goog-api-key") or headers.get("x-api-key") or headers["authorization"]
+    return value.removeprefix("Bearer ")
+
+
+def _load_with_key(
+    hosted: Hosted, key: str, key_from: str, monkeypatch: pytest.MonkeyPatch
+) -> genkit.Generator:
+    if key_from == "env":
+        monkeypatch.setenv(KEY_VARIABLE[hosted.provider], key)
+        return genkit.load(f"{hosted.provider}:{hosted.model}", max_retries=0)
+    monkeypatch.delenv(KEY_VARIABLE[hosted.provider])
+    return genkit.load(f"{hosted.provider}:{hosted.model}", api_key=key, max_retries=0)
+
+
+@pytest.mark.parametrize("key_from", ["env", "api_key"])
+@pytest.mark.parametrize(
+    "written",
+    [SENTINEL + "\n", f"  {SENTINEL}  ", f"\t{SENTINEL}\r\n"],
+    ids=["newline", "spaces", "tab-crlf"],
+)
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+def test_a_key_with_surrounding_whitespace_is_sent_stripped(
+    server: FakeProviderServer,
+    monkeypatch: pytest.MonkeyPatch,
+    hosted: Hosted,
+    written: str,
+    key_from: str,
+) -> None:
+    """A key read from a file or a .env line keeps its newline: genkit strips it."""
+    gen = _load_with_key(hosted, written, key_from, monkeypatch)
+    assert gen.generate("hi").text
+    gen.close()
+    assert len(server.requests) == 1
+    assert server.requests[0].validation_error is None
+    assert _sent_key(server) == SENTINEL
+
+
+def test_an_anthropic_auth_token_is_stripped_too(
+    server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", SENTINEL + "\n")
+    with genkit.load("anthropic:claude-sonnet-4-6", max_retries=0) as gen:
+        gen.generate("hi")
+    assert server.requests[0].headers["authorization"] == f"Bearer {SENTINEL}"
+
+
+def test_gemini_reads_the_keys_in_the_sdks_order(
+    server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GOOGLE_API_KEY wins (as in google-genai); one that is only whitespace counts as unset."""
+    monkeypatch.setenv("GOOGLE_API_KEY", "AIza-google-key-0123")
+    with genkit.load("gemini:gemini-2.5-flash", max_retries=0) as gen:
+        gen.generate("hi")
+    assert _sent_key(server) == "AIza-google-key-0123"
+    server.reset()
+    monkeypatch.setenv("GOOGLE_API_KEY", " \n")
+    with genkit.load("gemini:gemini-2.5-flash", max_retries=0) as gen:
+        gen.generate("hi")
+    assert _sent_key(server) == SENTINEL
+
+
+#: Keys no HTTP header can carry, even stripped; the SENTINEL's halves are around the fault.
+BROKEN_KEYS = {
+    "embedded-newline": SENTINEL[:20] + "\n" + SENTINEL[20:],
+    "non-ascii": SENTINEL[:20] + "é" + SENTINEL[20:],
+    "control-char": SENTINEL[:20] + "\x1b" + SENTINEL[20:],
+    "non-latin-1": SENTINEL[:20] + "\u2028" + SENTINEL[20:],
+}
+
+
+@pytest.mark.parametrize("key_from", ["env", "api_key"])
+@pytest.mark.parametrize("broken", list(BROKEN_KEYS))
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+def test_a_key_that_cannot_be_a_header_is_refused_without_showing_it(
+    server: FakeProviderServer,
+    captured: Capture,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    hosted: Hosted,
+    broken: str,
+    key_from: str,
+) -> None:
+    """ConfigurationError at load(), naming where the key came from; nothing is sent.
+
+    Before, the HTTP library refused the header inside the SDK: a retried
+    ConnectionError whose chained traceback quoted ``b'Bearer <key>\\n'``.
+    """
+    key = BROKEN_KEYS[broken]
+    with pytest.raises(genkit.ConfigurationError) as info:
+        _load_with_key(hosted, key, key_from, monkeypatch)
+    source = f"${KEY_VARIABLE[hosted.provider]}" if key_from == "env" else "api_key="
+    assert source in str(info.value)
+    try:
+        raise info.value
+    except genkit.GenkitError:
+        logging.getLogger("app").exception("loading the model failed")  # what a user logs
+    out, err = capfd.readouterr()
+    texts = [everything_about(info.value), *captured.lines, out, err]
+    assert any(
+        "loading the model failed" in line and "Traceback" in line for line in captured.lines
+    )
+    for text in texts:
+        for piece in (key, SENTINEL[:20], SENTINEL[20:], repr(key)[1:-1]):
+            assert piece not in text, text[:2000]
+    assert server.requests == [], "nothing was sent"
+
+
+@pytest.mark.parametrize("key_from", ["env", "api_key"])
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+def test_a_whitespace_only_key_counts_as_missing(
+    server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch, hosted: Hosted, key_from: str
+) -> None:
+    with pytest.raises(genkit.MissingAPIKeyError) as info:
+        _load_with_key(hosted, " \n\t ", key_from, monkeypatch)
+    assert KEY_VARIABLE[hosted.provider] in str(info.value)
+    assert server.requests == []
+
+
+def test_redaction_covers_every_exception_in_the_chain_and_escaped_forms() -> None:
+    """What log.exception prints is every exception of the chain: each one is scrubbed.
+
+    A key reaches an exception escaped as often as raw: in the repr of header bytes
+    (``b'Bearer <key>\\n'``), in a repr of that repr, in JSON.
+    """
+    key = SENTINEL + "\n"
+    header = repr(f"Bearer {key}".encode())
+    deepest = UnicodeEncodeError("ascii", f"Bearer {key}é", 7, 8, "ordinal not in range(128)")
+    middle = ValueError(f"Illegal header value {header}", [repr(header)])
+    middle.__cause__ = deepest
+    middle.add_note(f"while sending {key!r}")
+    vendor = RuntimeError({"detail": json.dumps({"key": key})})
+    vendor.__context__ = middle
+    error = genkit.ConnectionError("connection failed (LocalProtocolError)", provider="openai")
+    error.__cause__ = vendor
+    error.redact((key,))
+    text = everything_about(error)
+    for piece in (SENTINEL, repr(key)[1:-1]):
+        assert piece not in text, text
+    assert "[redacted]" in str(middle)
+    assert "[redacted]" in str(deepest.object)

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
 from genkit.backends._sse import EventDecoder
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
@@ -36,7 +36,6 @@ from genkit.errors import (
     GenkitError,
     InvalidParameterError,
     InvalidResponseError,
-    MissingAPIKeyError,
     MissingDependencyError,
     ProviderError,
     ServerError,
@@ -154,11 +153,14 @@ class AnthropicBackend(Backend):
 
     def __init__(self, model: str, settings: BackendSettings) -> None:
         super().__init__(model, settings)
-        found = [os.environ.get(name) for name in _KEY_VARIABLES]
-        secrets = tuple(key for key in (settings.api_key, *found) if key)
-        if not secrets:
-            raise MissingAPIKeyError(PROVIDER, ("ANTHROPIC_API_KEY",))
-        self._secrets = secrets
+        # The SDK's order: api_key=, $ANTHROPIC_API_KEY, then $ANTHROPIC_AUTH_TOKEN (sent as
+        # a bearer token); genkit reads it, stripped and checked (see _credentials).
+        key, source = find_api_key(
+            PROVIDER, settings.api_key, _KEY_VARIABLES, advertised=_KEY_VARIABLES[:1]
+        )
+        self._credential = {"auth_token" if source == _KEY_VARIABLES[1] else "api_key": key}
+        self._secrets = raw_secrets(settings.api_key, _KEY_VARIABLES)
+        check_base_url_env(settings.base_url, "ANTHROPIC_BASE_URL")
         self._sync = Lazy(
             lambda: anthropic.Anthropic(
                 http_client=anthropic.DefaultHttpxClient(limits=POOL_LIMITS),
@@ -176,7 +178,7 @@ class AnthropicBackend(Backend):
     def _client_args(self) -> dict[str, Any]:
         # max_retries=0: genkit's policy is the only one, so attempts never multiply.
         # The base URL stays the SDK's own (ANTHROPIC_BASE_URL) unless base_url= was given.
-        return {"max_retries": 0, **self.settings.given()}
+        return {"max_retries": 0, **self.settings.given(), "api_key": None, **self._credential}
 
     # ------------------------------------------------------------------ calls
 

@@ -26,12 +26,12 @@ How genkit's shared request maps onto ``generateContent``, and why:
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
@@ -40,7 +40,6 @@ from genkit.errors import (
     GenkitError,
     InvalidParameterError,
     InvalidResponseError,
-    MissingAPIKeyError,
     MissingDependencyError,
     ProviderError,
     error_for_status,
@@ -133,6 +132,7 @@ _ROLES: Mapping[str, str] = {"user": "user", "assistant": "model"}
 _REASON_CLASSES: Mapping[str, type[ProviderError]] = {"API_KEY_INVALID": AuthenticationError}
 
 _KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+_SDK_KEY_ORDER = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +150,13 @@ class GeminiBackend(Backend):
 
     def __init__(self, model: str, settings: BackendSettings) -> None:
         super().__init__(model, settings)
-        found = [os.environ.get(name) for name in _KEY_VARIABLES]
-        secrets = tuple(key for key in (settings.api_key, *found) if key)
-        if not secrets:
-            raise MissingAPIKeyError(PROVIDER, _KEY_VARIABLES)
-        self._secrets = secrets
+        # google-genai's order: GOOGLE_API_KEY wins over GEMINI_API_KEY.  genkit reads it,
+        # stripped and checked (see _credentials), and hands the SDK that key.
+        self._key, _ = find_api_key(
+            PROVIDER, settings.api_key, _SDK_KEY_ORDER, advertised=_KEY_VARIABLES
+        )
+        self._secrets = raw_secrets(settings.api_key, _KEY_VARIABLES)
+        check_base_url_env(settings.base_url, "GOOGLE_GEMINI_BASE_URL", empty_is_unset=True)
         version = settings.options.get("api_version")
         if version is not None and (not isinstance(version, str) or not version):
             raise InvalidParameterError(
@@ -181,7 +183,7 @@ class GeminiBackend(Backend):
             httpx_client=self._http.get(),
             httpx_async_client=async_http,
         )
-        return genai.Client(vertexai=False, api_key=self.settings.api_key, http_options=options)
+        return genai.Client(vertexai=False, api_key=self._key, http_options=options)
 
     def _loop_client(self) -> _LoopClient:
         http = httpx2.AsyncClient(

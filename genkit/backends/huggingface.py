@@ -106,7 +106,7 @@ class HuggingFaceBackend(Backend):
             device=str(device),
             dtype=str(dtype).removeprefix("torch."),
             static_cache=_flag(options, "static_cache", default=on_cuda),
-            compile=on_cuda and _flag(options, "compile", default=True),
+            compile=_flag(options, "compile", default=True) and on_cuda,  # checked off CUDA too
             max_batch_size=_batch_size(options, _CUDA_BATCH if on_cuda else _OTHER_BATCH),
         )
         #: The shared model, tokenizer and facts about them.

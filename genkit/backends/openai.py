@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
+from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
 from genkit.backends._sse import EventDecoder
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
@@ -14,7 +14,6 @@ from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
     GenkitError,
     InvalidResponseError,
-    MissingAPIKeyError,
     MissingDependencyError,
     ProviderError,
     error_for_status,
@@ -41,6 +40,7 @@ except ImportError as exc:  # pragma: no cover - exercised by the missing-extra 
 __all__ = ["CAPABILITIES", "FINISH_REASONS", "PARAMETER_NAMES", "OpenAIBackend"]
 
 PROVIDER = "openai"
+_KEY_VARIABLES = ("OPENAI_API_KEY",)
 
 #: genkit's shared parameter -> Chat Completions field.
 PARAMETER_NAMES: Mapping[str, str] = {
@@ -93,10 +93,10 @@ class OpenAIBackend(Backend):
 
     def __init__(self, model: str, settings: BackendSettings) -> None:
         super().__init__(model, settings)
-        key = settings.api_key or os.environ.get("OPENAI_API_KEY")
-        if not key:
-            raise MissingAPIKeyError(PROVIDER, ("OPENAI_API_KEY",))
-        self._secrets = (key,)
+        # genkit reads the key the SDK would read, stripped and checked (see _credentials).
+        self._key, _ = find_api_key(PROVIDER, settings.api_key, _KEY_VARIABLES)
+        self._secrets = raw_secrets(settings.api_key, _KEY_VARIABLES)
+        check_base_url_env(settings.base_url, "OPENAI_BASE_URL")
         self._sync = Lazy(
             lambda: openai.OpenAI(
                 http_client=openai.DefaultHttpxClient(limits=POOL_LIMITS), **self._client_args()
@@ -112,7 +112,7 @@ class OpenAIBackend(Backend):
 
     def _client_args(self) -> dict[str, Any]:
         # max_retries=0: genkit's policy is the only one, so attempts never multiply.
-        return {"max_retries": 0, **self.settings.given()}
+        return {"max_retries": 0, **self.settings.given(), "api_key": self._key}
 
     # ------------------------------------------------------------------ requests
 
