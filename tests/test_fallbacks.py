@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -586,12 +585,10 @@ def test_local_model_as_the_last_resort(
         max_retries=0,
         timeout=60,  # a first local generation on a busy CPU
     ) as gen:
-        started = time.monotonic()
         result = gen.generate(PROMPT)
     assert result.provider == "huggingface"
     assert result.finish_reason in ("stop", "length")
     assert result.warnings[0].startswith(f"{OPENAI} failed (ConnectionError")
-    assert time.monotonic() - started < 60
 
 
 # --------------------------------------------------------------------------- lifetime
