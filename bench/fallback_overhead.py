@@ -88,18 +88,31 @@ def point_at(server: BenchServer, backends: list[str]) -> None:
         os.environ[URL_VARIABLES[backend]] = server.base_url(backend)
 
 
-def pair(backend: str, backends: list[str]) -> tuple[genkit.Generator, genkit.Generator]:
-    """(plain, chain) for ``backend``; the chain falls back to the next backend."""
+def pair(
+    backend: str, backends: list[str], control: bool = False
+) -> tuple[genkit.Generator, genkit.Generator]:
+    """(plain, chain) for ``backend``; the chain falls back to the next backend.
+
+    With ``control``, a second plain Generator takes the chain's slot (an A/A check).
+    """
     model = f"{backend}:{MODELS[backend]}"
+    if control:
+        return genkit.load(model), genkit.load(model)
     others = [b for b in backends if b != backend]
     fallback = f"{others[0]}:{MODELS[others[0]]}" if others else f"{model}-fallback"
     return genkit.load(model), genkit.load(model, fallbacks=[fallback])
 
 
 def measure_sync(
-    backend: str, backends: list[str], shape: Shape, server: BenchServer, calls: int, rounds: int
+    backend: str,
+    backends: list[str],
+    shape: Shape,
+    server: BenchServer,
+    calls: int,
+    rounds: int,
+    control: bool = False,
 ) -> Interleaved:
-    plain, chained = pair(backend, backends)
+    plain, chained = pair(backend, backends, control)
     plain_call, chain_call = genkit_call(plain, shape), genkit_call(chained, shape)
     if plain_call() != chain_call():
         raise RuntimeError("the chain and the plain Generator disagree on the answer")
@@ -119,10 +132,16 @@ def measure_sync(
 
 
 def measure_async(
-    backend: str, backends: list[str], shape: Shape, server: BenchServer, calls: int, rounds: int
+    backend: str,
+    backends: list[str],
+    shape: Shape,
+    server: BenchServer,
+    calls: int,
+    rounds: int,
+    control: bool = False,
 ) -> Interleaved:
     async def run() -> Interleaved:
-        plain, chained = pair(backend, backends)
+        plain, chained = pair(backend, backends, control)
         plain_call, chain_call = genkit_acall(plain, shape), genkit_acall(chained, shape)
         if await plain_call() != await chain_call():
             raise RuntimeError("the chain and the plain Generator disagree on the answer")
@@ -187,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=300, help="ABBA rounds")
     parser.add_argument("--modes", nargs="*", choices=("sync", "async"), default=["sync", "async"])
     parser.add_argument("--shapes", nargs="*", choices=SHAPES, default=list(SHAPES))
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="skip the A/A rows (a second plain Generator in the chain's slot: the noise floor)",
+    )
     add_common_arguments(parser)
     args = parser.parse_args(argv)
 
@@ -211,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     with BenchServer(chunks=30, cpu=server_core, impl=args.server) as server:
         monitor.watch(server.pid)
         point_at(server, every)
+        if backends and not args.no_control:
+            first = backends[0]
+            for mode, measure in (("sync", measure_sync), ("async", measure_async)):
+                if mode in args.modes:
+                    result = measure(first, every, "plain", server, args.calls, args.rounds, True)
+                    rows.append((f"{first} A/A", mode, "plain", result))
         for backend in backends:
             for shape in args.shapes:
                 if "sync" in args.modes:
@@ -230,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             "Δ paired = median over rounds of (chain block median - plain block median); "
             "chain/plain = 1 + Δ paired / plain median.",
             "Every block was checked: the server saw exactly one request per call.",
+            "A/A rows time a second plain Generator in the chain's slot: the noise floor "
+            "of this run.",
         ],
     )
     print_table(
@@ -240,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     layer_rows = []
     for backend, mode, shape, result in rows:
-        if mode != "sync":
+        if mode != "sync" or "A/A" in backend:
             continue
         others = [b for b in every if b != backend]
         fallback = f"{others[0]}:{MODELS[others[0]]}" if others else f"{backend}:fallback"
@@ -274,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = all(
         1 + r.paired("chain", "plain", cpu=cpu) / median((r.cpu if cpu else r.wall)["plain"])
         <= RATIO_TARGET
-        for *_, r in rows
+        for name, *_, r in rows
+        if "A/A" not in name
         for cpu in (False, True)
     )
     return 0 if ok else 1
