@@ -29,6 +29,7 @@ from bench._common import REPO_ROOT
 PLAN: list[tuple[str, list[str]]] = [
     ("import_time", ["--reps", "9"]),
     ("call_overhead", ["--rounds", "120"]),
+    ("fallback_overhead", ["--rounds", "120"]),
     ("streaming", ["--rounds", "10"]),
     ("concurrency", ["--rounds", "3", "--budget", "200"]),
     ("memory", ["--modes", "sync", "async", "--raw-modes", "sync", "--reps", "3"]),

@@ -10,6 +10,7 @@ and no torch: a backend's SDK loads when a model of that provider is first loade
 """
 
 from genkit.errors import (
+    AllModelsFailedError,
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
@@ -42,6 +43,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SHARED_PARAMETERS",
+    "AllModelsFailedError",
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from genkit.types import Generation
 
 __all__ = [
+    "AllModelsFailedError",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
@@ -245,6 +246,28 @@ class InvalidResponseError(ProviderError):
     """The provider answered with something that is not its protocol (bad JSON, cut stream)."""
 
     default_retryable = True
+
+
+class AllModelsFailedError(ProviderError):
+    """Every model of a fallback chain failed (see :mod:`genkit.fallback`).
+
+    A :class:`ProviderError`, so code that catches provider failures keeps working when
+    ``GENKIT_MODEL`` becomes a chain.  ``errors`` holds ``(model, error)`` for each model
+    in the order tried; ``provider`` names their providers (``"openai,anthropic"``);
+    ``retryable`` is true when any model's failure was transient, so calling again may help.
+    """
+
+    def __init__(self, errors: list[tuple[str, GenkitError]]) -> None:
+        self.errors = errors
+        tried = "; ".join(f"{model}: {type(error).__name__}: {error}" for model, error in errors)
+        super().__init__(
+            f"all {len(errors)} models failed: " + " ".join(tried.split()),
+            provider=",".join(dict.fromkeys(model.partition(":")[0] for model, _ in errors)),
+            retryable=any(getattr(error, "retryable", False) for _, error in errors),
+        )
+
+    def __str__(self) -> str:
+        return self.message
 
 
 _STATUS_CLASSES: dict[int, type[ProviderError]] = {

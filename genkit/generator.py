@@ -11,7 +11,7 @@ connections (or the loaded model) and reuses them.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from genkit._credentials import check_load_arguments
 from genkit.backends.base import Backend, BackendSettings
 from genkit.config import DEFAULT_MODEL, env_bool, env_float, env_int, parse_model
-from genkit.errors import GeneratorClosedError, InvalidParameterError
+from genkit.errors import GeneratorClosedError, GenkitError, InvalidParameterError
 from genkit.messages import Prompt, to_messages
 from genkit.params import CALL_OPTIONS, Request, check_call_options, check_parameters
 from genkit.registry import resolve
@@ -44,11 +44,16 @@ def load(
     drop_unsupported: bool | None = None,
     provider_options: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    fallbacks: Sequence[str] | str | None = None,
+    fallback_on: Sequence[type[GenkitError]] | None = None,
     **defaults: Any,
 ) -> Generator:
     """Make a :class:`Generator` for ``"provider:model"``.
 
-    ``model`` defaults to ``$GENKIT_MODEL``, else ``"huggingface:gpt2"``.  Other keyword
+    ``model`` defaults to ``$GENKIT_MODEL``, else ``"huggingface:gpt2"``.  A comma-separated
+    chain (``"openai:gpt-4o,anthropic:claude-sonnet-4-6"``) or ``fallbacks=[...]`` gives a
+    chain that tries the next model when one is down (``genkit.fallback``; ``fallback_on=``
+    sets which errors move on).  Other keyword
     arguments are default values for the shared parameters (``temperature=0.7``),
     checked now against the model's capabilities, or load options of the backend
     (``device=`` for the local one).  ``timeout`` (seconds; a non-streamed attempt
@@ -67,6 +72,23 @@ def load(
             allowed="genkit.RetryPolicy(max_retries=..., initial_backoff=..., ...) or None",
         )
     spec = model or os.environ.get("GENKIT_MODEL") or DEFAULT_MODEL
+    if fallbacks or fallback_on is not None or (isinstance(spec, str) and "," in spec):
+        from genkit.fallback import load_chain
+
+        return load_chain(
+            spec,
+            fallbacks,
+            fallback_on,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            drop_unsupported=drop_unsupported,
+            provider_options=provider_options,
+            headers=headers,
+            defaults=defaults,
+        )
     provider_name, model_name = parse_model(spec)
     backend_cls = resolve(provider_name)
     provider = backend_cls.provider

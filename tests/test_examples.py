@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeprovider import FakeProviderServer
+from tests.fakeprovider import FakeProviderServer, Reply
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def run_example(name: str, model: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GENKIT_MODEL": model}
+def run_example(name: str, model: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GENKIT_MODEL": model, **extra_env}
     return subprocess.run(
         [sys.executable, str(EXAMPLES / name)],
         env=env,
@@ -75,3 +75,31 @@ def test_switch_models_runs_on_a_local_checkpoint(tiny_gpt2_path: Path) -> None:
         line = next(line for line in lines if line.strip().startswith(f"{mode}:"))
         assert "finish=" in line
         assert "finish=None" not in line
+
+
+CHAIN = "openai:gpt-4o,anthropic:claude-sonnet-4-6"
+
+
+def test_fallbacks_example_moves_to_the_next_model(server: FakeProviderServer) -> None:
+    server.script_for("openai", Reply.error(503), Reply.error(503))
+    proc = run_example("fallbacks.py", CHAIN, GENKIT_MAX_RETRIES="0")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "chain: openai:gpt-4o -> anthropic:claude-sonnet-4-6"
+    for mode in ("generate", "stream"):
+        assert f"{mode}: answered by anthropic:claude-sonnet-4-6: 'echo: Once upon a time'" in lines
+        assert any(
+            line.startswith(f"{mode}: warning: openai:gpt-4o failed (ServerError: openai 503")
+            for line in lines
+        )
+    assert [r.protocol for r in server.requests] == ["openai", "anthropic"] * 2
+
+
+def test_fallbacks_example_reports_every_failure(server: FakeProviderServer) -> None:
+    server.script_for("openai", Reply.error(401))
+    server.script_for("anthropic", Reply.error(404))
+    proc = run_example("fallbacks.py", CHAIN)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "genkit: openai:gpt-4o: AuthenticationError: openai 401" in proc.stderr
+    assert "genkit: anthropic:claude-sonnet-4-6: NotFoundError: anthropic 404" in proc.stderr
