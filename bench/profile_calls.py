@@ -49,7 +49,7 @@ from bench._common import (
 from genkit.backends.base import Backend, BackendSettings
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.params import Request
-from genkit.types import Generation, StreamEvent, Usage
+from genkit.types import Chunk, Finish, Generation, StreamEvent, Usage, UsageUpdate
 
 GENKIT_DIR = str(REPO_ROOT / "genkit")
 
@@ -71,8 +71,8 @@ class StubBackend(Backend):
             model="stub-model",
             provider="stub",
         )
-        self.events = [StreamEvent(text=f" tok{i % 100}") for i in range(events)]
-        self.events += [StreamEvent(finish_reason="stop"), StreamEvent(usage=Usage(3, events))]
+        self.events: list[StreamEvent] = [Chunk(f" tok{i % 100}") for i in range(events)]
+        self.events += [Finish("stop", "stop"), UsageUpdate(Usage(3, events))]
 
     def generate(self, request: Request) -> Generation:
         return self.answer

@@ -37,7 +37,22 @@ from genkit.params import SHARED_PARAMETERS
 from genkit.registry import providers, register
 from genkit.retry import RetryPolicy
 from genkit.streaming import AsyncStream, Stream
-from genkit.types import Chunk, FinishReason, Generation, Message, Usage
+from genkit.types import (
+    Chunk,
+    Finish,
+    FinishReason,
+    Generation,
+    Message,
+    ReasoningDelta,
+    ResponseMetadata,
+    StreamEvent,
+    StreamWarning,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    Usage,
+    UsageUpdate,
+)
 
 __version__ = "0.1.0"
 
@@ -50,6 +65,7 @@ __all__ = [
     "Chunk",
     "ConfigurationError",
     "ConnectionError",
+    "Finish",
     "FinishReason",
     "Generation",
     "Generator",
@@ -65,14 +81,22 @@ __all__ = [
     "PermissionDeniedError",
     "ProviderError",
     "RateLimitError",
+    "ReasoningDelta",
+    "ResponseMetadata",
     "RetryPolicy",
     "ServerError",
     "Stream",
+    "StreamEvent",
     "StreamNotFinishedError",
+    "StreamWarning",
     "TimeoutError",
+    "ToolCallDelta",
+    "ToolCallEnd",
+    "ToolCallStart",
     "UnknownProviderError",
     "UnsupportedParameterError",
     "Usage",
+    "UsageUpdate",
     "load",
     "providers",
     "register",

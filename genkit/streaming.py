@@ -23,7 +23,21 @@ from typing import Any
 
 from genkit.errors import GenkitError, InvalidResponseError, ProviderError, StreamNotFinishedError
 from genkit.retry import RetryPolicy
-from genkit.types import Chunk, FinishReason, Generation, StreamEvent, StreamItem, Usage
+from genkit.types import (
+    Chunk,
+    Finish,
+    FinishReason,
+    Generation,
+    ReasoningDelta,
+    ResponseMetadata,
+    StreamEvent,
+    StreamWarning,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    Usage,
+    UsageUpdate,
+)
 
 __all__ = ["AsyncStream", "Stream"]
 
@@ -31,7 +45,17 @@ __all__ = ["AsyncStream", "Stream"]
 class _Accumulator:
     """Collects events into per-candidate text, finish reasons, usage and model."""
 
-    __slots__ = ("finish", "model", "parts", "provider", "raw", "usage", "warnings")
+    __slots__ = (
+        "finish",
+        "model",
+        "parts",
+        "provider",
+        "raw",
+        "raw_finish",
+        "tool_calls",
+        "usage",
+        "warnings",
+    )
 
     def __init__(self, provider: str, model: str, warnings: list[str]) -> None:
         self.provider = provider
@@ -39,25 +63,54 @@ class _Accumulator:
         self.warnings = warnings
         self.parts: list[list[str]] = [[]]
         self.finish: list[FinishReason | None] = [None]
+        self.raw_finish: list[str | None] = [None]
         self.usage: Usage | None = None
         self.raw: list[Any] = []
+        #: Complete calls per candidate, for the result once it has a place for them.
+        self.tool_calls: list[ToolCallEnd] = []
 
-    def add(self, event: StreamItem) -> None:
-        index = event.index
+    def _grow(self, index: int) -> None:
         while index >= len(self.parts):
             self.parts.append([])
             self.finish.append(None)
-        if event.text:
-            self.parts[index].append(event.text)
-        if isinstance(event, Chunk):
-            return
-        if event.finish_reason is not None:
-            self.finish[index] = event.finish_reason
-        if event.usage is not None:
-            self.usage = event.usage
-        if event.model:
-            self.model = event.model
-        raw = event.raw
+            self.raw_finish.append(None)
+
+    def add(self, event: StreamEvent) -> None:
+        match event:
+            case Chunk(text=text, index=index):
+                self._grow(index)
+                if text:
+                    self.parts[index].append(text)
+            case Finish(reason=reason, raw_reason=raw_reason, index=index, raw=raw):
+                self._grow(index)
+                self.finish[index] = reason
+                self.raw_finish[index] = raw_reason
+                self._keep(raw)
+            case UsageUpdate(usage=usage, raw=raw):
+                self.usage = usage
+                self._keep(raw)
+            case ResponseMetadata(model=model, raw=raw):
+                if model:
+                    self.model = model
+                self._keep(raw)
+            case ToolCallEnd(index=index):
+                self._grow(index)
+                self.tool_calls.append(event)
+            case StreamWarning(message=message):
+                self.warnings.append(message)
+            case ReasoningDelta(index=index) | ToolCallStart(index=index) | ToolCallDelta(
+                index=index
+            ):
+                self._grow(index)
+            case _:
+                raise InvalidResponseError(
+                    f"the backend yielded {type(event).__name__!r}, which is not a stream "
+                    "event (see genkit.StreamEvent)",
+                    provider=self.provider,
+                )
+
+    def _keep(self, raw: Any) -> None:
+        """The provider's final events, once each, become ``stream.result.raw``."""
         if raw is not None and (not self.raw or self.raw[-1] is not raw):
             self.raw.append(raw)
 
@@ -70,6 +123,7 @@ class _Accumulator:
             provider=self.provider,
             raw=list(self.raw) or None,
             warnings=self.warnings,
+            raw_finish_reasons=list(self.raw_finish),
         )
 
     def check_complete(self) -> None:
@@ -84,9 +138,8 @@ class _StreamBase:
     def __init__(self, provider: str, model: str, policy: RetryPolicy, warnings: list[str]) -> None:
         self._acc = _Accumulator(provider, model, warnings)
         self._policy = policy
-        self._buffer: list[StreamItem] = []
+        self._buffer: list[StreamEvent] = []
         self._done = False
-        self._delivered = False
         self.error: GenkitError | None = None
 
     @property
@@ -100,20 +153,21 @@ class _StreamBase:
         if isinstance(error, ProviderError) and error.partial is None:
             error.partial = self._acc.generation()
 
-    def _chunk(self, event: StreamItem) -> Chunk | None:
-        """Accumulate one event; the Chunk to hand the caller, if it carries text."""
+    def _chunk(self, event: StreamEvent) -> Chunk | None:
+        """Accumulate one event; the Chunk to hand the caller, if it is text."""
         if type(event) is Chunk:
-            # Text and nothing else, handed on as it came: nearly every event.
+            # Text, nearly every event: accumulated here without the dispatch.
             parts = self._acc.parts
             if event.index < len(parts) and event.text:
                 parts[event.index].append(event.text)
-                self._delivered = True
                 return event
         self._acc.add(event)
-        if not event.text:
-            return None
-        self._delivered = True
-        return event if isinstance(event, Chunk) else Chunk(event.text, event.index)
+        return event if type(event) is Chunk and event.text else None
+
+    def _event(self, event: StreamEvent) -> StreamEvent | None:
+        """Accumulate one event; the event to hand a caller of ``events()``."""
+        self._acc.add(event)
+        return None if type(event) is Chunk and not event.text else event
 
 
 class Stream(_StreamBase):
@@ -125,7 +179,7 @@ class Stream(_StreamBase):
 
     def __init__(
         self,
-        open_events: Callable[[], Iterator[StreamItem]],
+        open_events: Callable[[], Iterator[StreamEvent]],
         *,
         provider: str,
         model: str,
@@ -134,16 +188,16 @@ class Stream(_StreamBase):
     ) -> None:
         super().__init__(provider, model, policy, warnings)
         self._open = open_events
-        self._events: Iterator[StreamItem] | None = None
+        self._events: Iterator[StreamEvent] | None = None
 
-    def _start(self) -> Iterator[StreamItem]:
-        def attempt() -> tuple[Iterator[StreamItem], list[StreamItem]]:
+    def _start(self) -> Iterator[StreamEvent]:
+        def attempt() -> tuple[Iterator[StreamEvent], list[StreamEvent]]:
             events = self._open()
-            buffered: list[StreamItem] = []
+            buffered: list[StreamEvent] = []
             try:
                 for event in events:
                     buffered.append(event)
-                    if event.text:
+                    if type(event) in _CONTENT:
                         return events, buffered
                 _check_buffer_complete(buffered, self._acc.provider)
             except BaseException:
@@ -158,14 +212,29 @@ class Stream(_StreamBase):
         return self
 
     def __next__(self) -> Chunk:
+        return self._advance(self._chunk)  # type: ignore[return-value]  # _chunk: Chunks only
+
+    def events(self) -> Iterator[StreamEvent]:
+        """Every event of the stream, in order: text, reasoning, tool calls, finish, usage.
+
+        ``for chunk in stream`` yields only the text (:class:`Chunk`); this yields it
+        too, with everything else.  Both read the same stream: use one or the other.
+        """
+        while True:
+            try:
+                yield self._advance(self._event)
+            except StopIteration:
+                return
+
+    def _advance(self, deliver: Callable[[StreamEvent], StreamEvent | None]) -> StreamEvent:
         # Runs once per chunk: the common case (open stream, nothing buffered) first.
         while True:
             events = self._events
             if events is None or self._buffer:
                 if self._buffer:
-                    chunk = self._chunk(self._buffer.pop(0))
-                    if chunk is not None:
-                        return chunk
+                    out = deliver(self._buffer.pop(0))
+                    if out is not None:
+                        return out
                     continue
                 if self._done:
                     raise StopIteration
@@ -182,9 +251,9 @@ class Stream(_StreamBase):
                 self._fail(error)
                 self._close_events()
                 raise
-            chunk = self._chunk(event)
-            if chunk is not None:
-                return chunk
+            out = deliver(event)
+            if out is not None:
+                return out
 
     def _finish(self) -> None:
         self._close_events()
@@ -243,7 +312,7 @@ class AsyncStream(_StreamBase):
 
     def __init__(
         self,
-        open_events: Callable[[], AsyncIterator[StreamItem]],
+        open_events: Callable[[], AsyncIterator[StreamEvent]],
         *,
         provider: str,
         model: str,
@@ -252,16 +321,16 @@ class AsyncStream(_StreamBase):
     ) -> None:
         super().__init__(provider, model, policy, warnings)
         self._open = open_events
-        self._events: AsyncIterator[StreamItem] | None = None
+        self._events: AsyncIterator[StreamEvent] | None = None
 
-    async def _start(self) -> AsyncIterator[StreamItem]:
-        async def attempt() -> tuple[AsyncIterator[StreamItem], list[StreamItem]]:
+    async def _start(self) -> AsyncIterator[StreamEvent]:
+        async def attempt() -> tuple[AsyncIterator[StreamEvent], list[StreamEvent]]:
             events = self._open()
-            buffered: list[StreamItem] = []
+            buffered: list[StreamEvent] = []
             try:
                 async for event in events:
                     buffered.append(event)
-                    if event.text:
+                    if type(event) in _CONTENT:
                         return events, buffered
                 _check_buffer_complete(buffered, self._acc.provider)
             except BaseException:
@@ -276,14 +345,27 @@ class AsyncStream(_StreamBase):
         return self
 
     async def __anext__(self) -> Chunk:
+        return await self._advance(self._chunk)  # type: ignore[return-value]  # Chunks only
+
+    async def events(self) -> AsyncIterator[StreamEvent]:
+        """Every event of the stream, in order: the twin of :meth:`Stream.events`."""
+        while True:
+            try:
+                yield await self._advance(self._event)
+            except StopAsyncIteration:
+                return
+
+    async def _advance(
+        self, deliver: Callable[[StreamEvent], StreamEvent | None]
+    ) -> StreamEvent:
         # Runs once per chunk: the common case (open stream, nothing buffered) first.
         while True:
             events = self._events
             if events is None or self._buffer:
                 if self._buffer:
-                    chunk = self._chunk(self._buffer.pop(0))
-                    if chunk is not None:
-                        return chunk
+                    out = deliver(self._buffer.pop(0))
+                    if out is not None:
+                        return out
                     continue
                 if self._done:
                     raise StopAsyncIteration
@@ -305,9 +387,9 @@ class AsyncStream(_StreamBase):
                 self._done = True
                 await self._close_events()
                 raise
-            chunk = self._chunk(event)
-            if chunk is not None:
-                return chunk
+            out = deliver(event)
+            if out is not None:
+                return out
 
     async def _finish(self) -> None:
         await self._close_events()
@@ -363,21 +445,25 @@ class AsyncStream(_StreamBase):
         return f"<genkit.AsyncStream {self._acc.provider}:{self._acc.model} {state}>"
 
 
-def _check_buffer_complete(buffered: list[StreamItem], provider: str) -> None:
+#: Event kinds that reach the caller as content: once one has, a retry would repeat it.
+_CONTENT = frozenset({Chunk, ReasoningDelta, ToolCallStart, ToolCallDelta, ToolCallEnd})
+
+
+def _check_buffer_complete(buffered: list[StreamEvent], provider: str) -> None:
     """A stream that ended before any text must still have finished properly to count."""
-    if not any(isinstance(e, StreamEvent) and e.finish_reason is not None for e in buffered):
+    if not any(type(e) is Finish for e in buffered):
         raise InvalidResponseError(
             "the stream ended before the provider said it was finished", provider=provider
         )
 
 
-def _close(events: Iterator[StreamItem]) -> None:
+def _close(events: Iterator[StreamEvent]) -> None:
     close: Any = getattr(events, "close", None)
     if close is not None:
         close()
 
 
-async def _aclose(events: AsyncIterator[StreamItem]) -> None:
+async def _aclose(events: AsyncIterator[StreamEvent]) -> None:
     aclose: Any = getattr(events, "aclose", None)
     if aclose is not None:
         await aclose()

@@ -123,11 +123,10 @@ class EchoBackend(Backend):
         return self.generate(request)
 
     def stream(self, request: Request):  # type: ignore[no-untyped-def]
-        from genkit.types import StreamEvent
-
         for char in self.generate(request).text:
-            yield StreamEvent(text=char)
-        yield StreamEvent(finish_reason="stop", usage=genkit.Usage(1, 1))
+            yield genkit.Chunk(char)
+        yield genkit.Finish("stop", "done")
+        yield genkit.UsageUpdate(genkit.Usage(1, 1))
 
     async def astream(self, request: Request):  # type: ignore[no-untyped-def]
         for event in self.stream(request):
@@ -150,13 +149,14 @@ class TwoCandidateChunkBackend(EchoBackend):
     provider = "chunky"
 
     def stream(self, request: Request):  # type: ignore[no-untyped-def]
-        from genkit.types import StreamEvent
-
         yield genkit.Chunk("a", 0)
         yield genkit.Chunk("x", 1)  # a candidate first seen through a Chunk
-        yield StreamEvent(text="b", index=0, finish_reason="stop")
+        yield genkit.Chunk("b", 0)
+        yield genkit.Finish("stop", "eos", 0)
         yield genkit.Chunk("y", 1)
-        yield StreamEvent(index=1, finish_reason="length", usage=genkit.Usage(2, 4), model="m-1")
+        yield genkit.Finish("length", "max", 1)
+        yield genkit.UsageUpdate(genkit.Usage(2, 4))
+        yield genkit.ResponseMetadata("m-1")
 
 
 async def test_backends_may_yield_chunks_for_text_only_events() -> None:
@@ -174,6 +174,7 @@ async def test_backends_may_yield_chunks_for_text_only_events() -> None:
     for result in (stream.result, astream.result):
         assert result.texts == ["ab", "xy"]
         assert result.finish_reasons == ["stop", "length"]
+        assert result.raw_finish_reasons == ["eos", "max"]
         assert result.usage == genkit.Usage(2, 4)
         assert result.model == "m-1"
 

@@ -11,7 +11,16 @@ from typing import Any
 from genkit.backends._hf_deps import PROVIDER
 from genkit.backends._hf_jobs import Job
 from genkit.backends._hf_text import TextStream, final_text
-from genkit.types import FinishReason, Generation, StreamEvent, Usage
+from genkit.types import (
+    Chunk,
+    Finish,
+    FinishReason,
+    Generation,
+    ResponseMetadata,
+    StreamEvent,
+    Usage,
+    UsageUpdate,
+)
 
 __all__ = ["JobReader", "generation", "usage"]
 
@@ -33,6 +42,7 @@ def generation(job: Job, tokenizer: Any, model: str) -> Generation:
     return Generation(
         texts=[final_text(tokenizer, ids, job.stops) for ids in job.tokens],
         finish_reasons=reasons,
+        raw_finish_reasons=list(reasons),  # no provider: genkit's reasons are the raw ones
         usage=usage(job),
         model=model,
         provider=PROVIDER,
@@ -70,13 +80,16 @@ class JobReader:
             if reason is not None:
                 text += stream.flush()
                 self._open[row] = False
-            if text or reason is not None:
-                events.append(StreamEvent(text=text, index=row, finish_reason=reason))
+            if text:
+                events.append(Chunk(text, row))
+            if reason is not None:
+                events.append(Finish(reason, reason, row))
         if done:
             if job.error is not None:
                 if not events:  # deliver the last text first; the next poll raises
                     raise job.error
                 return events
             self.finished = True
-            events.append(StreamEvent(usage=usage(job), model=self._model))
+            events.append(UsageUpdate(usage(job)))
+            events.append(ResponseMetadata(self._model))
         return events

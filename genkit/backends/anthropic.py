@@ -43,7 +43,17 @@ from genkit.errors import (
 )
 from genkit.params import Request
 from genkit.retry import parse_retry_after
-from genkit.types import Chunk, FinishReason, Generation, Message, StreamEvent, StreamItem, Usage
+from genkit.types import (
+    Chunk,
+    Finish,
+    FinishReason,
+    Generation,
+    Message,
+    ResponseMetadata,
+    StreamEvent,
+    Usage,
+    UsageUpdate,
+)
 
 try:
     import anthropic
@@ -200,7 +210,7 @@ class AnthropicBackend(Backend):
         )
         return self._generation(messages)
 
-    def stream(self, request: Request) -> Iterator[StreamItem]:
+    def stream(self, request: Request) -> Iterator[StreamEvent]:
         # The SDK sends each request and raises its typed errors; genkit decodes the
         # body itself (see genkit/backends/_sse.py for why).
         args = _arguments(request)
@@ -220,7 +230,7 @@ class AnthropicBackend(Backend):
             for each in opened:
                 _close(each)
 
-    async def astream(self, request: Request) -> AsyncIterator[StreamItem]:
+    async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
         args = _arguments(request)
         opened = await _aconcurrently(lambda: self._aopen(args), _candidates(request), _aclose)
         merger = _StreamMerger(len(opened))
@@ -241,7 +251,7 @@ class AnthropicBackend(Backend):
 
     def _events(
         self, merger: _StreamMerger, index: int, data: bytes, response: Any
-    ) -> list[StreamItem]:
+    ) -> list[StreamEvent]:
         """The genkit events in one streamed event of candidate ``index``."""
         event = json.loads(data)
         kind = event["type"]
@@ -255,8 +265,7 @@ class AnthropicBackend(Backend):
             # applies and the caller finds the vendor exception as __cause__.
             message = f"{event}"
             raise anthropic.APIStatusError(message, response=response.http_response, body=event)
-        out = merger.event(index, event)
-        return [out] if out is not None else []
+        return merger.event(index, event)
 
     def close(self) -> None:
         client = self._sync.built
@@ -308,6 +317,7 @@ class AnthropicBackend(Backend):
             return Generation(
                 texts=[_text(m) for m in messages],
                 finish_reasons=[_finish(m.stop_reason) for m in messages],
+                raw_finish_reasons=[m.stop_reason for m in messages],
                 usage=usage,
                 model=messages[0].model or self.model,
                 provider=PROVIDER,
@@ -415,8 +425,9 @@ class _StreamMerger:
     """Turns the raw stream events of ``n`` emulated candidates into genkit events.
 
     Usage is reported as the running total over every candidate, because genkit's
-    stream keeps the last usage it sees.  ``message_start``, ``message_delta`` and
-    ``message_stop`` (as parsed) become ``stream.result.raw``.
+    stream keeps the last usage it sees.  ``message_start`` and ``message_delta`` (as
+    parsed; ``message_stop`` too when it is what ends a candidate) become
+    ``stream.result.raw``.
     """
 
     __slots__ = ("_finished", "_usage")
@@ -425,27 +436,31 @@ class _StreamMerger:
         self._usage = [Usage()] * n
         self._finished = [False] * n
 
-    def event(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
-        """The genkit event for a stream event other than a content delta, if it carries any."""
+    def event(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
+        """The genkit events for a stream event other than a content delta."""
         handler = _HANDLERS.get(event["type"])
-        return handler(self, index, event) if handler is not None else None
+        return handler(self, index, event) if handler is not None else []
 
     def _total(self) -> Usage:
         return sum(self._usage, Usage())
 
-    def _message_start(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
+    def _message_start(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
         message = event["message"]
         usage = message.get("usage") or {}
         self._usage[index] = Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0)
-        return StreamEvent(index=index, usage=self._total(), model=message.get("model"), raw=event)
+        model = message.get("model")
+        out: list[StreamEvent] = [UsageUpdate(self._total(), event)]
+        if model:
+            out.append(ResponseMetadata(model, event))
+        return out
 
-    def _block_start(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
+    def _block_start(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
         block = event["content_block"]
         if block.get("type") == "text" and block.get("text"):
-            return StreamEvent(text=block["text"], index=index)
-        return None
+            return [Chunk(block["text"], index)]
+        return []
 
-    def _message_delta(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
+    def _message_delta(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
         # Counts in message_delta are cumulative; input_tokens is optional there.
         usage = event.get("usage") or {}
         before = self._usage[index]
@@ -455,25 +470,22 @@ class _StreamMerger:
             before.input_tokens if inputs is None else inputs,
             before.output_tokens if outputs is None else outputs,
         )
+        out: list[StreamEvent] = [UsageUpdate(self._total(), event)]
         reason = (event.get("delta") or {}).get("stop_reason")
         if reason is not None:
             self._finished[index] = True
-        return StreamEvent(
-            index=index,
-            usage=self._total(),
-            finish_reason=_finish(reason) if reason is not None else None,
-            raw=event,
-        )
+            out.append(Finish(_finish(reason), reason, index, event))
+        return out
 
-    def _message_stop(self, index: int, event: dict[str, Any]) -> StreamEvent | None:
+    def _message_stop(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
         # The provider said it is done; a missing stop_reason is still a finished answer.
         if self._finished[index]:
-            return StreamEvent(index=index, raw=event)
+            return []
         self._finished[index] = True
-        return StreamEvent(index=index, finish_reason="other", raw=event)
+        return [Finish("other", None, index, event)]
 
 
-_HANDLERS: Mapping[str, Callable[[_StreamMerger, int, dict[str, Any]], StreamEvent | None]] = {
+_HANDLERS: Mapping[str, Callable[[_StreamMerger, int, dict[str, Any]], list[StreamEvent]]] = {
     "message_start": _StreamMerger._message_start,
     "content_block_start": _StreamMerger._block_start,
     "message_delta": _StreamMerger._message_delta,

@@ -84,9 +84,15 @@ class Backend(ABC):
     def stream(self, request: Request) -> Iterator[StreamItem]:
         """Yield events; closing the iterator must release the connection or the device.
 
-        Yield a non-empty :class:`~genkit.types.Chunk` for an event that is only text,
-        a :class:`~genkit.types.StreamEvent` for anything else (finish reason, usage,
-        model, or text together with one of those).
+        Yield the :data:`~genkit.types.StreamEvent` kinds: a non-empty
+        :class:`~genkit.types.Chunk` per piece of answer text (nearly every event: it
+        reaches the user as it is, so build nothing else per chunk),
+        :class:`~genkit.types.ReasoningDelta` and the ``ToolCall*`` events where the
+        provider streams them, one :class:`~genkit.types.Finish` per candidate with
+        genkit's reason and the provider's own string, :class:`~genkit.types.UsageUpdate`
+        (the last one is kept), :class:`~genkit.types.ResponseMetadata` for the model
+        that answered, :class:`~genkit.types.StreamWarning`.  A stream without a
+        ``Finish`` for every candidate is reported as cut, never as complete.
         """
 
     @abstractmethod

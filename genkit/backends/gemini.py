@@ -46,7 +46,16 @@ from genkit.errors import (
 )
 from genkit.params import Request
 from genkit.retry import parse_retry_after
-from genkit.types import FinishReason, Generation, StreamEvent, Usage
+from genkit.types import (
+    Chunk,
+    Finish,
+    FinishReason,
+    Generation,
+    ResponseMetadata,
+    StreamEvent,
+    Usage,
+    UsageUpdate,
+)
 
 try:
     import httpx2
@@ -299,14 +308,17 @@ class GeminiBackend(Backend):
                 _finish(c.finish_reason, called)
                 for c, (_, called) in zip(candidates, scanned, strict=True)
             ]
+            raw_reasons = [_raw(c.finish_reason) for c in candidates]
         elif _blocked(response):
             # The prompt itself was refused: no candidate, only promptFeedback.
             texts, reasons = [""] * n, [_CONTENT_FILTER] * n
+            raw_reasons = [_block_reason(response)] * n
         else:
             raise InvalidResponseError("response has no candidates", provider=PROVIDER)
         return Generation(
             texts=texts,
             finish_reasons=list(reasons),
+            raw_finish_reasons=raw_reasons,
             usage=_usage(response.usage_metadata),
             model=response.model_version or self.model,
             provider=PROVIDER,
@@ -392,6 +404,18 @@ def _finish(reason: types.FinishReason | None, called_function: bool) -> FinishR
     return "tool_calls" if finish == "stop" and called_function else finish
 
 
+def _raw(reason: types.FinishReason | None) -> str | None:
+    """The finish reason as Gemini wrote it ("STOP", "MAX_TOKENS")."""
+    return reason.value if reason is not None else None
+
+
+def _block_reason(response: types.GenerateContentResponse) -> str | None:
+    """Why the prompt was refused, as Gemini wrote it ("SAFETY"), for a blocked prompt."""
+    feedback = response.prompt_feedback
+    reason = feedback.block_reason if feedback is not None else None
+    return reason.value if reason is not None else None
+
+
 def _blocked(response: types.GenerateContentResponse) -> bool:
     feedback = response.prompt_feedback
     return feedback is not None and feedback.block_reason is not None
@@ -421,38 +445,29 @@ class _StreamState:
         """The genkit events in one chunk (a list: cheaper per chunk than a generator)."""
         events: list[StreamEvent] = []
         candidates = chunk.candidates or []
-        # Usage rides on the chunk's first event rather than one of its own: per chunk,
-        # one event less to build and accumulate.
-        metadata = chunk.usage_metadata
-        usage = _usage(metadata) if metadata is not None else None
         raw: dict[str, object] | None = None
         for position, candidate in enumerate(candidates):
             index = candidate.index if candidate.index is not None else position
             text, called = _scan(candidate)
             if called:
                 self._calls.add(index)
+            if text:
+                events.append(Chunk(text, index))
             reason = candidate.finish_reason
-            if reason is not None and raw is None:
-                # The final chunk, as JSON, for stream.result.raw (once per stream).
-                raw = chunk.to_json_dict()
-            if text or reason is not None:
-                events.append(
-                    StreamEvent(
-                        text=text,
-                        index=index,
-                        finish_reason=_finish(reason, index in self._calls) if reason else None,
-                        usage=usage,
-                        model=chunk.model_version,
-                        raw=raw if reason is not None else None,
-                    )
-                )
-                usage = None
+            if reason is not None:
+                if raw is None:
+                    # The final chunk, as JSON, for stream.result.raw (once per stream).
+                    raw = chunk.to_json_dict()
+                finish = _finish(reason, index in self._calls)
+                events.append(Finish(finish, reason.value, index, raw))
         if not candidates and _blocked(chunk):
-            events.extend(
-                StreamEvent(index=index, finish_reason=_CONTENT_FILTER) for index in range(self._n)
-            )
-        if usage is not None:
-            events.append(StreamEvent(usage=usage))
+            block = _block_reason(chunk)
+            events.extend(Finish(_CONTENT_FILTER, block, index) for index in range(self._n))
+        metadata = chunk.usage_metadata
+        if metadata is not None:
+            events.append(UsageUpdate(_usage(metadata), raw))
+        if raw is not None and chunk.model_version:
+            events.append(ResponseMetadata(chunk.model_version, raw))
         return events
 
 

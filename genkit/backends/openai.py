@@ -20,7 +20,16 @@ from genkit.errors import (
 )
 from genkit.params import Request
 from genkit.retry import parse_retry_after
-from genkit.types import Chunk, FinishReason, Generation, StreamEvent, StreamItem, Usage
+from genkit.types import (
+    Chunk,
+    Finish,
+    FinishReason,
+    Generation,
+    ResponseMetadata,
+    StreamEvent,
+    Usage,
+    UsageUpdate,
+)
 
 try:
     import openai
@@ -137,6 +146,7 @@ class OpenAIBackend(Backend):
         return Generation(
             texts=[c.message.content or "" for c in choices],
             finish_reasons=[FINISH_REASONS.get(c.finish_reason, "other") for c in choices],
+            raw_finish_reasons=[c.finish_reason for c in choices],
             usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(),
             model=response.model or self.model,
             provider=PROVIDER,
@@ -165,7 +175,7 @@ class OpenAIBackend(Backend):
         except Exception as error:
             raise self._translate(error) from error
 
-    def stream(self, request: Request) -> Iterator[StreamItem]:
+    def stream(self, request: Request) -> Iterator[StreamEvent]:
         # The SDK sends the request and raises its typed errors; genkit decodes the
         # body itself (see genkit/backends/_sse.py for why).
         try:
@@ -192,7 +202,7 @@ class OpenAIBackend(Backend):
         finally:
             opened.__exit__(None, None, None)
 
-    async def astream(self, request: Request) -> AsyncIterator[StreamItem]:
+    async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
         try:
             opened = self._async.get().chat.completions.with_streaming_response.create(
                 **self._body(request), stream=True, stream_options={"include_usage": True}
@@ -218,12 +228,12 @@ class OpenAIBackend(Backend):
         finally:
             await opened.__aexit__(None, None, None)
 
-    def _events(self, data: bytes, response: Any) -> list[StreamItem]:
+    def _events(self, data: bytes, response: Any) -> list[StreamEvent]:
         """The genkit events in one streamed chunk (a list: cheaper than a generator).
 
-        Text alone becomes a Chunk handed to the user as it is; the model the provider
-        reports rides on the finish and usage events, which every stream ends with, and
-        those chunks (as parsed) become ``stream.result.raw``.
+        Text becomes a Chunk handed to the user as it is; the chunks that finish a
+        choice or report usage (every stream ends with them) also give the model's
+        name, and those chunks (as parsed) become ``stream.result.raw``.
         """
         chunk = json.loads(data)
         if chunk.get("error"):
@@ -236,23 +246,25 @@ class OpenAIBackend(Backend):
                 response.http_request,
                 body=body,
             )
-        events: list[StreamItem] = []
+        events: list[StreamEvent] = []
         for choice in chunk.get("choices") or ():
             delta = choice.get("delta")
             text = delta.get("content") if delta else None
+            if text:
+                events.append(Chunk(text, choice.get("index") or 0))
             reason = choice.get("finish_reason")
             if reason:
                 finish = FINISH_REASONS.get(reason, "other")
-                index = choice.get("index") or 0
-                events.append(
-                    StreamEvent(text or "", index, finish, None, chunk.get("model"), chunk)
-                )
-            elif text:
-                events.append(Chunk(text, choice.get("index") or 0))
+                events.append(Finish(finish, reason, choice.get("index") or 0, chunk))
         usage = chunk.get("usage")
         if usage:
             tokens = Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
-            events.append(StreamEvent(usage=tokens, model=chunk.get("model"), raw=chunk))
+            events.append(UsageUpdate(tokens, chunk))
+        if len(events) > 1 or (events and type(events[0]) is not Chunk):
+            # A finish or usage chunk (the last ones of a stream): the model rides on it.
+            model = chunk.get("model")
+            if model:
+                events.append(ResponseMetadata(model, chunk))
         return events
 
     def close(self) -> None:

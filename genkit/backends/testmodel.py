@@ -29,7 +29,17 @@ from genkit.backends.base import Backend, BackendSettings
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import InvalidParameterError, ModelNotFoundError
 from genkit.params import SHARED_PARAMETERS, Request
-from genkit.types import Chunk, FinishReason, Generation, Message, StreamEvent, StreamItem, Usage
+from genkit.types import (
+    Chunk,
+    Finish,
+    FinishReason,
+    Generation,
+    Message,
+    ResponseMetadata,
+    StreamEvent,
+    Usage,
+    UsageUpdate,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -127,10 +137,10 @@ class OfflineBackend(Backend):
     async def agenerate(self, request: Request) -> Generation:
         return self._generation(self._answer(request, "agenerate"))
 
-    def stream(self, request: Request) -> Iterator[StreamItem]:
+    def stream(self, request: Request) -> Iterator[StreamEvent]:
         yield from self._events(self._answer(request, "stream"))
 
-    async def astream(self, request: Request) -> AsyncIterator[StreamItem]:
+    async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
         for event in self._events(self._answer(request, "astream")):
             yield event
             await asyncio.sleep(0)  # let other tasks run, and cancellation land, between chunks
@@ -156,7 +166,7 @@ class OfflineBackend(Backend):
         candidates = [_Candidate(chunks, reply.finish_reason) for _ in range(n)]
         return _Answer(candidates, reply.usage or _usage(request, candidates), reply.error)
 
-    def _events(self, answer: _Answer) -> Iterator[StreamItem]:
+    def _events(self, answer: _Answer) -> Iterator[StreamEvent]:
         candidates = answer.candidates
         # Candidates interleave word by word, as a provider streaming n choices does.
         longest = max(len(c.chunks) for c in candidates)
@@ -167,19 +177,17 @@ class OfflineBackend(Backend):
         if answer.error is not None:
             # A scripted stream that breaks after its text, before the provider finished.
             raise answer.error
-        last = len(candidates) - 1
         for index, candidate in enumerate(candidates):
-            yield StreamEvent(
-                index=index,
-                finish_reason=candidate.finish_reason,
-                usage=answer.usage if index == last else None,
-                model=self.model,
-            )
+            # No provider here: the raw reason is genkit's own.
+            yield Finish(candidate.finish_reason, candidate.finish_reason, index)
+        yield UsageUpdate(answer.usage)
+        yield ResponseMetadata(self.model)
 
     def _generation(self, answer: _Answer) -> Generation:
         return Generation(
             texts=[c.text for c in answer.candidates],
             finish_reasons=[c.finish_reason for c in answer.candidates],
+            raw_finish_reasons=[c.finish_reason for c in answer.candidates],
             usage=answer.usage,
             model=self.model,
             provider=PROVIDER,

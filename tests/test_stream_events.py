@@ -1,0 +1,265 @@
+"""Typed stream events and the provider's raw finish reason, on every backend.
+
+``stream.events()`` yields every event (text, finish, usage, ...) as its own class;
+plain iteration keeps yielding only the text chunks.  Each candidate ends with one
+``Finish`` carrying genkit's reason and the provider's own string, which also lands
+in ``Generation.raw_finish_reasons`` for streamed and non-streamed calls alike.
+Hosted backends run through the real vendor SDKs against the local fake server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import genkit
+from genkit.backends.base import Backend, BackendSettings
+from genkit.capabilities import CapabilityTable, ModelCapabilities
+from genkit.params import Request
+from tests.fakeprovider import FakeProviderServer, Reply
+from tests.hosted import HOSTED, Hosted, point_sdks_at
+from tests.shared_recordings import recording
+
+#: What each provider calls genkit's "stop" and "length" on the wire.
+RAW = {
+    "openai": {"stop": "stop", "length": "length"},
+    "anthropic": {"stop": "end_turn", "length": "max_tokens"},
+    "gemini": {"stop": "STOP", "length": "MAX_TOKENS"},
+}
+
+
+@pytest.fixture
+def server(fake_server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> FakeProviderServer:
+    point_sdks_at(fake_server, monkeypatch)
+    return fake_server
+
+
+def _load(hosted: Hosted) -> genkit.Generator:
+    return genkit.load(f"{hosted.provider}:{hosted.model}", max_retries=0)
+
+
+async def _events(gen: genkit.Generator, mode: str, prompt: str = "hi", **params: Any) -> tuple[
+    list[genkit.StreamEvent], genkit.Generation
+]:
+    if mode == "stream":
+        with gen.stream(prompt, **params) as stream:
+            events = list(stream.events())
+        return events, stream.result
+    async with gen.astream(prompt, **params) as astream:
+        events = [event async for event in astream.events()]
+    return events, astream.result
+
+
+def _check_events(
+    events: list[genkit.StreamEvent],
+    result: genkit.Generation,
+    reasons: list[tuple[str, str | None]],
+) -> None:
+    """Text deltas join to the text, one Finish per candidate with both reasons, usage."""
+    for index, text in enumerate(result.texts):
+        deltas = [e.text for e in events if isinstance(e, genkit.Chunk) and e.index == index]
+        assert "".join(deltas) == text
+    finishes = sorted(
+        (e for e in events if isinstance(e, genkit.Finish)), key=lambda finish: finish.index
+    )
+    assert [(f.index, f.reason, f.raw_reason) for f in finishes] == [
+        (index, reason, raw) for index, (reason, raw) in enumerate(reasons)
+    ]
+    usages = [e.usage for e in events if isinstance(e, genkit.UsageUpdate)]
+    assert usages and usages[-1] == result.usage
+    assert result.finish_reasons == [reason for reason, _ in reasons]
+    assert result.raw_finish_reasons == [raw for _, raw in reasons]
+    assert result.raw_finish_reason == reasons[0][1]
+    assert all(isinstance(e.type, str) for e in events)
+
+
+# --------------------------------------------------------------------------- hosted
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+async def test_hosted_events_carry_text_finish_and_usage(
+    server: FakeProviderServer, hosted: Hosted, mode: str
+) -> None:
+    server.script(Reply.text("one two three", chunks=["one", " two", " three"], usage=(4, 3)))
+    events, result = await _events(_load(hosted), mode)
+    assert [e.text for e in events if isinstance(e, genkit.Chunk)] == ["one", " two", " three"]
+    assert result.text == "one two three"
+    assert result.usage == genkit.Usage(4, 3)
+    _check_events(events, result, [("stop", RAW[hosted.provider]["stop"])])
+    # The finish comes after the last text of its candidate.
+    kinds = [e.type for e in events]
+    assert kinds.index("finish") > max(i for i, kind in enumerate(kinds) if kind == "text")
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+async def test_hosted_raw_finish_reason_streamed(
+    server: FakeProviderServer, hosted: Hosted, mode: str
+) -> None:
+    server.script(Reply.text("cut short", finish="length", usage=(2, 2)))
+    events, result = await _events(_load(hosted), mode)
+    _check_events(events, result, [("length", RAW[hosted.provider]["length"])])
+
+
+@pytest.mark.parametrize("finish", ["stop", "length"])
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+async def test_hosted_raw_finish_reason_not_streamed(
+    server: FakeProviderServer, hosted: Hosted, finish: str
+) -> None:
+    server.script(Reply.text("a b", finish=finish), Reply.text("a b", finish=finish))
+    gen = _load(hosted)
+    for result in (gen.generate("hi"), await gen.agenerate("hi")):
+        assert result.finish_reason == finish
+        assert result.raw_finish_reason == RAW[hosted.provider][finish]
+        assert result.raw_finish_reasons == [RAW[hosted.provider][finish]]
+    await gen.aclose()
+
+
+@pytest.mark.parametrize("hosted", [h for h in HOSTED if h.provider != "anthropic"], ids=str)
+async def test_one_finish_per_candidate(server: FakeProviderServer, hosted: Hosted) -> None:
+    server.script(Reply.text(candidates=["a b", "c d e"], usage=(3, 5)))
+    events, result = await _events(_load(hosted), "stream", n=2)
+    assert result.texts == ["a b", "c d e"]
+    raw = RAW[hosted.provider]["stop"]
+    _check_events(events, result, [("stop", raw), ("stop", raw)])
+
+
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+def test_plain_iteration_still_yields_only_text_chunks(
+    server: FakeProviderServer, hosted: Hosted
+) -> None:
+    server.script(Reply.text("x y", chunks=["x", " y"], usage=(1, 2)))
+    with _load(hosted).stream("hi") as stream:
+        chunks = list(stream)
+    assert all(type(chunk) is genkit.Chunk for chunk in chunks)
+    assert [(c.text, c.index) for c in chunks] == [("x", 0), (" y", 0)]
+    assert stream.result.raw_finish_reason == RAW[hosted.provider]["stop"]
+
+
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+def test_a_cut_stream_yields_no_finish_and_raises(
+    server: FakeProviderServer, hosted: Hosted
+) -> None:
+    server.script(Reply.truncated_stream(2))
+    seen: list[genkit.StreamEvent] = []
+    with _load(hosted).stream("hi") as stream, pytest.raises(genkit.GenkitError):
+        for event in stream.events():
+            seen.append(event)
+    assert seen and not any(isinstance(e, genkit.Finish) for e in seen)
+    assert stream.result.raw_finish_reason is None
+    assert stream.result.finish_reason is None
+
+
+def test_events_work_with_match(server: FakeProviderServer) -> None:
+    server.script(Reply.text("p q", usage=(2, 2)))
+    text: list[str] = []
+    finished: list[tuple[str, str | None]] = []
+    usage: list[genkit.Usage] = []
+    with genkit.load("openai:gpt-4o").stream("hi") as stream:
+        for event in stream.events():
+            match event:
+                case genkit.Chunk(text=piece):
+                    text.append(piece)
+                case genkit.Finish(reason=reason, raw_reason=raw):
+                    finished.append((reason, raw))
+                case genkit.UsageUpdate(usage=counted):
+                    usage.append(counted)
+                case genkit.ResponseMetadata(model=model):
+                    assert model
+    assert ("".join(text), finished, usage) == ("p q", [("stop", "stop")], [genkit.Usage(2, 2)])
+
+
+# --------------------------------------------------------------------------- recordings
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "finish", "raw"),
+    [
+        ("openai:gpt-4o-mini", "openai_stream_1.sse", "stop", "stop"),
+        ("openai:gpt-4o-mini", "openai_length_stream.sse", "length", "length"),
+        ("anthropic:claude-sonnet-4-6", "anthropic_stream_text.sse", "stop", "end_turn"),
+        ("anthropic:claude-sonnet-4-6", "anthropic_refusal_stream.sse", "content_filter", "refusal"),
+        ("gemini:gemini-2.5-flash", "gemini_stream.sse", "stop", "STOP"),
+    ],
+)
+def test_recorded_streams_report_both_reasons(
+    server: FakeProviderServer, model: str, name: str, finish: str, raw: str
+) -> None:
+    server.script(Reply.replay(recording(name), chunk_size=97))
+    with genkit.load(model).stream("hi") as stream:
+        events = list(stream.events())
+    _check_events(events, stream.result, [(finish, raw)])
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "raw"),
+    [
+        ("openai:gpt-4o-mini", "openai_refusal.json", "stop"),
+        ("anthropic:claude-sonnet-4-6", "anthropic_refusal.json", "refusal"),
+        ("gemini:gemini-2.5-flash", "gemini_structured.json", "STOP"),
+    ],
+)
+def test_recorded_answers_report_the_raw_reason(
+    server: FakeProviderServer, model: str, name: str, raw: str
+) -> None:
+    server.script(Reply.replay(recording(name)))
+    assert genkit.load(model).generate("hi").raw_finish_reason == raw
+
+
+# --------------------------------------------------------------------------- local backends
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+async def test_test_provider_events(mode: str) -> None:
+    gen = genkit.load("test:echo")
+    events, result = await _events(gen, mode, "alpha beta gamma", n=2)
+    assert result.texts == ["alpha beta gamma"] * 2
+    _check_events(events, result, [("stop", "stop"), ("stop", "stop")])
+    assert gen.generate("a b", max_tokens=1).raw_finish_reasons == ["length"]
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+async def test_local_model_events(tiny_gpt2_path: Path, mode: str) -> None:
+    gen = genkit.load(f"huggingface:{tiny_gpt2_path}")
+    events, result = await _events(gen, mode, "Hello", max_tokens=6, temperature=0.0)
+    assert result.finish_reason in ("stop", "length")
+    _check_events(events, result, [(result.finish_reason, result.finish_reason)])
+    generated = gen.generate("Hello", max_tokens=6, temperature=0.0)
+    assert generated.raw_finish_reasons == generated.finish_reasons
+
+
+# --------------------------------------------------------------------------- backend contract
+
+
+class _Wrong(Backend):
+    """A backend that yields something that is not a stream event."""
+
+    provider = "wrongevents"
+    capabilities = CapabilityTable([], default=ModelCapabilities(supported=frozenset()))
+
+    def __init__(self, model: str, settings: BackendSettings) -> None:
+        super().__init__(model, settings)
+
+    def generate(self, request: Request) -> genkit.Generation:
+        raise NotImplementedError
+
+    async def agenerate(self, request: Request) -> genkit.Generation:
+        raise NotImplementedError
+
+    def stream(self, request: Request) -> Iterator[Any]:
+        yield genkit.Chunk("a")
+        yield {"finish_reason": "stop"}
+
+    def astream(self, request: Request) -> Any:
+        raise NotImplementedError
+
+
+def test_a_backend_yielding_a_non_event_gets_a_clear_error() -> None:
+    genkit.register("wrongevents", _Wrong)
+    with genkit.load("wrongevents:m").stream("hi") as stream:
+        with pytest.raises(genkit.InvalidResponseError, match="not a stream event"):
+            list(stream.events())
