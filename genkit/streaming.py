@@ -141,6 +141,12 @@ class _StreamBase:
         self._buffer: list[StreamEvent] = []
         self._done = False
         self.error: GenkitError | None = None
+        # What each event becomes for the caller: text Chunks only, or every event while
+        # events() runs.  A plain function, not a bound method: no cycle through self,
+        # so a dropped stream is closed at once.
+        self._deliver: Callable[[_StreamBase, StreamEvent], StreamEvent | None] = (
+            _StreamBase._chunk
+        )
 
     @property
     def text(self) -> str:
@@ -211,30 +217,25 @@ class Stream(_StreamBase):
     def __iter__(self) -> Iterator[Chunk]:
         return self
 
-    def __next__(self) -> Chunk:
-        return self._advance(self._chunk)  # type: ignore[return-value]  # _chunk: Chunks only
-
     def events(self) -> Iterator[StreamEvent]:
         """Every event of the stream, in order: text, reasoning, tool calls, finish, usage.
 
         ``for chunk in stream`` yields only the text (:class:`Chunk`); this yields it
-        too, with everything else.  Both read the same stream: use one or the other.
+        too, with everything else.  Both read the same stream: after leaving an
+        ``events()`` loop early, plain iteration goes on with the text that follows.
         """
-        while True:
-            try:
-                yield self._advance(self._event)
-            except StopIteration:
-                return
+        return _Events(self)
 
-    def _advance(self, deliver: Callable[[StreamEvent], StreamEvent | None]) -> StreamEvent:
+    def __next__(self) -> Chunk:
         # Runs once per chunk: the common case (open stream, nothing buffered) first.
+        deliver = self._deliver
         while True:
             events = self._events
             if events is None or self._buffer:
                 if self._buffer:
-                    out = deliver(self._buffer.pop(0))
+                    out = deliver(self, self._buffer.pop(0))
                     if out is not None:
-                        return out
+                        return out  # type: ignore[return-value]  # a Chunk unless events()
                     continue
                 if self._done:
                     raise StopIteration
@@ -251,9 +252,9 @@ class Stream(_StreamBase):
                 self._fail(error)
                 self._close_events()
                 raise
-            out = deliver(event)
+            out = deliver(self, event)
             if out is not None:
-                return out
+                return out  # type: ignore[return-value]  # a Chunk unless events()
 
     def _finish(self) -> None:
         self._close_events()
@@ -344,28 +345,20 @@ class AsyncStream(_StreamBase):
     def __aiter__(self) -> AsyncStream:
         return self
 
-    async def __anext__(self) -> Chunk:
-        return await self._advance(self._chunk)  # type: ignore[return-value]  # Chunks only
-
-    async def events(self) -> AsyncIterator[StreamEvent]:
+    def events(self) -> AsyncIterator[StreamEvent]:
         """Every event of the stream, in order: the twin of :meth:`Stream.events`."""
-        while True:
-            try:
-                yield await self._advance(self._event)
-            except StopAsyncIteration:
-                return
+        return _AsyncEvents(self)
 
-    async def _advance(
-        self, deliver: Callable[[StreamEvent], StreamEvent | None]
-    ) -> StreamEvent:
+    async def __anext__(self) -> Chunk:
         # Runs once per chunk: the common case (open stream, nothing buffered) first.
+        deliver = self._deliver
         while True:
             events = self._events
             if events is None or self._buffer:
                 if self._buffer:
-                    out = deliver(self._buffer.pop(0))
+                    out = deliver(self, self._buffer.pop(0))
                     if out is not None:
-                        return out
+                        return out  # type: ignore[return-value]  # a Chunk unless events()
                     continue
                 if self._done:
                     raise StopAsyncIteration
@@ -387,9 +380,9 @@ class AsyncStream(_StreamBase):
                 self._done = True
                 await self._close_events()
                 raise
-            out = deliver(event)
+            out = deliver(self, event)
             if out is not None:
-                return out
+                return out  # type: ignore[return-value]  # a Chunk unless events()
 
     async def _finish(self) -> None:
         await self._close_events()
@@ -443,6 +436,51 @@ class AsyncStream(_StreamBase):
     def __repr__(self) -> str:
         state = "done" if self._done else "open"
         return f"<genkit.AsyncStream {self._acc.provider}:{self._acc.model} {state}>"
+
+
+class _Events:
+    """``Stream.events()``: the stream's own iteration, handing on every event.
+
+    Switching the stream's delivery per event (rather than for the life of a generator)
+    keeps plain iteration's per-chunk path as it was, and leaves nothing switched
+    when a loop over the events stops early.
+    """
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: Stream) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> _Events:
+        return self
+
+    def __next__(self) -> StreamEvent:
+        stream = self._stream
+        stream._deliver = _StreamBase._event
+        try:
+            return stream.__next__()
+        finally:
+            stream._deliver = _StreamBase._chunk
+
+
+class _AsyncEvents:
+    """``AsyncStream.events()``: the twin of :class:`_Events`."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: AsyncStream) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _AsyncEvents:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        stream = self._stream
+        stream._deliver = _StreamBase._event
+        try:
+            return await stream.__anext__()
+        finally:
+            stream._deliver = _StreamBase._chunk
 
 
 #: Event kinds that reach the caller as content: once one has, a retry would repeat it.

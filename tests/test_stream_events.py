@@ -263,3 +263,23 @@ def test_a_backend_yielding_a_non_event_gets_a_clear_error() -> None:
     with genkit.load("wrongevents:m").stream("hi") as stream:
         with pytest.raises(genkit.InvalidResponseError, match="not a stream event"):
             list(stream.events())
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+async def test_leaving_events_early_keeps_the_stream_readable(mode: str) -> None:
+    gen = genkit.load("test:echo")
+    if mode == "stream":
+        stream = gen.stream("one two three")
+        for event in stream.events():
+            assert isinstance(event, genkit.Chunk)
+            break
+        assert [c.text for c in stream] == [" two", " three"]  # back to text only
+        result = stream.result
+    else:
+        astream = gen.astream("one two three")
+        async for event in astream.events():
+            assert isinstance(event, genkit.Chunk)
+            break
+        assert [c.text async for c in astream] == [" two", " three"]
+        result = await astream.get_result()
+    assert (result.text, result.raw_finish_reason) == ("one two three", "stop")
