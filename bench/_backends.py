@@ -473,15 +473,15 @@ class _FakeServerUrls:
 
 
 def wire_check(backends: list[str]) -> list[list[str]]:
-    """Make each call once each way against ``tests.fakeprovider`` and compare the wire.
+    """Make each call once each way against ``fakeprovider`` and compare the wire.
 
     Returns table rows: backend, shape, same path, same body, headers that differ.
     Skipped (one row saying so) when the project's test server is not importable.
     """
     try:
-        from tests.fakeprovider import FakeProviderServer, Reply
+        from fakeprovider import FakeProviderServer, Reply
     except ImportError as error:
-        return [["—", "—", "—", "—", f"tests.fakeprovider not importable: {error}"]]
+        return [["—", "—", "—", "—", f"fakeprovider not importable: {error}"]]
     rows = []
     ignore = {"content-length"}
     with FakeProviderServer() as fake:

@@ -1,6 +1,6 @@
 """A lean benchmark server for the three hosted wire protocols, run as its own process.
 
-Why not only ``tests.fakeprovider``: that server is built to be faithful and
+Why not only ``fakeprovider``: that server is built to be faithful and
 scriptable (it validates every request, records it, renders replies per request,
 can inject faults), which is what tests need and what a benchmark does not.  Every
 microsecond it spends per request is added to both sides of a genkit-vs-raw-SDK
@@ -18,7 +18,7 @@ to stand out of.  This server answers from bytes rendered once at start-up:
 It is started by :class:`bench._common.BenchServer` with ``python -m bench._server``
 and controlled over stdin/stdout (``stats``, ``reset``, ``quit``) so that counting
 requests never goes over the wire being measured.  ``--impl fakeprovider`` serves the
-project's ``tests.fakeprovider.FakeProviderServer`` behind the same control channel,
+project's ``fakeprovider.FakeProviderServer`` behind the same control channel,
 to compare the two servers' costs.
 """
 
@@ -457,7 +457,7 @@ async def _serve_lean(host: str, port: int, chunks: int) -> None:
 
 def _serve_fakeprovider(chunks: int) -> None:
     """The project's test server, in this process, behind the same control channel."""
-    from tests.fakeprovider import FakeProviderServer, Reply
+    from fakeprovider import FakeProviderServer, Reply
 
     with FakeProviderServer() as server:
         server.default = Reply.text(TEXT, chunks=stream_pieces(chunks) if chunks > 1 else None)

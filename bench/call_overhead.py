@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-wire-check",
         action="store_true",
-        help="skip comparing genkit's and the raw SDK's requests on tests.fakeprovider",
+        help="skip comparing genkit's and the raw SDK's requests on fakeprovider",
     )
     add_common_arguments(parser)
     args = parser.parse_args(argv)
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_wire_check:
         print_table(
-            "Same request? Each call made once each way against tests.fakeprovider",
+            "Same request? Each call made once each way against fakeprovider",
             [
                 "backend",
                 "shape",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeprovider import FakeProviderServer
+from fakeprovider import FakeProviderServer
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
