@@ -217,7 +217,7 @@ def hygiene_line(client_core: int | None, server_core: int | None, impl: str) ->
         else "server and benchmark unpinned"
     )
     return (
-        f"server: {'bench/_server.py (lean asyncio)' if impl == 'lean' else 'fakeprovider'} "
+        f"server: {'fakeprovider/lean.py (lean asyncio)' if impl == 'lean' else 'fakeprovider'} "
         f"in a separate process over 127.0.0.1 keep-alive; {where}"
     )
 
@@ -234,7 +234,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--server",
         choices=("lean", "fakeprovider"),
         default="lean",
-        help="bench/_server.py (default) or the project's fakeprovider, each in its own process",
+        help="fakeprovider/lean.py (default) or FakeProviderServer, each in its own process",
     )
     parser.add_argument(
         "--no-pin", action="store_true", help="do not pin the server and the benchmark to cores"
@@ -328,7 +328,7 @@ class BenchServer:
         command = [
             sys.executable,
             "-m",
-            "bench._server",
+            "fakeprovider.lean",
             "--chunks",
             str(self.chunks),
             "--impl",

@@ -15,7 +15,7 @@ Why it is measured this way:
   difference (median over rounds of the per-round difference), which cancels drift
   best; the verdict uses the paired difference (ratio = 1 + paired Δ / raw median);
 - the server answers from pre-rendered bytes in its own process on its own core
-  (``bench/_server.py``), so its cost and its jitter are as small as they can be and
+  (``fakeprovider/lean.py``), so its cost and its jitter are as small as they can be and
   a few microseconds of client overhead are visible; ``--server fakeprovider`` runs
   the same comparison against the project's test server;
 - before every block the server's request counter is reset and checked after it, so

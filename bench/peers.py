@@ -454,7 +454,7 @@ def measure(args: argparse.Namespace) -> int:
         "Peers: genkit vs LiteLLM vs aisuite (same process, same server, same OpenAI SDK)",
         packages=("genkit-sdk", "litellm", "aisuite", "openai", "httpx2", "pydantic"),
         extra=[
-            "bench/_server.py in its own process; "
+            "fakeprovider/lean.py in its own process; "
             + (
                 f"server on core {server_core}, benchmark on core {client_core}"
                 if client_core is not None
