@@ -241,6 +241,27 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def start_run(
+    title: str, args: argparse.Namespace, *lines: str, pin: bool = True
+) -> tuple[list[str], int | None, int | None]:
+    """The preamble every server benchmark shares, so each module only states its own setup.
+
+    Clears the SDKs' environment, picks the backends, lays out (and pins) the cores and
+    prints the machine header; returns ``(backends, client_core, server_core)``.
+    """
+    clear_sdk_environment()
+    backends = hosted_backends(args.backends)
+    skipped = skipped_backends(backends, args.backends)
+    client_core, server_core = cpu_layout(not args.no_pin)
+    if pin:
+        pin_client(client_core)
+    extra = [hygiene_line(client_core, server_core, args.server), *lines]
+    if skipped:
+        extra.append(f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}")
+    print_machine(title, extra=extra)
+    return backends, client_core, server_core
+
+
 # --------------------------------------------------------------------------- load
 
 
