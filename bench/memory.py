@@ -43,14 +43,10 @@ from bench._common import (
     BenchServer,
     add_common_arguments,
     clear_sdk_environment,
-    cpu_layout,
-    hosted_backends,
-    hygiene_line,
     median,
     pin_client,
-    print_machine,
     print_table,
-    skipped_backends,
+    start_run,
     verdict,
 )
 
@@ -226,21 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
 
-    backends = hosted_backends(args.backends)
-    skipped = skipped_backends(backends, args.backends)
-    client_core, server_core = cpu_layout(not args.no_pin)
-    print_machine(
+    backends, client_core, server_core = start_run(
         "Memory (resident set size)",
-        extra=[
-            hygiene_line(client_core, server_core, args.server),
-            f"after-import rows: median of {args.reps} fresh processes; growth series: one "
-            f"fresh process each, {args.calls:,} calls after 200 warm-up calls",
-        ]
-        + (
-            [f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}"]
-            if skipped
-            else []
-        ),
+        args,
+        f"after-import rows: median of {args.reps} fresh processes; growth series: one "
+        f"fresh process each, {args.calls:,} calls after 200 warm-up calls",
+        pin=False,
     )
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
