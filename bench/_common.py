@@ -427,6 +427,14 @@ class BenchServer:
         return self.url + "/v1" if provider == "openai" else self.url
 
 
+def rss_mib() -> float:
+    """Current resident set size of this process in MiB (Linux ``VmRSS``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
 # --------------------------------------------------------------------------- timing
 
 #: One timed call: (wall seconds, CPU seconds of this process).
