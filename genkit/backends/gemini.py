@@ -234,49 +234,63 @@ class GeminiBackend(Backend):
     def stream(self, request: Request) -> Iterator[StreamEvent]:
         # The SDK builds, sends and authenticates the request and raises its typed
         # errors; genkit decodes the body itself (see genkit/backends/_sse.py for why).
-        try:
-            api = self._sync.get()._api_client
-            http_request, options = _stream_request(api, request, self._config(request))
-            response = _body(api._request(http_request, options, stream=True))
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._translate(error) from error
-        try:
-            state = _StreamState(_candidates(request), response)
-            decoder = EventDecoder()
-            for received in response.iter_bytes():  # to the end: the connection is reused
-                for data in decoder.feed(received):
-                    yield from state.events(data)
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._translate(error) from error
-        finally:
-            response.close()
+        config = self._config(request)
+        state = _StreamState(_candidates(request), _continues(config))
+        token: str | None = None
+        while True:
+            try:
+                api = self._sync.get()._api_client
+                http_request, options = _stream_request(api, request, config, token)
+                response = _body(api._request(http_request, options, stream=True))
+            except GenkitError:
+                raise
+            except Exception as error:
+                raise self._translate(error) from error
+            state.response = response
+            try:
+                decoder = EventDecoder()
+                for received in response.iter_bytes():  # to the end: the connection is reused
+                    for data in decoder.feed(received):
+                        yield from state.events(data)
+            except GenkitError:
+                raise
+            except Exception as error:
+                raise self._translate(error) from error
+            finally:
+                response.close()
+            token = state.next_request()
+            if token is None:
+                return
 
     async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
-        try:
-            api = self._async.get().client._api_client
-            http_request, options = _stream_request(api, request, self._config(request))
-            response = _body(await api._async_request(http_request, options, stream=True))
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._translate(error) from error
-        try:
-            state = _StreamState(_candidates(request), response)
-            decoder = EventDecoder()
-            async for received in response.aiter_bytes():  # to the end: the connection is reused
-                for data in decoder.feed(received):
-                    for event in state.events(data):
-                        yield event
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._translate(error) from error
-        finally:
-            await response.aclose()
+        config = self._config(request)
+        state = _StreamState(_candidates(request), _continues(config))
+        token: str | None = None
+        while True:
+            try:
+                api = self._async.get().client._api_client
+                http_request, options = _stream_request(api, request, config, token)
+                response = _body(await api._async_request(http_request, options, stream=True))
+            except GenkitError:
+                raise
+            except Exception as error:
+                raise self._translate(error) from error
+            state.response = response
+            try:
+                decoder = EventDecoder()
+                async for received in response.aiter_bytes():  # to the end: reused
+                    for data in decoder.feed(received):
+                        for event in state.events(data):
+                            yield event
+            except GenkitError:
+                raise
+            except Exception as error:
+                raise self._translate(error) from error
+            finally:
+                await response.aclose()
+            token = state.next_request()
+            if token is None:
+                return
 
     def close(self) -> None:
         http = self._http.built
@@ -414,20 +428,54 @@ def _usage(metadata: types.GenerateContentResponseUsageMetadata | None) -> Usage
 
 
 class _StreamState:
-    """Turns the JSON events of a ``streamGenerateContent?alt=sse`` body into genkit events.
+    """Turns the JSON events of ``streamGenerateContent?alt=sse`` bodies into genkit events.
 
     Reads the wire dicts directly (camelCase, as the API sends them) rather than
     building the SDK's pydantic response per event.  Remembers which candidates called
     a function, since the call arrives in an earlier event than the ``STOP`` that ends
     the candidate.
+
+    Automatic continuation, as google-genai does it (on unless ``provider_options``
+    say ``automatic_continuation=False``): a request whose first candidate ends with
+    ``CONTINUATION`` and a new ``continuationToken`` is followed by another request
+    with that token; the ``CONTINUATION`` is not a finish, and the usage of finished
+    requests is added to the next one's (each request's usage is its own).
     """
 
-    __slots__ = ("_calls", "_n", "_response")
+    __slots__ = (
+        "_before",
+        "_calls",
+        "_continues",
+        "_hop",
+        "_n",
+        "_reason",
+        "_sent",
+        "_token",
+        "response",
+    )
 
-    def __init__(self, n: int, response: httpx2.Response) -> None:
+    def __init__(self, n: int, continues: bool) -> None:
         self._n = n
-        self._response = response  # for the SDK's error on an in-stream error event
         self._calls: set[int] = set()
+        self._continues = continues
+        self.response: httpx2.Response | None = None  # for the SDK's in-stream errors
+        self._before: Usage | None = None  # usage of the requests already finished
+        self._hop: Usage | None = None  # this request's usage so far
+        self._sent: str | None = None  # the continuation token this request was sent with
+        self._token: str | None = None  # the latest one it returned
+        self._reason: str | None = None  # the first candidate's last finish reason
+
+    def next_request(self) -> str | None:
+        """The continuation token to send the next request with; None when finished."""
+        token = self._token
+        if token is None or token == self._sent:
+            return None
+        if not self._continues or self._reason != "CONTINUATION":
+            return None
+        if self._hop is not None:
+            self._before = self._hop if self._before is None else self._before + self._hop
+        self._sent, self._token, self._reason, self._hop = token, None, None, None
+        return token
 
     def events(self, data: bytes) -> list[StreamEvent]:
         """The genkit events in one SSE event (a list: cheaper per event than a generator)."""
@@ -437,13 +485,17 @@ class _StreamState:
             # raises it, so it is classified like an HTTP error status.
             error = chunk["error"]
             code: Any = error.get("code") if isinstance(error, Mapping) else None
-            genai_errors.APIError.raise_error(code, chunk, self._response)
+            genai_errors.APIError.raise_error(code, chunk, self.response)
         events: list[StreamEvent] = []
         candidates = chunk.get("candidates") or ()
         # Usage rides on the event's first genkit event rather than one of its own:
         # per event, one object less to build and accumulate.
         metadata = chunk.get("usageMetadata")
-        usage = _wire_usage(metadata) if metadata is not None else None
+        usage = None
+        if metadata is not None:
+            usage = self._hop = _wire_usage(metadata)
+            if self._before is not None:
+                usage = usage + self._before
         model = chunk.get("modelVersion")
         raw: dict[str, Any] | None = None
         for position, candidate in enumerate(candidates):
@@ -454,12 +506,14 @@ class _StreamState:
             if called:
                 self._calls.add(index)
             reason = candidate.get("finishReason")
+            if position == 0 and (reason or "continuationToken" in candidate):
+                reason = self._first(candidate, reason)
             if text or reason:
                 finish: FinishReason | None = None
                 if reason:
                     finish = _finish_name(reason, index in self._calls)
                     if raw is None:  # the final event, for stream.result.raw
-                        raw = _sdk_json(chunk, self._response)
+                        raw = _sdk_json(chunk, self.response)
                 events.append(
                     StreamEvent(
                         text=text,
@@ -480,8 +534,21 @@ class _StreamState:
             events.append(StreamEvent(usage=usage))
         return events
 
+    def _first(self, candidate: Mapping[str, Any], reason: str | None) -> str | None:
+        """Note the first candidate's continuation token; the finish reason to report."""
+        token = candidate.get("continuationToken")
+        if isinstance(token, str) and token:
+            self._token = token
+        elif reason and reason != "CONTINUATION":
+            self._token = None
+        if reason:
+            self._reason = reason
+            if reason == "CONTINUATION" and self._continues and self._token is not None:
+                return None  # not finished: the next request continues it
+        return reason
 
-def _sdk_json(chunk: Mapping[str, Any], response: httpx2.Response) -> dict[str, Any]:
+
+def _sdk_json(chunk: Mapping[str, Any], response: httpx2.Response | None) -> dict[str, Any]:
     """An event in the SDK's JSON form (snake_case, its HTTP headers included).
 
     ``stream.result.raw`` keeps this form, the one it had when the SDK decoded the
@@ -490,7 +557,8 @@ def _sdk_json(chunk: Mapping[str, Any], response: httpx2.Response) -> dict[str, 
     parsed = types.GenerateContentResponse._from_response(
         response=genai_models._GenerateContentResponse_from_mldev(chunk), kwargs={}
     )
-    parsed.sdk_http_response = types.HttpResponse(headers=dict(response.headers))
+    if response is not None:
+        parsed.sdk_http_response = types.HttpResponse(headers=dict(response.headers))
     return parsed.to_json_dict()
 
 
@@ -539,8 +607,16 @@ def _body(opened: HttpResponse) -> httpx2.Response:
 _STREAM_PATH = "{model}:streamGenerateContent?alt=sse"
 
 
+def _continues(config: types.GenerateContentConfig | None) -> bool:
+    """Whether a ``CONTINUATION`` is followed, as google-genai does by default."""
+    return config is None or config.automatic_continuation is not False
+
+
 def _stream_request(
-    api: BaseApiClient, request: Request, config: types.GenerateContentConfig | None
+    api: BaseApiClient,
+    request: Request,
+    config: types.GenerateContentConfig | None,
+    continuation: str | None,
 ) -> tuple[HttpRequest, types.HttpOptions | None]:
     """The SDK's own HTTP request for a streamed call, and its per-call HTTP options.
 
@@ -560,6 +636,8 @@ def _stream_request(
     if query:
         path = f"{path}?{urlencode(query)}"
     body.pop("config", None)
+    if continuation is not None:  # as the API returned it (base64), where the SDK puts it
+        body["continuationToken"] = continuation
     body = _common.encode_unserializable_types(_common.convert_to_dict(body))
     options = config.http_options if config is not None else None
     return api._build_request("post", path, body, options), options

@@ -15,6 +15,7 @@ for ``gemini_stream``, ``gemini_structured_stream``, ``gemini_thinking_stream`` 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +105,65 @@ async def test_recorded_gemini_stream_async(
     text = "".join([chunk.text async for chunk in stream])
     _check(await stream.get_result(), recording, text)
     await gen.aclose()
+
+
+# ----------------------------------------------------------------------- continuation
+
+
+def _event(text: str, usage: tuple[int, int], **candidate: object) -> dict[str, object]:
+    return {
+        "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, **candidate}],
+        "usageMetadata": {"promptTokenCount": usage[0], "candidatesTokenCount": usage[1]},
+        "modelVersion": "gemini-2.5-flash",
+    }
+
+
+def _stream(*events: dict[str, object]) -> Reply:
+    body = b"".join(f"data: {json.dumps(e)}\r\n\r\n".encode() for e in events)
+    return Reply.raw(200, body, content_type="text/event-stream")
+
+
+#: A request that stops at the per-request token limit, and the one that continues it.
+CONTINUED = (
+    _stream(
+        _event("Once", (5, 1)),
+        _event(" upon", (5, 2), finishReason="CONTINUATION", continuationToken="dG9rZW4x"),
+    ),
+    _stream(_event(" a time.", (7, 3), finishReason="STOP")),
+)
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+async def test_continuation_is_followed_like_the_sdk_does(
+    fake_provider_env: FakeProviderServer, mode: str
+) -> None:
+    """google-genai follows ``CONTINUATION`` by default; genkit's own decoder does too."""
+    server = fake_provider_env
+    server.script(*CONTINUED)
+    gen = genkit.load("gemini:gemini-2.5-flash")
+    if mode == "stream":
+        with gen.stream("hi") as stream:
+            texts = [chunk.text for chunk in stream]
+        result = stream.result
+    else:
+        astream = gen.astream("hi")
+        texts = [chunk.text async for chunk in astream]
+        result = await astream.get_result()
+    await gen.aclose()
+    assert texts == ["Once", " upon", " a time."]
+    assert result.finish_reason == "stop"
+    assert result.usage == genkit.Usage(5 + 7, 2 + 3)  # each request's usage is its own
+    assert len(server.requests) == 2
+    first, second = (request.body or {} for request in server.requests)
+    assert "continuationToken" not in first
+    assert second["continuationToken"] == "dG9rZW4x"
+    assert second["contents"] == first["contents"]
+
+
+def test_continuation_off_ends_at_the_limit(fake_provider_env: FakeProviderServer) -> None:
+    server = fake_provider_env
+    server.script(*CONTINUED)
+    gen = genkit.load("gemini:gemini-2.5-flash")
+    result = gen.stream("hi", provider_options={"automatic_continuation": False}).result
+    assert (result.text, result.finish_reason) == ("Once upon", "length")
+    assert len(server.requests) == 1
