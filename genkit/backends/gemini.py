@@ -19,6 +19,12 @@ How genkit's shared request maps onto ``generateContent``, and why:
   ``GOOGLE_GENAI_HTTP_CLIENT=httpx``), and genkit translates httpx2's errors only.
 - google-genai sets no timeout of its own, so :data:`DEFAULT_TIMEOUT` applies when the
   caller gave none: a stalled connection never hangs a call forever.
+- Streams: the SDK maps the request, builds its URL, headers and timeout, sends it and
+  raises its typed error for a failed status (its own ``_api_client`` steps, the ones
+  ``generate_content_stream`` takes: google-genai has no public raw-stream mode);
+  genkit decodes the ``alt=sse`` body itself and reads the JSON events as dicts, where
+  the SDK built pydantic models per event (8x the CPU per chunk).  ``CONTINUATION``
+  is followed with its token, as the SDK does by default.
 - Output usage counts thinking tokens too (``thoughts_token_count``), as OpenAI's
   ``completion_tokens`` counts reasoning tokens: both are billed as output.
 """
