@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from google import genai
 from google.genai import types
 
 import genkit
-from tests.fakeprovider import RECORDINGS_DIR, FakeProviderServer, Reply
-
-RECORDINGS = Path(RECORDINGS_DIR)
+from fakeprovider import FakeProviderServer, Reply
+from tests.shared_recordings import recording as shared_recording
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ RECORDED = [
 
 def _sdk_text(server: FakeProviderServer, recording: Recording) -> str:
     """The answer text google-genai itself reads from the same bytes (thoughts left out)."""
-    server.script(Reply.replay(RECORDINGS / f"{recording.name}.sse"))
+    server.script(Reply.replay(shared_recording(f"{recording.name}.sse")))
     client = genai.Client(
         api_key="AIza-recordings-0123456789",
         http_options=types.HttpOptions(base_url=server.gemini_base_url),
@@ -86,7 +84,7 @@ def test_recorded_gemini_stream(
     fake_provider_env: FakeProviderServer, recording: Recording, chunk_size: int
 ) -> None:
     server = fake_provider_env
-    path = RECORDINGS / f"{recording.name}.sse"
+    path = shared_recording(f"{recording.name}.sse")
     server.script(Reply.replay(path, chunk_size=chunk_size))
     with genkit.load("gemini:gemini-2.5-flash") as gen:
         with gen.stream("hi") as stream:
@@ -99,7 +97,7 @@ def test_recorded_gemini_stream(
 async def test_recorded_gemini_stream_async(
     fake_provider_env: FakeProviderServer, recording: Recording
 ) -> None:
-    fake_provider_env.script(Reply.replay(RECORDINGS / f"{recording.name}.sse", chunk_size=13))
+    fake_provider_env.script(Reply.replay(shared_recording(f"{recording.name}.sse"), chunk_size=13))
     gen = genkit.load("gemini:gemini-2.5-flash")
     stream = gen.astream("hi")
     text = "".join([chunk.text async for chunk in stream])
