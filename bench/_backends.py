@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import genkit
@@ -32,6 +33,17 @@ class Server(Protocol):
     """Anything that says where each provider's SDK should send its requests."""
 
     def base_url(self, provider: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Urls:
+    """A :class:`Server` from a root URL alone (a child process, or the test server)."""
+
+    url: str
+
+    def base_url(self, provider: str) -> str:
+        """OpenAI's SDK wants ``/v1`` in its base URL, the others do not."""
+        return self.url + "/v1" if provider == "openai" else self.url
 
 
 def load_generator(provider: str, server: Server, **options: Any) -> genkit.Generator:
@@ -463,30 +475,21 @@ def raw_client(provider: str, server: Server) -> RawClient:
 # --------------------------------------------------------------------------- wire check
 
 
-class _FakeServerUrls:
-    def __init__(self, server: Any) -> None:
-        self._server = server
-
-    def base_url(self, provider: str) -> str:
-        url: str = self._server.openai_base_url if provider == "openai" else self._server.url
-        return url
-
-
 def wire_check(backends: list[str]) -> list[list[str]]:
-    """Make each call once each way against ``tests.fakeprovider`` and compare the wire.
+    """Make each call once each way against ``fakeprovider`` and compare the wire.
 
     Returns table rows: backend, shape, same path, same body, headers that differ.
     Skipped (one row saying so) when the project's test server is not importable.
     """
     try:
-        from tests.fakeprovider import FakeProviderServer, Reply
+        from fakeprovider import FakeProviderServer, Reply
     except ImportError as error:
-        return [["—", "—", "—", "—", f"tests.fakeprovider not importable: {error}"]]
+        return [["—", "—", "—", "—", f"fakeprovider not importable: {error}"]]
     rows = []
     ignore = {"content-length"}
     with FakeProviderServer() as fake:
         fake.default = Reply.text("hello")
-        urls = _FakeServerUrls(fake)
+        urls = Urls(fake.url)
         for backend in backends:
             gen = load_generator(backend, urls)
             raw = raw_client(backend, urls)

@@ -217,7 +217,7 @@ def hygiene_line(client_core: int | None, server_core: int | None, impl: str) ->
         else "server and benchmark unpinned"
     )
     return (
-        f"server: {'bench/_server.py (lean asyncio)' if impl == 'lean' else 'tests.fakeprovider'} "
+        f"server: {'fakeprovider/lean.py (lean asyncio)' if impl == 'lean' else 'fakeprovider'} "
         f"in a separate process over 127.0.0.1 keep-alive; {where}"
     )
 
@@ -234,12 +234,32 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--server",
         choices=("lean", "fakeprovider"),
         default="lean",
-        help="bench/_server.py (default) or the project's tests.fakeprovider, "
-        "each in its own process",
+        help="fakeprovider/lean.py (default) or FakeProviderServer, each in its own process",
     )
     parser.add_argument(
         "--no-pin", action="store_true", help="do not pin the server and the benchmark to cores"
     )
+
+
+def start_run(
+    title: str, args: argparse.Namespace, *lines: str, pin: bool = True
+) -> tuple[list[str], int | None, int | None]:
+    """The preamble every server benchmark shares, so each module only states its own setup.
+
+    Clears the SDKs' environment, picks the backends, lays out (and pins) the cores and
+    prints the machine header; returns ``(backends, client_core, server_core)``.
+    """
+    clear_sdk_environment()
+    backends = hosted_backends(args.backends)
+    skipped = skipped_backends(backends, args.backends)
+    client_core, server_core = cpu_layout(not args.no_pin)
+    if pin:
+        pin_client(client_core)
+    extra = [hygiene_line(client_core, server_core, args.server), *lines]
+    if skipped:
+        extra.append(f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}")
+    print_machine(title, extra=extra)
+    return backends, client_core, server_core
 
 
 # --------------------------------------------------------------------------- load
@@ -329,7 +349,7 @@ class BenchServer:
         command = [
             sys.executable,
             "-m",
-            "bench._server",
+            "fakeprovider.lean",
             "--chunks",
             str(self.chunks),
             "--impl",
@@ -405,6 +425,14 @@ class BenchServer:
     def base_url(self, provider: str) -> str:
         """The base URL each SDK wants: OpenAI's includes ``/v1``, the others' do not."""
         return self.url + "/v1" if provider == "openai" else self.url
+
+
+def rss_mib() -> float:
+    """Current resident set size of this process in MiB (Linux ``VmRSS``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 # --------------------------------------------------------------------------- timing

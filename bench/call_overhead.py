@@ -15,7 +15,7 @@ Why it is measured this way:
   difference (median over rounds of the per-round difference), which cancels drift
   best; the verdict uses the paired difference (ratio = 1 + paired Δ / raw median);
 - the server answers from pre-rendered bytes in its own process on its own core
-  (``bench/_server.py``), so its cost and its jitter are as small as they can be and
+  (``fakeprovider/lean.py``), so its cost and its jitter are as small as they can be and
   a few microseconds of client overhead are visible; ``--server fakeprovider`` runs
   the same comparison against the project's test server;
 - before every block the server's request counter is reset and checked after it, so
@@ -51,18 +51,12 @@ from bench._common import (
     add_common_arguments,
     ainterleave,
     atimed,
-    clear_sdk_environment,
-    cpu_layout,
-    hosted_backends,
-    hygiene_line,
     interleave,
     median,
     percentile,
-    pin_client,
-    print_machine,
     print_table,
     signed_us,
-    skipped_backends,
+    start_run,
     timed,
     us,
     verdict,
@@ -245,35 +239,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-wire-check",
         action="store_true",
-        help="skip comparing genkit's and the raw SDK's requests on tests.fakeprovider",
+        help="skip comparing genkit's and the raw SDK's requests on fakeprovider",
     )
     add_common_arguments(parser)
     args = parser.parse_args(argv)
 
-    clear_sdk_environment()
-    backends = hosted_backends(args.backends)
-    skipped = skipped_backends(backends, args.backends)
-    client_core, server_core = cpu_layout(not args.no_pin)
-    pin_client(client_core)
-    print_machine(
+    backends, _client_core, server_core = start_run(
         "Per-call overhead (non-streaming)",
-        extra=[
-            hygiene_line(client_core, server_core, args.server),
-            f"{args.rounds} rounds x {args.calls} calls per side, mode and request shape, "
-            "ABBA-interleaved, after 50 warm-up calls each; every call timed on its own "
-            "(wall clock and this process's CPU time)",
-            "raw SDK: max_retries=0, same base URL/key/body; genkit: its defaults",
-        ]
-        + (
-            [f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}"]
-            if skipped
-            else []
-        ),
+        args,
+        f"{args.rounds} rounds x {args.calls} calls per side, mode and request shape, "
+        "ABBA-interleaved, after 50 warm-up calls each; every call timed on its own "
+        "(wall clock and this process's CPU time)",
+        "raw SDK: max_retries=0, same base URL/key/body; genkit: its defaults",
     )
 
     if not args.no_wire_check:
         print_table(
-            "Same request? Each call made once each way against tests.fakeprovider",
+            "Same request? Each call made once each way against fakeprovider",
             [
                 "backend",
                 "shape",

@@ -35,16 +35,10 @@ from bench._common import (
     BenchServer,
     LoadMonitor,
     add_common_arguments,
-    clear_sdk_environment,
-    cpu_layout,
-    hosted_backends,
-    hygiene_line,
     median,
     pct,
-    pin_client,
-    print_machine,
     print_table,
-    skipped_backends,
+    start_run,
     us,
     verdict,
 )
@@ -109,23 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     add_common_arguments(parser)
     args = parser.parse_args(argv)
 
-    clear_sdk_environment()
-    backends = hosted_backends(args.backends)
-    skipped = skipped_backends(backends, args.backends)
-    client_core, server_core = cpu_layout(not args.no_pin)
-    pin_client(client_core)
-    print_machine(
+    backends, _client_core, server_core = start_run(
         "Concurrency (async)",
-        extra=[
-            hygiene_line(client_core, server_core, args.server),
-            f"levels {args.levels}; about {args.budget} calls per batch; {args.rounds} batches "
-            "per side and level, ABBA-interleaved after a warm-up batch; medians",
-        ]
-        + (
-            [f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}"]
-            if skipped
-            else []
-        ),
+        args,
+        f"levels {args.levels}; about {args.budget} calls per batch; {args.rounds} batches "
+        "per side and level, ABBA-interleaved after a warm-up batch; medians",
     )
 
     rows = []

@@ -40,13 +40,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import genkit
-from bench._backends import load_generator, raw_client
+from bench._backends import Urls, load_generator, raw_client
 from bench._common import (
     BenchServer,
     clear_sdk_environment,
     hosted_backends,
     print_machine,
     print_table,
+    rss_mib,
     run_python,
 )
 from genkit.backends._transport import POOL_LIMITS
@@ -61,14 +62,6 @@ BLOCKS_PER_CALL = 0.1
 #: a kept client (pool, SSL context, SDK resources) is thousands.
 BLOCKS_PER_LOOP = 5.0
 WARM_UP = 200
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def sockets_to(port: int) -> int:
@@ -234,7 +227,7 @@ class Series:
 
 def _sample(series: Series) -> None:
     gc.collect()
-    series.rss.append(rss_mb())
+    series.rss.append(rss_mib())
     series.blocks.append(sys.getallocatedblocks())
 
 
@@ -301,24 +294,14 @@ def memory_rows(provider: str, server: BenchServer, calls: int) -> tuple[list[li
     return rows, ok
 
 
-@dataclass(frozen=True)
-class _Urls:
-    """Where each SDK sends its requests, for a child process that has no BenchServer."""
-
-    urls: dict[str, str]
-
-    def base_url(self, provider: str) -> str:
-        return self.urls[provider]
-
-
-def loop_child(provider: str, side: str, base_url: str, port: int, loops: int) -> None:
+def loop_child(provider: str, side: str, url: str, port: int, loops: int) -> None:
     """In a fresh interpreter: ``asyncio.run`` per call, then print what stayed.
 
     Prints RSS growth (MB), allocated blocks kept per loop and sockets still open to
     the server.  Each side runs in its own process so neither inherits the other's
     heap: RSS measured in one process after another side ran is not comparable.
     """
-    server = _Urls({provider: base_url})
+    server = Urls(url)
     gen = load_generator(provider, server)
 
     async def one() -> object:
@@ -336,11 +319,11 @@ def loop_child(provider: str, side: str, base_url: str, port: int, loops: int) -
     for _ in range(20):  # warm-up: first-use caches are not a leak
         asyncio.run(call())
     gc.collect()
-    rss_before, blocks_before, held_before = rss_mb(), sys.getallocatedblocks(), sockets_to(port)
+    rss_before, blocks_before, held_before = rss_mib(), sys.getallocatedblocks(), sockets_to(port)
     for _ in range(loops):
         asyncio.run(call())
     gc.collect()
-    rss = rss_mb() - rss_before
+    rss = rss_mib() - rss_before
     blocks = (sys.getallocatedblocks() - blocks_before) / loops
     print(f"{rss:.2f} {blocks:.2f} {sockets_to(port) - held_before}")
 
@@ -355,7 +338,7 @@ def loop_per_call_row(provider: str, server: BenchServer, loops: int) -> tuple[l
     for side in ("genkit", "raw"):
         code = (
             "from bench.load import loop_child; "
-            f"loop_child({provider!r}, {side!r}, {server.base_url(provider)!r}, "
+            f"loop_child({provider!r}, {side!r}, {server.url!r}, "
             f"{server.port}, {loops})"
         )
         rss_text, blocks_text, held_text = run_python(code).split()

@@ -51,6 +51,7 @@ import transformers
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
 import genkit
+from bench._common import print_table
 
 PROMPT = "Once upon a time"
 VOCAB = 50257
@@ -182,15 +183,6 @@ def measure(cases: dict[str, Callable[[], float]], rounds: int) -> dict[str, flo
 
 
 # --------------------------------------------------------------------------- report
-
-
-def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in rows:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
 
 
 def load_average() -> str:

@@ -31,10 +31,16 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-from bench._backends import genkit_acall, genkit_call, genkit_stream, load_generator, raw_client
+from bench._backends import (
+    Urls,
+    genkit_acall,
+    genkit_call,
+    genkit_stream,
+    load_generator,
+    raw_client,
+)
 from bench._common import (
     HOSTED,
     KEYS,
@@ -43,28 +49,17 @@ from bench._common import (
     BenchServer,
     add_common_arguments,
     clear_sdk_environment,
-    cpu_layout,
-    hosted_backends,
-    hygiene_line,
     median,
     pin_client,
-    print_machine,
     print_table,
-    skipped_backends,
+    rss_mib,
+    start_run,
     verdict,
 )
 
 RSS_GROWTH_LIMIT = 1.0  # MiB, from 2.5k to 10k calls
 RSS_NOISE = 0.25  # MiB: genkit may grow as much as its own SDK does, plus this
 OBJECT_GROWTH_LIMIT = 1000
-
-
-def rss_mib() -> float:
-    """Current resident set size of this process in MiB (Linux ``VmRSS``)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 # --------------------------------------------------------------------------- after import
@@ -102,14 +97,6 @@ def import_rss(statement: str, reps: int, env: dict[str, str]) -> tuple[float, f
 # --------------------------------------------------------------------------- growth (child)
 
 
-class _Urls:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def base_url(self, provider: str) -> str:
-        return self.url + "/v1" if provider == "openai" else self.url
-
-
 def _checkpoint() -> tuple[float, int]:
     gc.collect()
     # Every block Python's allocator hands out, strings and list buffers included: a
@@ -121,7 +108,7 @@ def child(series: str, backend: str, url: str, calls: int, core: int | None) -> 
     """Run one series in this (fresh) process; return its checkpoints."""
     pin_client(core)
     side, mode = series.split("-")
-    server = _Urls(url)
+    server = Urls(url)
     marks = [round(calls * f) for f in (0.25, 0.5, 0.75, 1.0)]
     points: list[tuple[int, float, int]] = []
 
@@ -226,21 +213,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
 
-    backends = hosted_backends(args.backends)
-    skipped = skipped_backends(backends, args.backends)
-    client_core, server_core = cpu_layout(not args.no_pin)
-    print_machine(
+    backends, client_core, server_core = start_run(
         "Memory (resident set size)",
-        extra=[
-            hygiene_line(client_core, server_core, args.server),
-            f"after-import rows: median of {args.reps} fresh processes; growth series: one "
-            f"fresh process each, {args.calls:,} calls after 200 warm-up calls",
-        ]
-        + (
-            [f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}"]
-            if skipped
-            else []
-        ),
+        args,
+        f"after-import rows: median of {args.reps} fresh processes; growth series: one "
+        f"fresh process each, {args.calls:,} calls after 200 warm-up calls",
+        pin=False,
     )
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}

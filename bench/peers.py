@@ -49,6 +49,7 @@ from bench._common import (
     BenchServer,
     LoadMonitor,
     Sample,
+    atimed,
     clear_sdk_environment,
     cpu_layout,
     median,
@@ -56,6 +57,7 @@ from bench._common import (
     pin_client,
     print_machine,
     print_table,
+    timed,
     us,
     verdict,
 )
@@ -335,11 +337,7 @@ def per_call(
         if index % 25 == 0:
             gc.collect()  # outside the timing, every 25 rounds
         for name in rotate(list(contenders), index):
-            call = contenders[name]
-            for _ in range(calls):
-                w, c = time.perf_counter(), time.process_time()
-                call()
-                out[name].append((time.perf_counter() - w, time.process_time() - c))
+            out[name] += timed(contenders[name], calls)
     return out
 
 
@@ -355,11 +353,7 @@ def per_acall(
             if index % 25 == 0:
                 gc.collect()
             for name in rotate(list(contenders), index):
-                call = contenders[name]
-                for _ in range(calls):
-                    w, c = time.perf_counter(), time.process_time()
-                    await call()
-                    out[name].append((time.perf_counter() - w, time.process_time() - c))
+                out[name] += await atimed(contenders[name], calls)
         return out
 
     return asyncio.run(run())
@@ -377,9 +371,7 @@ def streams(
     for index in range(rounds):
         for name in rotate(list(contenders), index):
             gc.collect()
-            w, c = time.perf_counter(), time.process_time()
-            contenders[name]()
-            out[name].append((time.perf_counter() - w, time.process_time() - c))
+            out[name] += timed(contenders[name], 1)
     return out
 
 
@@ -454,7 +446,7 @@ def measure(args: argparse.Namespace) -> int:
         "Peers: genkit vs LiteLLM vs aisuite (same process, same server, same OpenAI SDK)",
         packages=("genkit-sdk", "litellm", "aisuite", "openai", "httpx2", "pydantic"),
         extra=[
-            "bench/_server.py in its own process; "
+            "fakeprovider/lean.py in its own process; "
             + (
                 f"server on core {server_core}, benchmark on core {client_core}"
                 if client_core is not None

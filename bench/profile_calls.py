@@ -36,14 +36,9 @@ from bench._common import (
     REPO_ROOT,
     BenchServer,
     add_common_arguments,
-    clear_sdk_environment,
-    cpu_layout,
-    hosted_backends,
-    hygiene_line,
     pct,
-    pin_client,
-    print_machine,
     print_table,
+    start_run,
     us,
 )
 from genkit.backends.base import Backend, BackendSettings
@@ -258,13 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     add_common_arguments(parser)
     args = parser.parse_args(argv)
 
-    clear_sdk_environment()
-    backends = hosted_backends(args.backends)
-    client_core, server_core = cpu_layout(not args.no_pin)
-    pin_client(client_core)
-    print_machine(
-        "Profile of genkit's per-call and per-chunk path",
-        extra=[hygiene_line(client_core, server_core, args.server)],
+    backends, _client_core, server_core = start_run(
+        "Profile of genkit's per-call and per-chunk path", args
     )
     print_table(
         "genkit's layer alone (stub backend, no network, no profiler; best of 7), µs",

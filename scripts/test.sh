@@ -4,7 +4,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/bootstrap.sh dev
-.venv/bin/ruff check genkit tests examples bench
-.venv/bin/ruff format --check genkit tests examples bench
+.venv/bin/ruff check genkit fakeprovider tests examples bench
+.venv/bin/ruff format --check genkit fakeprovider tests examples bench
 .venv/bin/mypy genkit
 exec .venv/bin/python -m pytest "$@"

@@ -18,7 +18,7 @@ from tests import hypothesis_profiles  # noqa: E402
 
 hypothesis_profiles.load()  # before any test module builds its settings
 
-from tests.fakeprovider.pytest_plugin import (  # noqa: E402, F401
+from fakeprovider.pytest_plugin import (  # noqa: E402, F401
     fake_provider_env,
     fake_server,
     fake_server_shared,

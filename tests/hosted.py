@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakeprovider import FakeProviderServer
+from fakeprovider import FakeProviderServer
 
 Body = dict[str, Any]
 

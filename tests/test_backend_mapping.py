@@ -20,8 +20,8 @@ import pytest
 from google.genai import errors as genai_errors
 
 import genkit
+from fakeprovider import FakeProviderServer, Reply
 from genkit.backends.anthropic import DEFAULT_MAX_TOKENS
-from tests.fakeprovider import FakeProviderServer, Reply
 from tests.shared_recordings import recording
 
 FAST = genkit.RetryPolicy(initial_backoff=0.001, max_backoff=0.01)

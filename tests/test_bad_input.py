@@ -39,7 +39,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, RecordedRequest
+from fakeprovider import FakeProviderServer, RecordedRequest
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 from tests.hypothesis_profiles import examples
 

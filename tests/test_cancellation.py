@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 
 #: A stream that is still being generated when the caller stops reading: two chunks,

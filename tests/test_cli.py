@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 import genkit
+from fakeprovider import FakeProviderServer, Reply
 from genkit import cli
-from tests.fakeprovider import FakeProviderServer, Reply
 from tests.hosted import API_KEY, GEMINI, HOSTED, OPENAI, PARAM_VALUES, Hosted, point_sdks_at
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import HOSTED, PARAM_VALUES, Hosted, point_sdks_at
 
 FAST = genkit.RetryPolicy(initial_backoff=0.001, max_backoff=0.01)

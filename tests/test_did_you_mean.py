@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer
+from fakeprovider import FakeProviderServer
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import point_sdks_at
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -1,4 +1,4 @@
-"""Self-tests of tests/fakeprovider, driven through the raw vendor SDKs.
+"""Self-tests of fakeprovider, driven through the raw vendor SDKs.
 
 If these pass, the fake speaks each wire protocol well enough that the real
 openai / anthropic / google-genai clients parse its replies, raise the right
@@ -27,11 +27,11 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.shared_recordings import recording
 
 # Provides the ``fake_server`` fixture without touching tests/conftest.py.
-pytest_plugins = ["tests.fakeprovider.pytest_plugin"]
+pytest_plugins = ["fakeprovider.pytest_plugin"]
 
 USER = [{"role": "user", "content": "What is the capital of France?"}]
 #: The real provider streams replayed below (in ../shared/recordings).

@@ -20,8 +20,8 @@ from typing import Any, Literal
 import pytest
 
 import genkit
+from fakeprovider import FakeProviderServer, Reply
 from genkit.fallback import DEFAULT_FALLBACK_ON, FallbackGenerator
-from tests.fakeprovider import FakeProviderServer, Reply
 from tests.hosted import API_KEY, point_sdks_at
 from tests.test_faults import _refused_base_url, hang_guard
 

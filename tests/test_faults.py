@@ -41,7 +41,7 @@ from typing import Any, Literal
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 
 #: Fast backoff keeps the suite quick; the policy's logic is the same at any scale.

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import API_KEY, HOSTED, Hosted, point_sdks_at
 from tests.test_faults import FAST, MODES, Mode, _closed_port, hang_guard
 

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import API_KEY, HOSTED, Hosted, point_sdks_at
 
 Mode = Literal["call", "stream", "acall", "astream"]

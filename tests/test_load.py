@@ -19,8 +19,8 @@ import psutil
 import pytest
 
 import genkit
+from fakeprovider import FakeProviderServer
 from genkit.backends._transport import POOL_LIMITS
-from tests.fakeprovider import FakeProviderServer
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 
 BURST = 200

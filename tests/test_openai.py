@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import point_sdks_at
 from tests.shared_recordings import recording
 

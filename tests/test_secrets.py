@@ -33,7 +33,7 @@ from typing import Literal
 import pytest
 
 import genkit
-from tests.fakeprovider import FakeProviderServer, Reply
+from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import HOSTED, Hosted
 
 SENTINEL = "sk-SENTINEL-5ecret-k3y-0123456789abcdef"

@@ -69,7 +69,8 @@ def _check_events(
         (index, reason, raw) for index, (reason, raw) in enumerate(reasons)
     ]
     usages = [e.usage for e in events if isinstance(e, genkit.UsageUpdate)]
-    assert usages and usages[-1] == result.usage
+    assert usages
+    assert usages[-1] == result.usage
     assert result.finish_reasons == [reason for reason, _ in reasons]
     assert result.raw_finish_reasons == [raw for _, raw in reasons]
     assert result.raw_finish_reason == reasons[0][1]
@@ -146,10 +147,13 @@ def test_a_cut_stream_yields_no_finish_and_raises(
 ) -> None:
     server.script(Reply.truncated_stream(2))
     seen: list[genkit.StreamEvent] = []
-    with _load(hosted).stream("hi") as stream, pytest.raises(genkit.GenkitError):
-        for event in stream.events():
-            seen.append(event)
-    assert seen and not any(isinstance(e, genkit.Finish) for e in seen)
+    with _load(hosted).stream("hi") as stream:
+        events = stream.events()
+        seen.append(next(events))
+        with pytest.raises(genkit.GenkitError):
+            seen.extend(events)
+    assert seen
+    assert not any(isinstance(e, genkit.Finish) for e in seen)
     assert stream.result.raw_finish_reason is None
     assert stream.result.finish_reason is None
 
@@ -182,7 +186,12 @@ def test_events_work_with_match(server: FakeProviderServer) -> None:
         ("openai:gpt-4o-mini", "openai_stream_1.sse", "stop", "stop"),
         ("openai:gpt-4o-mini", "openai_length_stream.sse", "length", "length"),
         ("anthropic:claude-sonnet-4-6", "anthropic_stream_text.sse", "stop", "end_turn"),
-        ("anthropic:claude-sonnet-4-6", "anthropic_refusal_stream.sse", "content_filter", "refusal"),
+        (
+            "anthropic:claude-sonnet-4-6",
+            "anthropic_refusal_stream.sse",
+            "content_filter",
+            "refusal",
+        ),
         ("gemini:gemini-2.5-flash", "gemini_stream.sse", "stop", "STOP"),
     ],
 )
@@ -260,9 +269,9 @@ class _Wrong(Backend):
 
 def test_a_backend_yielding_a_non_event_gets_a_clear_error() -> None:
     genkit.register("wrongevents", _Wrong)
-    with genkit.load("wrongevents:m").stream("hi") as stream:
-        with pytest.raises(genkit.InvalidResponseError, match="not a stream event"):
-            list(stream.events())
+    stream = genkit.load("wrongevents:m").stream("hi")
+    with pytest.raises(genkit.InvalidResponseError, match="not a stream event"):
+        list(stream.events())
 
 
 @pytest.mark.parametrize("mode", ["stream", "astream"])

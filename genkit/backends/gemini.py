@@ -19,17 +19,24 @@ How genkit's shared request maps onto ``generateContent``, and why:
   ``GOOGLE_GENAI_HTTP_CLIENT=httpx``), and genkit translates httpx2's errors only.
 - google-genai sets no timeout of its own, so :data:`DEFAULT_TIMEOUT` applies when the
   caller gave none: a stalled connection never hangs a call forever.
+- Streams: the SDK maps the request, builds its URL, headers and timeout, sends it and
+  raises its typed error for a failed status (its own ``_api_client`` steps, the ones
+  ``generate_content_stream`` takes: google-genai has no public raw-stream mode);
+  genkit decodes the ``alt=sse`` body itself and reads the JSON events as dicts, where
+  the SDK built pydantic models per event (8x the CPU per chunk).  ``CONTINUATION``
+  is followed with its token, as the SDK does by default.
 - Output usage counts thinking tokens too (``thoughts_token_count``), as OpenAI's
   ``completion_tokens`` counts reasoning tokens: both are billed as output.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
@@ -61,10 +68,13 @@ try:
     import httpx2
     import pydantic
     from google import genai
+    from google.genai import _common, types
     from google.genai import errors as genai_errors
-    from google.genai import types
+    from google.genai import models as genai_models
+    from google.genai._api_client import BaseApiClient, HttpRequest, HttpResponse
 
     # httpx2 comes with the SDK: a missing extra must not surface as its ImportError.
+    from genkit.backends._sse import EventDecoder
     from genkit.backends._transport import POOL_LIMITS, not_found_hint, translate_transport, within
 except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
     raise MissingDependencyError("gemini", "google-genai", "gemini") from exc
@@ -195,9 +205,7 @@ class GeminiBackend(Backend):
         return genai.Client(vertexai=False, api_key=self._key, http_options=options)
 
     def _loop_client(self) -> _LoopClient:
-        http = httpx2.AsyncClient(
-            follow_redirects=True, limits=POOL_LIMITS, event_hooks={"response": [_record]}
-        )
+        http = httpx2.AsyncClient(follow_redirects=True, limits=POOL_LIMITS)
         return _LoopClient(self._client(http), http)
 
     # ------------------------------------------------------------------ calls
@@ -241,49 +249,65 @@ class GeminiBackend(Backend):
             raise self._translate(error) from error
 
     def stream(self, request: Request) -> Iterator[StreamEvent]:
+        # The SDK builds, sends and authenticates the request and raises its typed
+        # errors; genkit decodes the body itself (see genkit/backends/_sse.py for why).
         config = self._config(request)
-        state = _StreamState(_candidates(request))
-        sdk_stream: Iterator[types.GenerateContentResponse] | None = None
-        try:
-            sdk_stream = self._sync.get().models.generate_content_stream(
-                model=request.model, contents=_contents(request), config=config
-            )
-            for chunk in sdk_stream:
-                yield from state.events(chunk)
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._translate(error) from error
-        finally:
-            if sdk_stream is not None:
-                _close(sdk_stream)
+        state = _StreamState(_candidates(request), _continues(config))
+        token: str | None = None
+        while True:
+            try:
+                api = self._sync.get()._api_client
+                http_request, options = _stream_request(api, request, config, token)
+                response = _body(api._request(http_request, options, stream=True))
+            except GenkitError:
+                raise
+            except Exception as error:
+                raise self._translate(error) from error
+            state.response = response
+            try:
+                decoder = EventDecoder()
+                for received in response.iter_bytes():  # to the end: the connection is reused
+                    for data in decoder.feed(received):
+                        yield from state.events(data)
+            except GenkitError:
+                raise
+            except Exception as error:
+                raise self._translate(error) from error
+            finally:
+                response.close()
+            token = state.next_request()
+            if token is None:
+                return
 
     async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
         config = self._config(request)
-        state = _StreamState(_candidates(request))
-        sdk_stream: AsyncIterator[types.GenerateContentResponse] | None = None
-        opened: list[httpx2.Response] = []
-        try:
-            client = self._async.get().client
-            sdk_stream = await client.aio.models.generate_content_stream(
-                model=request.model, contents=_contents(request), config=config
-            )
-            while (chunk := await _step(sdk_stream, opened)) is not None:
-                for event in state.events(chunk):
-                    yield event
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._translate(error) from error
-        finally:
-            # google-genai's async generators iterate one another without closing the
-            # inner ones, so closing the outer one leaves the HTTP response open until
-            # garbage collection.  Closing the responses this stream opened ends the
-            # connection now.
-            for response in opened:
+        state = _StreamState(_candidates(request), _continues(config))
+        token: str | None = None
+        while True:
+            try:
+                api = self._async.get().client._api_client
+                http_request, options = _stream_request(api, request, config, token)
+                response = _body(await api._async_request(http_request, options, stream=True))
+            except GenkitError:
+                raise
+            except Exception as error:
+                raise self._translate(error) from error
+            state.response = response
+            try:
+                decoder = EventDecoder()
+                async for received in response.aiter_bytes():  # to the end: reused
+                    for data in decoder.feed(received):
+                        for event in state.events(data):
+                            yield event
+            except GenkitError:
+                raise
+            except Exception as error:
+                raise self._translate(error) from error
+            finally:
                 await response.aclose()
-            if sdk_stream is not None:
-                await _aclose(sdk_stream)
+            token = state.next_request()
+            if token is None:
+                return
 
     def close(self) -> None:
         http = self._http.built
@@ -399,9 +423,16 @@ def _index(candidate: types.Candidate) -> int:
 
 
 def _finish(reason: types.FinishReason | None, called_function: bool) -> FinishReason:
-    name = reason.value if reason is not None else ""
-    finish = FINISH_REASONS.get(name, "other")
-    return "tool_calls" if finish == "stop" and called_function else finish
+    return _finish_name(reason.value if reason is not None else "", called_function)
+
+
+def _scan(candidate: types.Candidate) -> tuple[str, bool]:
+    """The answer's text and whether it calls a function, in one pass."""
+    content = candidate.content
+    if content is None or not content.parts:
+        return "", False
+    texts = [p.text for p in content.parts if p.text and not p.thought]
+    return "".join(texts), any(p.function_call is not None for p in content.parts)
 
 
 def _raw(reason: types.FinishReason | None) -> str | None:
@@ -429,98 +460,210 @@ def _usage(metadata: types.GenerateContentResponseUsageMetadata | None) -> Usage
 
 
 class _StreamState:
-    """Turns streamed ``GenerateContentResponse`` chunks into genkit events.
+    """Turns the JSON events of ``streamGenerateContent?alt=sse`` bodies into genkit events.
 
-    Remembers which candidates called a function, since the call arrives in an earlier
-    chunk than the ``STOP`` that ends the candidate.
+    Reads the wire dicts directly (camelCase, as the API sends them) rather than
+    building the SDK's pydantic response per event.  Remembers which candidates called
+    a function, since the call arrives in an earlier event than the ``STOP`` that ends
+    the candidate.
+
+    Automatic continuation, as google-genai does it (on unless ``provider_options``
+    say ``automatic_continuation=False``): a request whose first candidate ends with
+    ``CONTINUATION`` and a new ``continuationToken`` is followed by another request
+    with that token; the ``CONTINUATION`` is not a finish, and the usage of finished
+    requests is added to the next one's (each request's usage is its own).
     """
 
-    __slots__ = ("_calls", "_n")
+    __slots__ = (
+        "_before",
+        "_calls",
+        "_continues",
+        "_hop",
+        "_n",
+        "_reason",
+        "_sent",
+        "_token",
+        "response",
+    )
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, continues: bool) -> None:
         self._n = n
         self._calls: set[int] = set()
+        self._continues = continues
+        self.response: httpx2.Response | None = None  # for the SDK's in-stream errors
+        self._before: Usage | None = None  # usage of the requests already finished
+        self._hop: Usage | None = None  # this request's usage so far
+        self._sent: str | None = None  # the continuation token this request was sent with
+        self._token: str | None = None  # the latest one it returned
+        self._reason: str | None = None  # the first candidate's last finish reason
 
-    def events(self, chunk: types.GenerateContentResponse) -> list[StreamEvent]:
-        """The genkit events in one chunk (a list: cheaper per chunk than a generator)."""
+    def next_request(self) -> str | None:
+        """The continuation token to send the next request with; None when finished."""
+        token = self._token
+        if token is None or token == self._sent:
+            return None
+        if not self._continues or self._reason != "CONTINUATION":
+            return None
+        if self._hop is not None:
+            self._before = self._hop if self._before is None else self._before + self._hop
+        self._sent, self._token, self._reason, self._hop = token, None, None, None
+        return token
+
+    def events(self, data: bytes) -> list[StreamEvent]:
+        """The genkit events in one SSE event (a list: cheaper per event than a generator)."""
+        chunk = json.loads(data)
+        if "error" in chunk:
+            # An error inside a 200 stream: the SDK's own error for it, as the SDK
+            # raises it, so it is classified like an HTTP error status.
+            error = chunk["error"]
+            code: Any = error.get("code") if isinstance(error, Mapping) else None
+            genai_errors.APIError.raise_error(code, chunk, self.response)
         events: list[StreamEvent] = []
-        candidates = chunk.candidates or []
-        raw: dict[str, object] | None = None
+        candidates = chunk.get("candidates") or ()
+        raw: dict[str, Any] | None = None
         for position, candidate in enumerate(candidates):
-            index = candidate.index if candidate.index is not None else position
-            text, called = _scan(candidate)
+            index = candidate.get("index")
+            if index is None:
+                index = position
+            text, called = _scan_wire(candidate)
             if called:
                 self._calls.add(index)
             if text:
                 events.append(Chunk(text, index))
-            reason = candidate.finish_reason
-            if reason is not None:
-                if raw is None:
-                    # The final chunk, as JSON, for stream.result.raw (once per stream).
-                    raw = chunk.to_json_dict()
-                finish = _finish(reason, index in self._calls)
-                events.append(Finish(finish, reason.value, index, raw))
-        if not candidates and _blocked(chunk):
-            block = _block_reason(chunk)
-            events.extend(Finish(_CONTENT_FILTER, block, index) for index in range(self._n))
-        metadata = chunk.usage_metadata
+            reason = candidate.get("finishReason")
+            if position == 0 and (reason or "continuationToken" in candidate):
+                reason = self._first(candidate, reason)
+            if reason:
+                if raw is None:  # the final event, for stream.result.raw
+                    raw = _sdk_json(chunk, self.response)
+                finish = _finish_name(reason, index in self._calls)
+                events.append(Finish(finish, reason, index, raw))
+        if not candidates and _wire_blocked(chunk):
+            # The prompt itself was refused: no candidate, only promptFeedback.
+            feedback = chunk.get("promptFeedback") or {}
+            block = feedback.get("blockReason")
+            events.extend(
+                Finish(_CONTENT_FILTER, block, index, chunk) for index in range(self._n)
+            )
+        metadata = chunk.get("usageMetadata")
         if metadata is not None:
-            events.append(UsageUpdate(_usage(metadata), raw))
-        if raw is not None and chunk.model_version:
-            events.append(ResponseMetadata(chunk.model_version, raw))
+            usage = self._hop = _wire_usage(metadata)
+            if self._before is not None:
+                usage = usage + self._before
+            events.append(UsageUpdate(usage, raw))
+        if raw is not None:
+            model = chunk.get("modelVersion")
+            if model:
+                events.append(ResponseMetadata(model, raw))
         return events
 
-
-def _scan(candidate: types.Candidate) -> tuple[str, bool]:
-    """The answer's text and whether it calls a function, in one pass (once per chunk)."""
-    content = candidate.content
-    if content is None or not content.parts:
-        return "", False
-    parts = content.parts
-    if len(parts) == 1:  # a streamed chunk nearly always has one part
-        part = parts[0]
-        text = part.text if part.text and not part.thought else ""
-        return text, part.function_call is not None
-    texts = [p.text for p in parts if p.text and not p.thought]
-    return "".join(texts), any(p.function_call is not None for p in parts)
-
-
-def _close(iterator: Iterator[Any]) -> None:
-    close = getattr(iterator, "close", None)
-    if close is not None:
-        close()
+    def _first(self, candidate: Mapping[str, Any], reason: str | None) -> str | None:
+        """Note the first candidate's continuation token; the finish reason to report."""
+        token = candidate.get("continuationToken")
+        if isinstance(token, str) and token:
+            self._token = token
+        elif reason and reason != "CONTINUATION":
+            self._token = None
+        if reason:
+            self._reason = reason
+            if reason == "CONTINUATION" and self._continues and self._token is not None:
+                return None  # not finished: the next request continues it
+        return reason
 
 
-#: While a stream step runs, the list collecting the HTTP responses it opens.
-_OPENED: ContextVar[list[httpx2.Response] | None] = ContextVar("genkit_gemini_opened", default=None)
+def _sdk_json(chunk: Mapping[str, Any], response: httpx2.Response | None) -> dict[str, Any]:
+    """An event in the SDK's JSON form (snake_case, its HTTP headers included).
 
-
-async def _record(response: httpx2.Response) -> None:
-    """httpx2 response hook: remember the response for the stream step that opened it."""
-    opened = _OPENED.get()
-    if opened is not None:
-        opened.append(response)
-
-
-async def _step(
-    stream: AsyncIterator[types.GenerateContentResponse], opened: list[httpx2.Response]
-) -> types.GenerateContentResponse | None:
-    """The next chunk (None at the end), noting any response it opens in ``opened``.
-
-    The variable is set only for the duration of one step, inside one task, so
-    concurrent streams on the same client never see each other's responses.
+    ``stream.result.raw`` keeps this form, the one it had when the SDK decoded the
+    stream; built once per stream, for the final event only.
     """
-    token = _OPENED.set(opened)
-    try:
-        return await anext(stream, None)
-    finally:
-        _OPENED.reset(token)
+    parsed = types.GenerateContentResponse._from_response(
+        response=genai_models._GenerateContentResponse_from_mldev(chunk), kwargs={}
+    )
+    if response is not None:
+        parsed.sdk_http_response = types.HttpResponse(headers=dict(response.headers))
+    return parsed.to_json_dict()
 
 
-async def _aclose(iterator: AsyncIterator[Any]) -> None:
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        await aclose()
+def _scan_wire(candidate: Mapping[str, Any]) -> tuple[str, bool]:
+    """A streamed candidate's answer text and whether it calls a function, in one pass.
+
+    Thought summaries (``"thought": true``) are not the answer.
+    """
+    content = candidate.get("content")
+    parts = content.get("parts") if content else None
+    if not parts:
+        return "", False
+    if len(parts) == 1:  # a streamed event nearly always has one part
+        part = parts[0]
+        text = part.get("text")
+        return (text if text and not part.get("thought") else ""), "functionCall" in part
+    texts = [p["text"] for p in parts if p.get("text") and not p.get("thought")]
+    return "".join(texts), any("functionCall" in p for p in parts)
+
+
+def _finish_name(reason: str, called_function: bool) -> FinishReason:
+    finish = FINISH_REASONS.get(reason, "other")
+    return "tool_calls" if finish == "stop" and called_function else finish
+
+
+def _wire_blocked(chunk: Mapping[str, Any]) -> bool:
+    feedback = chunk.get("promptFeedback")
+    return isinstance(feedback, Mapping) and feedback.get("blockReason") is not None
+
+
+def _wire_usage(metadata: Mapping[str, Any]) -> Usage:
+    output = (metadata.get("candidatesTokenCount") or 0) + (metadata.get("thoughtsTokenCount") or 0)
+    return Usage(metadata.get("promptTokenCount") or 0, output)
+
+
+def _body(opened: HttpResponse) -> httpx2.Response:
+    """The open httpx2 response behind the SDK's streamed ``HttpResponse``."""
+    response = opened.response_stream
+    if not isinstance(response, httpx2.Response):  # genkit hands the SDK httpx2 clients only
+        raise TypeError(f"expected an httpx2 response, got {type(response).__name__}")
+    return response
+
+
+#: ``streamGenerateContent`` with ``alt=sse``: the body is server-sent events, one
+#: ``GenerateContentResponse`` as JSON per event.
+_STREAM_PATH = "{model}:streamGenerateContent?alt=sse"
+
+
+def _continues(config: types.GenerateContentConfig | None) -> bool:
+    """Whether a ``CONTINUATION`` is followed, as google-genai does by default."""
+    return config is None or config.automatic_continuation is not False
+
+
+def _stream_request(
+    api: BaseApiClient,
+    request: Request,
+    config: types.GenerateContentConfig | None,
+    continuation: str | None,
+) -> tuple[HttpRequest, types.HttpOptions | None]:
+    """The SDK's own HTTP request for a streamed call, and its per-call HTTP options.
+
+    The same steps ``Models.generate_content_stream`` takes before it sends: the SDK
+    maps the parameters (``provider_options`` included) to the wire and builds the
+    URL (base URL, API version), headers (API key, ``headers=``) and timeout.  genkit
+    leaves out only what it never uses: automatic function calling (off for genkit)
+    and the SDK's per-event pydantic responses.
+    """
+    parameters = types._GenerateContentParameters(
+        model=request.model, contents=_contents(request), config=config
+    )
+    body = genai_models._GenerateContentParameters_to_mldev(api, parameters, None, parameters)
+    url = body.get("_url")
+    path = _STREAM_PATH.format_map(url) if url else _STREAM_PATH
+    query = body.get("_query")
+    if query:
+        path = f"{path}?{urlencode(query)}"
+    body.pop("config", None)
+    if continuation is not None:  # as the API returned it (base64), where the SDK puts it
+        body["continuationToken"] = continuation
+    body = _common.encode_unserializable_types(_common.convert_to_dict(body))
+    options = config.http_options if config is not None else None
+    return api._build_request("post", path, body, options), options
 
 
 # ---------------------------------------------------------------------- errors

@@ -4,7 +4,7 @@ Point the real vendor SDKs at :class:`FakeProviderServer` and script per-request
 :class:`Reply` objects (text, provider errors, transport faults) to test a
 client end to end without the network::
 
-    from tests.fakeprovider import FakeProviderServer, Reply
+    from fakeprovider import FakeProviderServer, Reply
 
     with FakeProviderServer() as server:
         server.script(Reply.error(429, retry_after=0), Reply.text("hi"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .checks import is_int, is_number
-from .errors import ErrorSpec
+from ..checks import is_int, is_number
+from ..errors import ErrorSpec
 
 _NO_SAMPLING = re.compile(
     r"^claude-opus-4-[78](?:$|[-@.])"  # claude-opus-4-7, claude-opus-4-8-20270101

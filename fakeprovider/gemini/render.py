@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import ErrorSpec, gemini_error_object
-from .sse import SseEvent
-from .textplan import TextPlan
+from ..errors import ErrorSpec, gemini_error_object
+from ..sse import SseEvent
+from ..textplan import TextPlan
 
 FINISH = {
     "stop": "STOP",

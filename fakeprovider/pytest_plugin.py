@@ -4,7 +4,7 @@ One server per test session (``fake_server_shared``) keeps function-scoped
 use cheap: ``fake_server`` only drops leftover connections and ``reset()``s it.
 Import into a conftest with::
 
-    from tests.fakeprovider.pytest_plugin import (  # noqa: F401
+    from fakeprovider.pytest_plugin import (  # noqa: F401
         fake_provider_env,
         fake_server,
         fake_server_shared,

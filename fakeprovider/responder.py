@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from typing import Protocol as TypingProtocol
 
-from . import render_anthropic, render_gemini, render_openai
+from .anthropic import render as render_anthropic
 from .errors import (
     ErrorSpec,
     gemini_retry_info,
@@ -23,7 +23,9 @@ from .errors import (
     request_id_headers,
     retry_after_value,
 )
+from .gemini import render as render_gemini
 from .httpwire import ClientGoneError, HttpConnection, WaitResult
+from .openai import render as render_openai
 from .recorded import Protocol
 from .reply import Reply
 from .sse import SseEvent, coalesce, frame_events, frame_json_array

@@ -1,4 +1,4 @@
-"""Throughput check: ``python -m tests.fakeprovider.benchmark``.
+"""Throughput check: ``python -m fakeprovider.benchmark``.
 
 Load and stream tests only measure the client if the fake is never the
 bottleneck; this prints the fake's own cost per request and per stream.

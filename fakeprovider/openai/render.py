@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import ErrorSpec, openai_error_object
-from .sse import SseEvent, cut_stream
-from .textplan import TextPlan
+from ..errors import ErrorSpec, openai_error_object
+from ..sse import SseEvent, cut_stream
+from ..textplan import TextPlan
 
 FINISH = {
     "stop": "stop",

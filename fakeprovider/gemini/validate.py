@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .checks import is_integral, is_number
-from .errors import ErrorSpec
+from ..checks import is_integral, is_number
+from ..errors import ErrorSpec
 
 _CAMEL = re.compile(r"_([a-z])")
 

@@ -26,16 +26,16 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Self
 
+from .anthropic.validate import validate_anthropic
 from .auth import check_auth
 from .errors import ErrorSpec, new_request_id
+from .gemini.validate import validate_gemini
 from .httpwire import BadRequestError, ClientGoneError, HttpConnection, RawRequest
+from .openai.validate import validate_openai
 from .recorded import PROTOCOLS, Protocol, RecordedRequest
 from .reply import Reply
 from .responder import Exchange, Responder
 from .routing import route
-from .validate_anthropic import validate_anthropic
-from .validate_gemini import validate_gemini
-from .validate_openai import validate_openai
 
 VALIDATORS: dict[Protocol, Callable[[dict[str, Any] | None], ErrorSpec | None]] = {
     "openai": validate_openai,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .checks import fmt_number, is_int, is_number, json_type_name
-from .errors import ErrorSpec
+from ..checks import fmt_number, is_int, is_number, json_type_name
+from ..errors import ErrorSpec
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "refusal"})

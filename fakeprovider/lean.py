@@ -1,24 +1,25 @@
 """A lean benchmark server for the three hosted wire protocols, run as its own process.
 
-Why not only ``tests.fakeprovider``: that server is built to be faithful and
+Why not only :class:`fakeprovider.FakeProviderServer`: that server is built to be faithful and
 scriptable (it validates every request, records it, renders replies per request,
 can inject faults), which is what tests need and what a benchmark does not.  Every
 microsecond it spends per request is added to both sides of a genkit-vs-raw-SDK
 comparison and every jitter it has widens the noise band that a 5 % difference has
-to stand out of.  This server answers from bytes rendered once at start-up:
+to stand out of.  This server answers from bytes rendered once at start-up, by the same
+``<protocol>/render.py`` modules the test server uses:
 
 - asyncio ``Protocol`` on raw sockets, HTTP/1.1 keep-alive, ``TCP_NODELAY``;
 - OpenAI Chat Completions (JSON and SSE with ``[DONE]`` and a usage chunk), Anthropic
   Messages (JSON and ``event:``/``data:`` SSE) and Gemini ``generateContent`` /
-  ``streamGenerateContent?alt=sse`` (JSON and CRLF SSE), in the exact shapes of
-  ``shared/reference/wire-formats.md``, so the real SDKs parse real wire formats;
+  ``streamGenerateContent?alt=sse`` (JSON and CRLF SSE), so the real SDKs parse
+  real wire formats;
 - a model name containing ``bench-fail`` gets a 503 in that protocol's error shape,
   which is how ``bench.peers`` counts the requests each library sends for one call.
 
-It is started by :class:`bench._common.BenchServer` with ``python -m bench._server``
+It is started by :class:`bench._common.BenchServer` with ``python -m fakeprovider.lean``
 and controlled over stdin/stdout (``stats``, ``reset``, ``quit``) so that counting
 requests never goes over the wire being measured.  ``--impl fakeprovider`` serves the
-project's ``tests.fakeprovider.FakeProviderServer`` behind the same control channel,
+project's ``fakeprovider.FakeProviderServer`` behind the same control channel,
 to compare the two servers' costs.
 """
 
@@ -35,6 +36,18 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+
+from .anthropic import render as render_anthropic
+from .errors import ErrorSpec, render_error
+from .gemini import render as render_gemini
+from .openai import render as render_openai
+from .recorded import Protocol
+from .responder import _JSON_TYPES as JSON_TYPES
+from .responder import _SSE_TYPES as SSE_TYPES
+from .sse import frame_events
+from .textplan import TextPlan, split_words
+
+RENDERERS = {"openai": render_openai, "anthropic": render_anthropic, "gemini": render_gemini}
 
 #: A 30-token answer, as a real short reply would be.
 TEXT = (
@@ -84,191 +97,55 @@ def _http_chunked(content_type: str, events: list[bytes], extra: str = "") -> by
     return b"".join(parts)
 
 
-# --------------------------------------------------------------------------- OpenAI
+# ------------------------------------------------------------ rendered once, by fakeprovider
+
+#: Model names as the real APIs echo them back.
+MODELS: dict[Protocol, str] = {
+    "openai": "gpt-4o-2024-08-06",
+    "anthropic": "claude-sonnet-4-5-20250929",
+    "gemini": "gemini-2.5-flash",
+}
+#: Request-id header per protocol (Gemini sends none; it marks SSE as an attachment).
+_EXTRA = {
+    "openai": "x-request-id: req_bench\r\n",
+    "anthropic": "request-id: req_bench\r\n",
+    "gemini": "content-disposition: attachment\r\n",
+}
 
 
-def openai_json() -> bytes:
-    body = {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion",
-        "created": 1756380852,
-        "model": "gpt-4o-2024-08-06",
-        "choices": [
-            {
-                "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": TEXT,
-                    "refusal": None,
-                    "annotations": [],
-                },
-                "logprobs": None,
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {
-            "prompt_tokens": INPUT_TOKENS,
-            "completion_tokens": OUTPUT_TOKENS,
-            "total_tokens": INPUT_TOKENS + OUTPUT_TOKENS,
-        },
-        "service_tier": "default",
-        "system_fingerprint": "fp_bench",
-    }
-    return _http("200 OK", "application/json", _dumps(body), "x-request-id: req_bench\r\n")
+def _plan(protocol: Protocol, pieces: tuple[str, ...], output_tokens: int) -> TextPlan:
+    return TextPlan(
+        model=MODELS[protocol],
+        choices=(pieces,),
+        finish="stop",
+        input_tokens=INPUT_TOKENS,
+        output_tokens=output_tokens,
+        serial=1,
+        created=1756380852,
+        stop_sequence=None,
+    )
 
 
-def openai_stream(chunks: int) -> bytes:
-    base = {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion.chunk",
-        "created": 1756380852,
-        "model": "gpt-4o-2024-08-06",
-        "service_tier": "default",
-        "system_fingerprint": "fp_bench",
-    }
-
-    def event(delta: dict[str, Any], finish: str | None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return b"data: " + _dumps({**base, "choices": [choice], "usage": None}) + b"\n\n"
-
-    events = [event({"role": "assistant", "content": "", "refusal": None}, None)]
-    events += [event({"content": piece}, None) for piece in stream_pieces(chunks)]
-    events.append(event({}, "stop"))
-    usage = {
-        "prompt_tokens": INPUT_TOKENS,
-        "completion_tokens": chunks,
-        "total_tokens": INPUT_TOKENS + chunks,
-    }
-    events.append(b"data: " + _dumps({**base, "choices": [], "usage": usage}) + b"\n\n")
-    events.append(b"data: [DONE]\n\n")
-    return _http_chunked("text/event-stream; charset=utf-8", events, "x-request-id: req_bench\r\n")
+def render_json(protocol: Protocol) -> bytes:
+    """The whole non-streaming answer (:data:`TEXT`), with the protocol's headers."""
+    body = RENDERERS[protocol].render_json(_plan(protocol, split_words(TEXT), OUTPUT_TOKENS))
+    extra = _EXTRA[protocol] if protocol != "gemini" else ""
+    return _http("200 OK", JSON_TYPES[protocol], _dumps(body), extra)
 
 
-def openai_error() -> bytes:
-    body = {
-        "error": {"message": "bench overload", "type": "server_error", "param": None, "code": None}
-    }
-    return _http("503 Service Unavailable", "application/json", _dumps(body))
+def render_stream(protocol: Protocol, chunks: int) -> bytes:
+    """A ``chunks``-piece stream, one HTTP chunk per SSE event (OpenAI with its usage chunk)."""
+    plan = _plan(protocol, tuple(stream_pieces(chunks)), chunks)
+    body = {"stream_options": {"include_usage": True}}
+    events = RENDERERS[protocol].render_stream(plan, body, None)
+    framed = frame_events(events, crlf=protocol == "gemini")
+    return _http_chunked(SSE_TYPES[protocol], framed, _EXTRA[protocol])
 
 
-# --------------------------------------------------------------------------- Anthropic
-
-
-def _anthropic_message(content: list[dict[str, Any]], stop: str | None, out: int) -> dict[str, Any]:
-    return {
-        "id": "msg_bench",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-sonnet-4-5-20250929",
-        "content": content,
-        "stop_reason": stop,
-        "stop_sequence": None,
-        "usage": {
-            "input_tokens": INPUT_TOKENS,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-            "output_tokens": out,
-            "service_tier": "standard",
-        },
-    }
-
-
-def anthropic_json() -> bytes:
-    body = _anthropic_message([{"type": "text", "text": TEXT}], "end_turn", OUTPUT_TOKENS)
-    return _http("200 OK", "application/json", _dumps(body), "request-id: req_bench\r\n")
-
-
-def anthropic_stream(chunks: int) -> bytes:
-    def event(name: str, data: dict[str, Any]) -> bytes:
-        return b"event: " + name.encode() + b"\ndata: " + _dumps(data) + b"\n\n"
-
-    events = [
-        event(
-            "message_start", {"type": "message_start", "message": _anthropic_message([], None, 1)}
-        ),
-        event(
-            "content_block_start",
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            },
-        ),
-        event("ping", {"type": "ping"}),
-    ]
-    events += [
-        event(
-            "content_block_delta",
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": piece},
-            },
-        )
-        for piece in stream_pieces(chunks)
-    ]
-    events += [
-        event("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        event(
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"input_tokens": INPUT_TOKENS, "output_tokens": chunks},
-            },
-        ),
-        event("message_stop", {"type": "message_stop"}),
-    ]
-    return _http_chunked("text/event-stream; charset=utf-8", events, "request-id: req_bench\r\n")
-
-
-def anthropic_error() -> bytes:
-    body = {
-        "type": "error",
-        "error": {"type": "overloaded_error", "message": "Overloaded"},
-        "request_id": "req_bench",
-    }
-    return _http("503 Service Unavailable", "application/json", _dumps(body))
-
-
-# --------------------------------------------------------------------------- Gemini
-
-
-def _gemini_chunk(text: str, finish: str | None, out: int | None) -> dict[str, Any]:
-    candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"}}
-    if finish:
-        candidate["finishReason"] = finish
-        candidate["index"] = 0
-    usage: dict[str, Any] = {"promptTokenCount": INPUT_TOKENS}
-    if out is not None:
-        usage["candidatesTokenCount"] = out
-        usage["totalTokenCount"] = INPUT_TOKENS + out
-    else:
-        usage["totalTokenCount"] = INPUT_TOKENS
-    return {
-        "candidates": [candidate],
-        "usageMetadata": usage,
-        "modelVersion": "gemini-2.5-flash",
-        "responseId": "bench-response",
-    }
-
-
-def gemini_json() -> bytes:
-    body = _gemini_chunk(TEXT, "STOP", OUTPUT_TOKENS)
-    return _http("200 OK", "application/json; charset=UTF-8", _dumps(body))
-
-
-def gemini_stream(chunks: int) -> bytes:
-    pieces = stream_pieces(chunks)
-    events = [b"data: " + _dumps(_gemini_chunk(p, None, None)) + b"\r\n\r\n" for p in pieces[:-1]]
-    last = _gemini_chunk(pieces[-1], "STOP", chunks)
-    events.append(b"data: " + _dumps(last) + b"\r\n\r\n")
-    return _http_chunked("text/event-stream", events, "content-disposition: attachment\r\n")
-
-
-def gemini_error() -> bytes:
-    body = {"error": {"code": 503, "message": "bench overload", "status": "UNAVAILABLE"}}
-    return _http("503 Service Unavailable", "application/json; charset=UTF-8", _dumps(body))
+def render_overload(protocol: Protocol) -> bytes:
+    """A 503 in the protocol's error shape (``bench-fail`` models get it)."""
+    body, ctype = render_error(protocol, ErrorSpec(503, "bench overload"), "req_bench")
+    return _http("503 Service Unavailable", ctype, body)
 
 
 NOT_FOUND = _http("404 Not Found", "application/json", b'{"error":{"message":"not found"}}')
@@ -287,15 +164,15 @@ class Canned:
     """Every response this server can send, rendered once."""
 
     def __init__(self, chunks: int) -> None:
-        self.openai = openai_json()
-        self.openai_stream = openai_stream(chunks)
-        self.openai_error = openai_error()
-        self.anthropic = anthropic_json()
-        self.anthropic_stream = anthropic_stream(chunks)
-        self.anthropic_error = anthropic_error()
-        self.gemini = gemini_json()
-        self.gemini_stream = gemini_stream(chunks)
-        self.gemini_error = gemini_error()
+        self.openai = render_json("openai")
+        self.openai_stream = render_stream("openai", chunks)
+        self.openai_error = render_overload("openai")
+        self.anthropic = render_json("anthropic")
+        self.anthropic_stream = render_stream("anthropic", chunks)
+        self.anthropic_error = render_overload("anthropic")
+        self.gemini = render_json("gemini")
+        self.gemini_stream = render_stream("gemini", chunks)
+        self.gemini_error = render_overload("gemini")
 
 
 class Stats:
@@ -457,7 +334,8 @@ async def _serve_lean(host: str, port: int, chunks: int) -> None:
 
 def _serve_fakeprovider(chunks: int) -> None:
     """The project's test server, in this process, behind the same control channel."""
-    from tests.fakeprovider import FakeProviderServer, Reply
+    from .reply import Reply
+    from .server import FakeProviderServer
 
     with FakeProviderServer() as server:
         server.default = Reply.text(TEXT, chunks=stream_pieces(chunks) if chunks > 1 else None)
