@@ -48,8 +48,8 @@ from genkit.errors import (
 )
 from genkit.generator import Generator, load
 from genkit.registry import resolve
-from genkit.streaming import AsyncStream, Stream
-from genkit.types import Chunk, Generation
+from genkit.streaming import AsyncEventIterator, AsyncStream, EventIterator, Stream
+from genkit.types import Chunk, Generation, StreamEvent
 
 if TYPE_CHECKING:
     from genkit.messages import Prompt
@@ -426,6 +426,10 @@ class FallbackStream(_FallbackStreamBase):
     def __iter__(self) -> Iterator[Chunk]:
         return self
 
+    def events(self) -> Iterator[StreamEvent]:
+        """Every event of the answering model's stream, as :meth:`genkit.Stream.events`."""
+        return EventIterator(self.__next__, self._streams)
+
     def __next__(self) -> Chunk:
         if self._delivered:
             try:
@@ -510,6 +514,10 @@ class AsyncFallbackStream(_FallbackStreamBase):
 
     def __aiter__(self) -> AsyncIterator[Chunk]:
         return self
+
+    def events(self) -> AsyncIterator[StreamEvent]:
+        """Every event of the answering model's stream, as :meth:`genkit.AsyncStream.events`."""
+        return AsyncEventIterator(self.__anext__, self._streams)
 
     async def __anext__(self) -> Chunk:
         if self._delivered:

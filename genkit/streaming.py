@@ -17,7 +17,7 @@ user-facing :class:`~genkit.types.Chunk` values and a final
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -98,8 +98,10 @@ class _Accumulator:
                 self.tool_calls.append(event)
             case StreamWarning(message=message):
                 self.warnings.append(message)
-            case ReasoningDelta(index=index) | ToolCallStart(index=index) | ToolCallDelta(
-                index=index
+            case (
+                ReasoningDelta(index=index)
+                | ToolCallStart(index=index)
+                | ToolCallDelta(index=index)
             ):
                 self._grow(index)
             case _:
@@ -144,9 +146,7 @@ class _StreamBase:
         # What each event becomes for the caller: text Chunks only, or every event while
         # events() runs.  A plain function, not a bound method: no cycle through self,
         # so a dropped stream is closed at once.
-        self._deliver: Callable[[_StreamBase, StreamEvent], StreamEvent | None] = (
-            _StreamBase._chunk
-        )
+        self._deliver: Callable[[_StreamBase, StreamEvent], StreamEvent | None] = _StreamBase._chunk
 
     @property
     def text(self) -> str:
@@ -224,7 +224,7 @@ class Stream(_StreamBase):
         too, with everything else.  Both read the same stream: after leaving an
         ``events()`` loop early, plain iteration goes on with the text that follows.
         """
-        return _Events(self)
+        return EventIterator(self.__next__, (self,))
 
     def __next__(self) -> Chunk:
         # Runs once per chunk: the common case (open stream, nothing buffered) first.
@@ -347,7 +347,7 @@ class AsyncStream(_StreamBase):
 
     def events(self) -> AsyncIterator[StreamEvent]:
         """Every event of the stream, in order: the twin of :meth:`Stream.events`."""
-        return _AsyncEvents(self)
+        return AsyncEventIterator(self.__anext__, (self,))
 
     async def __anext__(self) -> Chunk:
         # Runs once per chunk: the common case (open stream, nothing buffered) first.
@@ -438,49 +438,57 @@ class AsyncStream(_StreamBase):
         return f"<genkit.AsyncStream {self._acc.provider}:{self._acc.model} {state}>"
 
 
-class _Events:
-    """``Stream.events()``: the stream's own iteration, handing on every event.
+class EventIterator:
+    """``events()``: a stream's own iteration, handing on every event instead of text only.
 
-    Switching the stream's delivery per event (rather than for the life of a generator)
-    keeps plain iteration's per-chunk path as it was, and leaves nothing switched
-    when a loop over the events stops early.
+    Switching the streams' delivery per event (rather than for the life of a
+    generator) keeps plain iteration's per-chunk path as it was, and leaves nothing
+    switched when a loop over the events stops early.  ``streams`` are the
+    :class:`Stream` objects whose events ``advance`` reads (several for a fallback
+    chain).
     """
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_advance", "_streams")
 
-    def __init__(self, stream: Stream) -> None:
-        self._stream = stream
+    def __init__(self, advance: Callable[[], Chunk], streams: Sequence[_StreamBase]) -> None:
+        self._advance = advance
+        self._streams = streams
 
-    def __iter__(self) -> _Events:
+    def __iter__(self) -> EventIterator:
         return self
 
     def __next__(self) -> StreamEvent:
-        stream = self._stream
-        stream._deliver = _StreamBase._event
+        for stream in self._streams:
+            stream._deliver = _StreamBase._event
         try:
-            return stream.__next__()
+            return self._advance()
         finally:
-            stream._deliver = _StreamBase._chunk
+            for stream in self._streams:
+                stream._deliver = _StreamBase._chunk
 
 
-class _AsyncEvents:
-    """``AsyncStream.events()``: the twin of :class:`_Events`."""
+class AsyncEventIterator:
+    """``AsyncStream.events()``: the twin of :class:`EventIterator`."""
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_advance", "_streams")
 
-    def __init__(self, stream: AsyncStream) -> None:
-        self._stream = stream
+    def __init__(
+        self, advance: Callable[[], Awaitable[Chunk]], streams: Sequence[_StreamBase]
+    ) -> None:
+        self._advance = advance
+        self._streams = streams
 
-    def __aiter__(self) -> _AsyncEvents:
+    def __aiter__(self) -> AsyncEventIterator:
         return self
 
     async def __anext__(self) -> StreamEvent:
-        stream = self._stream
-        stream._deliver = _StreamBase._event
+        for stream in self._streams:
+            stream._deliver = _StreamBase._event
         try:
-            return await stream.__anext__()
+            return await self._advance()
         finally:
-            stream._deliver = _StreamBase._chunk
+            for stream in self._streams:
+                stream._deliver = _StreamBase._chunk
 
 
 #: Event kinds that reach the caller as content: once one has, a retry would repeat it.

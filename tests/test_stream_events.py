@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 import genkit
+from fakeprovider import FakeProviderServer, Reply
 from genkit.backends.base import Backend, BackendSettings
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.params import Request
-from tests.fakeprovider import FakeProviderServer, Reply
 from tests.hosted import HOSTED, Hosted, point_sdks_at
 from tests.shared_recordings import recording
 
@@ -41,9 +41,9 @@ def _load(hosted: Hosted) -> genkit.Generator:
     return genkit.load(f"{hosted.provider}:{hosted.model}", max_retries=0)
 
 
-async def _events(gen: genkit.Generator, mode: str, prompt: str = "hi", **params: Any) -> tuple[
-    list[genkit.StreamEvent], genkit.Generation
-]:
+async def _events(
+    gen: genkit.Generator, mode: str, prompt: str = "hi", **params: Any
+) -> tuple[list[genkit.StreamEvent], genkit.Generation]:
     if mode == "stream":
         with gen.stream(prompt, **params) as stream:
             events = list(stream.events())
@@ -292,3 +292,21 @@ async def test_leaving_events_early_keeps_the_stream_readable(mode: str) -> None
         assert [c.text async for c in astream] == [" two", " three"]
         result = await astream.get_result()
     assert (result.text, result.raw_finish_reason) == ("one two three", "stop")
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+async def test_fallback_stream_events_come_from_the_answering_model(
+    server: FakeProviderServer, mode: str
+) -> None:
+    server.script(Reply.error(503), Reply.text("from b", usage=(1, 2)))
+    gen = genkit.load("openai:gpt-4o", fallbacks=["anthropic:claude-sonnet-4-6"], max_retries=0)
+    if mode == "stream":
+        with gen.stream("hi") as stream:
+            events = list(stream.events())
+        result = stream.result
+    else:
+        async with gen.astream("hi") as astream:
+            events = [event async for event in astream.events()]
+        result = await astream.get_result()
+    assert result.text == "from b"
+    _check_events(events, result, [("stop", "end_turn")])
