@@ -310,3 +310,45 @@ async def test_fallback_stream_events_come_from_the_answering_model(
         result = await astream.get_result()
     assert result.text == "from b"
     _check_events(events, result, [("stop", "end_turn")])
+
+
+def _recorded_thinking(name: str) -> str:
+    """The reasoning text in a recorded stream, read straight from its JSON events."""
+    import json
+
+    thinking: list[str] = []
+    for line in recording(name).read_text().splitlines():
+        if not line.startswith("data:"):
+            continue
+        event = json.loads(line[5:])
+        delta = event.get("delta") or {}
+        if delta.get("type") == "thinking_delta":
+            thinking.append(delta["thinking"])
+        for candidate in event.get("candidates") or ():
+            for part in (candidate.get("content") or {}).get("parts") or ():
+                if part.get("thought") and part.get("text"):
+                    thinking.append(part["text"])
+    return "".join(thinking)
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "raw"),
+    [
+        ("anthropic:claude-sonnet-4-6", "anthropic_thinking_stream.sse", "end_turn"),
+        ("gemini:gemini-2.5-flash", "gemini_thinking_stream.sse", "STOP"),
+    ],
+)
+def test_recorded_reasoning_arrives_as_reasoning_deltas(
+    server: FakeProviderServer, model: str, name: str, raw: str
+) -> None:
+    server.script(Reply.replay(recording(name), chunk_size=97))
+    with genkit.load(model).stream("hi") as stream:
+        events = list(stream.events())
+    reasoning = "".join(e.text for e in events if isinstance(e, genkit.ReasoningDelta))
+    expected = _recorded_thinking(name)
+    assert expected
+    assert reasoning == expected
+    assert expected not in stream.result.text  # reasoning is not the answer
+    kinds = [e.type for e in events]
+    assert kinds.index("reasoning") < kinds.index("text")
+    _check_events(events, stream.result, [("stop", raw)])

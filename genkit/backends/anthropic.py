@@ -49,6 +49,7 @@ from genkit.types import (
     FinishReason,
     Generation,
     Message,
+    ReasoningDelta,
     ResponseMetadata,
     StreamEvent,
     Usage,
@@ -259,7 +260,12 @@ class AnthropicBackend(Backend):
         if kind == "content_block_delta":
             delta = event["delta"]
             text = delta.get("text")
-            return [Chunk(text, index)] if text and delta.get("type") == "text_delta" else []
+            if text and delta.get("type") == "text_delta":
+                return [Chunk(text, index)]
+            thinking = delta.get("thinking")
+            if thinking and delta.get("type") == "thinking_delta":
+                return [ReasoningDelta(thinking, index)]
+            return []
         if kind == "error":
             # The SDK's own error for it, so the usual mapping (by the error's type)
             # applies and the caller finds the vendor exception as __cause__.

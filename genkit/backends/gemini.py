@@ -58,6 +58,7 @@ from genkit.types import (
     Finish,
     FinishReason,
     Generation,
+    ReasoningDelta,
     ResponseMetadata,
     StreamEvent,
     Usage,
@@ -530,6 +531,10 @@ class _StreamState:
                 self._calls.add(index)
             if text:
                 events.append(Chunk(text, index))
+            else:
+                thought = _thought_text(candidate)
+                if thought:
+                    events.append(ReasoningDelta(thought, index))
             reason = candidate.get("finishReason")
             if position == 0 and (reason or "continuationToken" in candidate):
                 reason = self._first(candidate, reason)
@@ -598,6 +603,18 @@ def _scan_wire(candidate: Mapping[str, Any]) -> tuple[str, bool]:
         return (text if text and not part.get("thought") else ""), "functionCall" in part
     texts = [p["text"] for p in parts if p.get("text") and not p.get("thought")]
     return "".join(texts), any("functionCall" in p for p in parts)
+
+
+def _thought_text(candidate: Mapping[str, Any]) -> str:
+    """A streamed candidate's thought summary text (``"thought": true`` parts), if any.
+
+    Only looked for in events without answer text, so a text stream pays nothing for it.
+    """
+    content = candidate.get("content")
+    parts = content.get("parts") if content else None
+    if not parts:
+        return ""
+    return "".join(p["text"] for p in parts if p.get("thought") and p.get("text"))
 
 
 def _finish_name(reason: str, called_function: bool) -> FinishReason:
