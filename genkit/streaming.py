@@ -1,12 +1,13 @@
 """Streams that behave the same on every backend.
 
-A backend yields :class:`~genkit.types.StreamEvent` values, or a
-:class:`~genkit.types.Chunk` for an event that is only text (passed on as it is, so
-a long stream builds one object per chunk); these wrappers turn them into the
-user-facing :class:`~genkit.types.Chunk` values and a final
-:class:`~genkit.types.Generation`, and own the rules every backend shares:
+A backend yields the typed events of :data:`~genkit.types.StreamEvent` (a
+:class:`~genkit.types.Chunk` per piece of text, passed on as it is, so a long stream
+builds one object per chunk); these wrappers hand the text to plain iteration, every
+event to ``events()``, accumulate them into a final :class:`~genkit.types.Generation`,
+and own the rules every backend shares:
 
-- the request is retried only until the first text reaches the caller; after that a
+- the request is retried only until the first content (text, reasoning, a tool call)
+  reaches the caller; after that a
   failure raises the typed error with everything received so far attached
   (``error.partial``, and ``stream.result`` stays readable);
 - a stream that ends without the provider saying it finished raises
@@ -39,7 +40,7 @@ from genkit.types import (
     UsageUpdate,
 )
 
-__all__ = ["AsyncStream", "Stream"]
+__all__ = ["AsyncEventIterator", "AsyncStream", "EventIterator", "Stream"]
 
 
 class _Accumulator:
