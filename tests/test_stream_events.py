@@ -352,3 +352,24 @@ def test_recorded_reasoning_arrives_as_reasoning_deltas(
     kinds = [e.type for e in events]
     assert kinds.index("reasoning") < kinds.index("text")
     _check_events(events, stream.result, [("stop", raw)])
+
+
+def test_gemini_blocked_prompt_reports_the_block_reason(server: FakeProviderServer) -> None:
+    import json
+
+    blocked = {
+        "promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+        "usageMetadata": {"promptTokenCount": 7, "totalTokenCount": 7},
+    }
+    body = json.dumps(blocked).encode()
+    server.script(
+        Reply.raw(200, body, content_type="application/json"),
+        Reply.raw(200, b"data: " + body + b"\r\n\r\n", content_type="text/event-stream"),
+    )
+    gen = genkit.load("gemini:gemini-2.5-flash")
+    assert gen.generate("hi").raw_finish_reason == "PROHIBITED_CONTENT"
+    with gen.stream("hi") as stream:
+        events = list(stream.events())
+    _check_events(events, stream.result, [("content_filter", "PROHIBITED_CONTENT")])
+    assert isinstance(stream.result.raw, list)
+    assert all(isinstance(event, dict) for event in stream.result.raw)

@@ -547,7 +547,8 @@ class _StreamState:
             # The prompt itself was refused: no candidate, only promptFeedback.
             feedback = chunk.get("promptFeedback") or {}
             block = feedback.get("blockReason")
-            events.extend(Finish(_CONTENT_FILTER, block, index, chunk) for index in range(self._n))
+            raw = _sdk_json(chunk, self.response)
+            events.extend(Finish(_CONTENT_FILTER, block, index, raw) for index in range(self._n))
         metadata = chunk.get("usageMetadata")
         if metadata is not None:
             usage = self._hop = _wire_usage(metadata)
