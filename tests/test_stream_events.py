@@ -373,3 +373,89 @@ def test_gemini_blocked_prompt_reports_the_block_reason(server: FakeProviderServ
     _check_events(events, stream.result, [("content_filter", "PROHIBITED_CONTENT")])
     assert isinstance(stream.result.raw, list)
     assert all(isinstance(event, dict) for event in stream.result.raw)
+
+
+# --------------------------------------------------------------------------- tool calls
+
+
+def _check_calls(events: list[genkit.StreamEvent]) -> list[genkit.ToolCallEnd]:
+    """Each call: a start, argument pieces that join to its arguments, then one end."""
+    import json
+
+    ends = [e for e in events if isinstance(e, genkit.ToolCallEnd)]
+    starts = [e for e in events if isinstance(e, genkit.ToolCallStart)]
+    assert [(s.index, s.call_index, s.id, s.name) for s in starts] == [
+        (e.index, e.call_index, e.id, e.name) for e in ends
+    ]
+    for end in ends:
+        assert end.id
+        pieces = [
+            e.arguments
+            for e in events
+            if isinstance(e, genkit.ToolCallDelta)
+            and (e.index, e.call_index) == (end.index, end.call_index)
+        ]
+        assert json.loads("".join(pieces) or "{}") == end.arguments
+        order = [
+            events.index(e) for e in events if getattr(e, "call_index", None) == end.call_index
+        ]
+        assert events[order[0]].type == "tool_call_start"
+        assert events[order[-1]] is end
+    finish = next(i for i, e in enumerate(events) if isinstance(e, genkit.Finish))
+    assert all(events.index(end) < finish for end in ends)
+    return ends
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+@pytest.mark.parametrize("hosted", HOSTED, ids=str)
+async def test_streamed_tool_calls_start_grow_and_end(
+    server: FakeProviderServer, hosted: Hosted, mode: str
+) -> None:
+    calls = [("get_weather", {"city": "Paris", "days": 2}), ("now", {})]
+    server.script(Reply.text("Checking.", tool_calls=calls, usage=(5, 9)))
+    events, result = await _events(_load(hosted), mode)
+    ends = _check_calls(events)
+    assert [(e.name, e.arguments, e.call_index) for e in ends] == [
+        ("get_weather", {"city": "Paris", "days": 2}, 0),
+        ("now", {}, 1),
+    ]
+    assert len({e.id for e in ends}) == 2
+    assert result.text == "Checking."
+    assert result.finish_reason == "tool_calls"
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [
+        ("openai:gpt-4o-mini", "openai_tool_stream_usage.sse"),
+        ("openai:gpt-4o-mini", "openai_tools_parallel_stream.sse"),
+        ("anthropic:claude-sonnet-4-6", "anthropic_tools_parallel_stream.sse"),
+        ("anthropic:claude-sonnet-4-6", "anthropic_tools_noargs_stream.sse"),
+        ("anthropic:claude-sonnet-4-6", "anthropic_thinking_tool_stream.sse"),
+        ("gemini:gemini-2.5-flash", "gemini_thinking_tool_stream.sse"),
+    ],
+)
+def test_recorded_tool_call_streams(server: FakeProviderServer, model: str, name: str) -> None:
+    server.script(Reply.replay(recording(name), chunk_size=97))
+    with genkit.load(model).stream("hi") as stream:
+        events = list(stream.events())
+    assert _check_calls(events)
+    assert stream.result.finish_reason == "tool_calls"
+
+
+def test_a_call_cut_mid_arguments_never_ends(server: FakeProviderServer) -> None:
+    import json
+
+    def chunk(delta: dict[str, Any]) -> bytes:
+        body = {"model": "gpt-4o", "choices": [{"index": 0, "delta": delta}]}
+        return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+    call = {"index": 0, "id": "call_1", "function": {"name": "f", "arguments": '{"a": '}}
+    server.script(Reply.raw(200, chunk({"tool_calls": [call]}), content_type="text/event-stream"))
+    seen: list[genkit.StreamEvent] = []
+    stream = genkit.load("openai:gpt-4o", max_retries=0).stream("hi")
+    events = stream.events()
+    seen.append(next(events))
+    with pytest.raises(genkit.InvalidResponseError):
+        seen.extend(events)
+    assert [e.type for e in seen] == ["tool_call_start", "tool_call_delta"]

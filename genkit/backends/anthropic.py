@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
 from genkit.backends._sse import EventDecoder
+from genkit.backends._toolcalls import OpenCalls
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
@@ -262,9 +263,13 @@ class AnthropicBackend(Backend):
             text = delta.get("text")
             if text and delta.get("type") == "text_delta":
                 return [Chunk(text, index)]
-            thinking = delta.get("thinking")
-            if thinking and delta.get("type") == "thinking_delta":
-                return [ReasoningDelta(thinking, index)]
+            kind = delta.get("type")
+            if kind == "thinking_delta":
+                thinking = delta.get("thinking")
+                return [ReasoningDelta(thinking, index)] if thinking else []
+            if kind == "input_json_delta":
+                piece = merger.calls.delta((index, event.get("index")), delta.get("partial_json"))
+                return [piece] if piece is not None else []
             return []
         if kind == "error":
             # The SDK's own error for it, so the usual mapping (by the error's type)
@@ -436,11 +441,14 @@ class _StreamMerger:
     ``stream.result.raw``.
     """
 
-    __slots__ = ("_finished", "_usage")
+    __slots__ = ("_finished", "_usage", "calls")
 
     def __init__(self, n: int) -> None:
         self._usage = [Usage()] * n
         self._finished = [False] * n
+        # Client tool calls by (candidate, content block); the ``input: {}`` of a
+        # ``tool_use`` block start is a placeholder, never the arguments.
+        self.calls = OpenCalls(PROVIDER)
 
     def event(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
         """The genkit events for a stream event other than a content delta."""
@@ -462,9 +470,17 @@ class _StreamMerger:
 
     def _block_start(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
         block = event["content_block"]
-        if block.get("type") == "text" and block.get("text"):
+        kind = block.get("type")
+        if kind == "text" and block.get("text"):
             return [Chunk(block["text"], index)]
+        if kind == "tool_use":
+            key = (index, event.get("index"))
+            return [self.calls.start(key, index, block.get("id"), block.get("name") or "")]
         return []
+
+    def _block_stop(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
+        ended = self.calls.end((index, event.get("index")))
+        return [ended] if ended is not None else []
 
     def _message_delta(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
         # Counts in message_delta are cumulative; input_tokens is optional there.
@@ -494,6 +510,7 @@ class _StreamMerger:
 _HANDLERS: Mapping[str, Callable[[_StreamMerger, int, dict[str, Any]], list[StreamEvent]]] = {
     "message_start": _StreamMerger._message_start,
     "content_block_start": _StreamMerger._block_start,
+    "content_block_stop": _StreamMerger._block_stop,
     "message_delta": _StreamMerger._message_delta,
     "message_stop": _StreamMerger._message_stop,
 }

@@ -76,6 +76,7 @@ try:
 
     # httpx2 comes with the SDK: a missing extra must not surface as its ImportError.
     from genkit.backends._sse import EventDecoder
+    from genkit.backends._toolcalls import OpenCalls
     from genkit.backends._transport import POOL_LIMITS, not_found_hint, translate_transport, within
 except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test
     raise MissingDependencyError("gemini", "google-genai", "gemini") from exc
@@ -484,12 +485,14 @@ class _StreamState:
         "_reason",
         "_sent",
         "_token",
+        "_tools",
         "response",
     )
 
     def __init__(self, n: int, continues: bool) -> None:
         self._n = n
         self._calls: set[int] = set()
+        self._tools = OpenCalls(PROVIDER)
         self._continues = continues
         self.response: httpx2.Response | None = None  # for the SDK's in-stream errors
         self._before: Usage | None = None  # usage of the requests already finished
@@ -527,14 +530,15 @@ class _StreamState:
             if index is None:
                 index = position
             text, called = _scan_wire(candidate)
-            if called:
-                self._calls.add(index)
             if text:
                 events.append(Chunk(text, index))
             else:
                 thought = _thought_text(candidate)
                 if thought:
                     events.append(ReasoningDelta(thought, index))
+            if called:
+                self._calls.add(index)
+                self._call_events(index, candidate, events)
             reason = candidate.get("finishReason")
             if position == 0 and (reason or "continuationToken" in candidate):
                 reason = self._first(candidate, reason)
@@ -560,6 +564,23 @@ class _StreamState:
             if model:
                 events.append(ResponseMetadata(model, raw))
         return events
+
+    def _call_events(
+        self, index: int, candidate: Mapping[str, Any], events: list[StreamEvent]
+    ) -> None:
+        """Gemini sends each function call whole, in one part: start, arguments and end."""
+        for part in candidate["content"]["parts"]:
+            call = part.get("functionCall")
+            if call is None:
+                continue
+            key = object()  # a call is never continued in a later event
+            events.append(self._tools.start(key, index, call.get("id"), call.get("name") or ""))
+            piece = self._tools.delta(key, json.dumps(call.get("args") or {}))
+            if piece is not None:
+                events.append(piece)
+            ended = self._tools.end(key)
+            if ended is not None:
+                events.append(ended)
 
     def _first(self, candidate: Mapping[str, Any], reason: str | None) -> str | None:
         """Note the first candidate's continuation token; the finish reason to report."""

@@ -9,6 +9,7 @@ from typing import Any
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
 from genkit.backends._sse import EventDecoder
+from genkit.backends._toolcalls import OpenCalls
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
@@ -187,6 +188,7 @@ class OpenAIBackend(Backend):
             raise self._translate(error) from error
         try:
             decoder = EventDecoder()
+            calls = OpenCalls(PROVIDER)
             body = response.iter_bytes()
             for received in body:
                 for data in decoder.feed(received):
@@ -194,7 +196,7 @@ class OpenAIBackend(Backend):
                         for _rest in body:  # read to the end: the connection goes back to the pool
                             pass
                         return
-                    yield from self._events(data, response)
+                    yield from self._events(data, response, calls)
         except GenkitError:
             raise
         except Exception as error:
@@ -212,6 +214,7 @@ class OpenAIBackend(Backend):
             raise self._translate(error) from error
         try:
             decoder = EventDecoder()
+            calls = OpenCalls(PROVIDER)
             body = response.iter_bytes()
             async for received in body:
                 for data in decoder.feed(received):
@@ -219,7 +222,7 @@ class OpenAIBackend(Backend):
                         async for _rest in body:  # read to the end: the connection is reused
                             pass
                         return
-                    for event in self._events(data, response):
+                    for event in self._events(data, response, calls):
                         yield event
         except GenkitError:
             raise
@@ -228,7 +231,7 @@ class OpenAIBackend(Backend):
         finally:
             await opened.__aexit__(None, None, None)
 
-    def _events(self, data: bytes, response: Any) -> list[StreamEvent]:
+    def _events(self, data: bytes, response: Any, calls: OpenCalls) -> list[StreamEvent]:
         """The genkit events in one streamed chunk (a list: cheaper than a generator).
 
         Text becomes a Chunk handed to the user as it is; the chunks that finish a
@@ -247,21 +250,26 @@ class OpenAIBackend(Backend):
                 body=body,
             )
         events: list[StreamEvent] = []
+        final = False  # a finish or usage chunk (the last ones of a stream)
         for choice in chunk.get("choices") or ():
             delta = choice.get("delta")
             text = delta.get("content") if delta else None
             if text:
                 events.append(Chunk(text, choice.get("index") or 0))
+            if delta and delta.get("tool_calls"):
+                _tool_call_events(choice.get("index") or 0, delta["tool_calls"], calls, events)
             reason = choice.get("finish_reason")
             if reason:
-                finish = FINISH_REASONS.get(reason, "other")
-                events.append(Finish(finish, reason, choice.get("index") or 0, chunk))
+                index = choice.get("index") or 0
+                final = True
+                calls.end_candidate(index, events)
+                events.append(Finish(FINISH_REASONS.get(reason, "other"), reason, index, chunk))
         usage = chunk.get("usage")
         if usage:
             tokens = Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
             events.append(UsageUpdate(tokens, chunk))
-        if len(events) > 1 or (events and type(events[0]) is not Chunk):
-            # A finish or usage chunk (the last ones of a stream): the model rides on it.
+            final = True
+        if final:  # the model rides on the final chunks
             model = chunk.get("model")
             if model:
                 events.append(ResponseMetadata(model, chunk))
@@ -380,3 +388,18 @@ def _event_status(body: object) -> int:
         if isinstance(key, str) and key in _EVENT_TYPE_STATUS:
             return _EVENT_TYPE_STATUS[key]
     return _EVENT_DEFAULT_STATUS
+
+
+def _tool_call_events(
+    index: int, deltas: list[dict[str, Any]], calls: OpenCalls, events: list[StreamEvent]
+) -> None:
+    """Tool-call pieces of one choice: keyed by the call's ``index`` (never by name), the
+    first piece carries id and name; the choice's finish ends them."""
+    for position, piece in enumerate(deltas):
+        key = (index, piece.get("index", position))
+        function = piece.get("function") or {}
+        if key not in calls:
+            events.append(calls.start(key, index, piece.get("id"), function.get("name") or ""))
+        delta = calls.delta(key, function.get("arguments") or "")
+        if delta is not None:
+            events.append(delta)
