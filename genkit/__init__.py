@@ -37,7 +37,20 @@ from genkit.params import SHARED_PARAMETERS
 from genkit.registry import providers, register
 from genkit.retry import RetryPolicy
 from genkit.streaming import AsyncStream, Stream
-from genkit.types import Chunk, FinishReason, Generation, Message, Usage
+from genkit.types import (
+    Chunk,
+    Document,
+    FinishReason,
+    Generation,
+    Image,
+    Message,
+    Part,
+    ProviderPart,
+    Text,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
 
 __version__ = "0.1.0"
 
@@ -50,11 +63,13 @@ __all__ = [
     "Chunk",
     "ConfigurationError",
     "ConnectionError",
+    "Document",
     "FinishReason",
     "Generation",
     "Generator",
     "GeneratorClosedError",
     "GenkitError",
+    "Image",
     "InvalidParameterError",
     "InvalidResponseError",
     "Message",
@@ -62,14 +77,19 @@ __all__ = [
     "MissingDependencyError",
     "ModelNotFoundError",
     "NotFoundError",
+    "Part",
     "PermissionDeniedError",
     "ProviderError",
+    "ProviderPart",
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
     "Stream",
     "StreamNotFinishedError",
+    "Text",
     "TimeoutError",
+    "ToolCall",
+    "ToolResult",
     "UnknownProviderError",
     "UnsupportedParameterError",
     "Usage",

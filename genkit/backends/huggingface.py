@@ -35,7 +35,7 @@ from genkit.backends._hf_engine import Engine, engine_for
 from genkit.backends._hf_jobs import Job, freeze
 from genkit.backends._hf_loading import LoadedModel, ModelKey, load_model
 from genkit.backends._hf_loading import model_source as _model_source
-from genkit.backends._hf_prompt import prompt_ids
+from genkit.backends._hf_prompt import check_parts, prompt_ids
 from genkit.backends._hf_results import JobReader, generation
 from genkit.backends._hf_sampling import Sampling
 from genkit.backends.base import Backend, BackendSettings
@@ -123,6 +123,9 @@ class HuggingFaceBackend(Backend):
         return self.loaded.dtype
 
     # ------------------------------------------------------------------ calls
+
+    def check(self, request: Request) -> None:
+        check_parts(request.messages, request.model)
 
     def generate(self, request: Request) -> Generation:
         job = self._job(request, streaming=False)
