@@ -23,7 +23,8 @@ from genkit.params import CALL_OPTIONS, Request, check_call_options, check_param
 from genkit.registry import resolve
 from genkit.retry import RetryPolicy
 from genkit.streaming import AsyncStream, Stream
-from genkit.types import Generation
+from genkit.telemetry import observe
+from genkit.types import Generation, price_as
 
 __all__ = ["Generator", "load"]
 
@@ -133,7 +134,12 @@ class Generator:
         """Generate a completion; raises a :class:`genkit.GenkitError` subclass on failure."""
         request, warnings, policy = self._prepare(prompt, system, params)
         backend = self._backend
-        result = policy.call(lambda: backend.generate(request))
+        call = observe(self.provider, request, policy)
+        if call is None:
+            result = policy.call(lambda: backend.generate(request))
+        else:
+            result = call.call(policy, lambda: backend.generate(request))
+        price_as(result.usage, self.provider, result.model, self.model)
         if warnings:
             result.warnings = warnings
         return result
@@ -144,7 +150,12 @@ class Generator:
         """``generate`` for asyncio; never blocks the event loop."""
         request, warnings, policy = self._prepare(prompt, system, params)
         backend = self._backend
-        result = await policy.acall(lambda: backend.agenerate(request))
+        call = observe(self.provider, request, policy)
+        if call is None:
+            result = await policy.acall(lambda: backend.agenerate(request))
+        else:
+            result = await call.acall(policy, lambda: backend.agenerate(request))
+        price_as(result.usage, self.provider, result.model, self.model)
         if warnings:
             result.warnings = warnings
         return result
@@ -162,6 +173,7 @@ class Generator:
             model=self.model,
             policy=policy,
             warnings=warnings,
+            request=request,
         )
 
     def astream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> AsyncStream:
@@ -174,6 +186,7 @@ class Generator:
             model=self.model,
             policy=policy,
             warnings=warnings,
+            request=request,
         )
 
     def _prepare(

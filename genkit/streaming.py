@@ -19,11 +19,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genkit.errors import GenkitError, InvalidResponseError, ProviderError
 from genkit.retry import RetryPolicy
-from genkit.types import Chunk, FinishReason, Generation, StreamEvent, StreamItem, Usage
+from genkit.telemetry import Call, observe
+from genkit.types import (
+    Chunk,
+    FinishReason,
+    Generation,
+    StreamEvent,
+    StreamItem,
+    Usage,
+    price_as,
+)
+
+if TYPE_CHECKING:
+    from genkit.params import Request
 
 __all__ = ["AsyncStream", "Stream"]
 
@@ -31,11 +43,11 @@ __all__ = ["AsyncStream", "Stream"]
 class _Accumulator:
     """Collects events into per-candidate text, finish reasons, usage and model."""
 
-    __slots__ = ("finish", "model", "parts", "provider", "usage", "warnings")
+    __slots__ = ("finish", "model", "parts", "provider", "requested", "usage", "warnings")
 
     def __init__(self, provider: str, model: str, warnings: list[str]) -> None:
         self.provider = provider
-        self.model = model
+        self.model = self.requested = model
         self.warnings = warnings
         self.parts: list[list[str]] = [[]]
         self.finish: list[FinishReason | None] = [None]
@@ -58,10 +70,12 @@ class _Accumulator:
             self.model = event.model
 
     def generation(self) -> Generation:
+        usage = self.usage or Usage()
+        price_as(usage, self.provider, self.model, self.requested)
         return Generation(
             texts=["".join(p) for p in self.parts],
             finish_reasons=list(self.finish),
-            usage=self.usage or Usage(),
+            usage=usage,
             model=self.model,
             provider=self.provider,
             warnings=self.warnings,
@@ -76,9 +90,19 @@ class _Accumulator:
 
 
 class _StreamBase:
-    def __init__(self, provider: str, model: str, policy: RetryPolicy, warnings: list[str]) -> None:
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        policy: RetryPolicy,
+        warnings: list[str],
+        request: Request | None,
+    ) -> None:
         self._acc = _Accumulator(provider, model, warnings)
         self._policy = policy
+        self._request = request
+        #: Telemetry for this stream, from its first iteration to its end (None: off).
+        self._call: Call | None = None
         self._buffer: list[StreamItem] = []
         self._done = False
         self._delivered = False
@@ -94,6 +118,18 @@ class _StreamBase:
         self.error = error
         if isinstance(error, ProviderError) and error.partial is None:
             error.partial = self._acc.generation()
+        self._observed(error)
+
+    def _observe(self) -> Call | None:
+        request = self._request
+        if request is not None:
+            self._call = observe(self._acc.provider, request, self._policy, stream=True)
+        return self._call
+
+    def _observed(self, error: BaseException | None = None, *, closed: bool = False) -> None:
+        """Tell telemetry the stream ended (once: later calls are no-ops)."""
+        if self._call is not None:
+            self._call.finish(self._acc.generation(), error, closed=closed)
 
     def _chunk(self, event: StreamItem) -> Chunk | None:
         """Accumulate one event; the Chunk to hand the caller, if it carries text."""
@@ -126,8 +162,9 @@ class Stream(_StreamBase):
         model: str,
         policy: RetryPolicy,
         warnings: list[str],
+        request: Request | None = None,
     ) -> None:
-        super().__init__(provider, model, policy, warnings)
+        super().__init__(provider, model, policy, warnings, request)
         self._open = open_events
         self._events: Iterator[StreamItem] | None = None
 
@@ -146,7 +183,11 @@ class Stream(_StreamBase):
                 raise
             return events, buffered
 
-        events, self._buffer = self._policy.call(attempt)
+        call = self._observe()
+        if call is None:
+            events, self._buffer = self._policy.call(attempt)
+        else:
+            events, self._buffer = self._policy.call(call.attempts(attempt), call.retrying)
         return events
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -188,6 +229,7 @@ class Stream(_StreamBase):
         except GenkitError as error:
             self._fail(error)
             raise
+        self._observed()
 
     @property
     def result(self) -> Generation:
@@ -204,6 +246,7 @@ class Stream(_StreamBase):
         """Stop reading and close the connection (or stop local generation)."""
         self._done = True
         self._close_events()
+        self._observed(closed=True)
 
     def _close_events(self) -> None:
         if self._events is not None:
@@ -240,8 +283,9 @@ class AsyncStream(_StreamBase):
         model: str,
         policy: RetryPolicy,
         warnings: list[str],
+        request: Request | None = None,
     ) -> None:
-        super().__init__(provider, model, policy, warnings)
+        super().__init__(provider, model, policy, warnings, request)
         self._open = open_events
         self._events: AsyncIterator[StreamItem] | None = None
 
@@ -260,7 +304,11 @@ class AsyncStream(_StreamBase):
                 raise
             return events, buffered
 
-        events, self._buffer = await self._policy.acall(attempt)
+        call = self._observe()
+        if call is None:
+            events, self._buffer = await self._policy.acall(attempt)
+        else:
+            events, self._buffer = await self._policy.acall(call.aattempts(attempt), call.retrying)
         return events
 
     def __aiter__(self) -> AsyncStream:
@@ -291,10 +339,11 @@ class AsyncStream(_StreamBase):
                 self._fail(error)
                 await self._close_events()
                 raise
-            except BaseException:
+            except BaseException as error:
                 # Cancellation: close the connection before letting the task unwind.
                 self._done = True
                 await self._close_events()
+                self._observed(error)
                 raise
             chunk = self._chunk(event)
             if chunk is not None:
@@ -307,6 +356,7 @@ class AsyncStream(_StreamBase):
         except GenkitError as error:
             self._fail(error)
             raise
+        self._observed()
 
     async def get_result(self) -> Generation:
         """The whole generation, reading the rest of the stream first if needed."""
@@ -323,6 +373,7 @@ class AsyncStream(_StreamBase):
     async def aclose(self) -> None:
         self._done = True
         await self._close_events()
+        self._observed(closed=True)
 
     async def _close_events(self) -> None:
         if self._events is not None:
