@@ -30,17 +30,17 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from genkit.errors import ProviderError
+from genkit.types import Generation
 
 if TYPE_CHECKING:
     from contextvars import Token
 
     from opentelemetry.context import Context
     from opentelemetry.metrics import Histogram, MeterProvider
-    from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider
+    from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer, TracerProvider
 
     from genkit.params import Request
     from genkit.retry import RetryPolicy
-    from genkit.types import Generation
 
 __all__ = ["Call", "observe"]
 
@@ -76,22 +76,38 @@ DURATION_BUCKETS = tuple(0.01 * 2.0**i for i in range(14))  # 0.01 s ... 81.92 s
 
 
 class _Otel:
-    """The tracer and instruments of the configured providers (``None`` where not configured)."""
+    """The tracer and instruments of the configured providers (``None`` where not configured).
 
-    __slots__ = ("client", "duration", "internal", "tokens", "tracer")
+    Also the few API functions and constants a call uses, looked up once here rather
+    than imported on every call.
+    """
+
+    __slots__ = (
+        "attach",
+        "client",
+        "detach",
+        "duration",
+        "error",
+        "in_context",
+        "internal",
+        "tokens",
+        "tracer",
+    )
 
     def __init__(
         self, tracer: Tracer | None, duration: Histogram | None, tokens: Histogram | None
     ) -> None:
+        from opentelemetry import context, trace
+
         self.tracer = tracer
         self.duration = duration
         self.tokens = tokens
-        self.client: SpanKind | None = None
-        self.internal: SpanKind | None = None
-        if tracer is not None:
-            from opentelemetry.trace import SpanKind
-
-            self.client, self.internal = SpanKind.CLIENT, SpanKind.INTERNAL
+        self.client: SpanKind = trace.SpanKind.CLIENT
+        self.internal: SpanKind = trace.SpanKind.INTERNAL
+        self.error: StatusCode = trace.StatusCode.ERROR
+        self.in_context = trace.set_span_in_context
+        self.attach = context.attach
+        self.detach = context.detach
 
 
 class _Cache:
@@ -225,7 +241,7 @@ class Call:
         if otel is not None and otel.tracer is not None:
             self._span = otel.tracer.start_span(
                 f"{OPERATION} {request.model}",
-                kind=otel.client,  # type: ignore[arg-type]
+                kind=otel.client,
                 attributes=_request_attributes(provider, request),
                 record_exception=False,
                 set_status_on_exception=False,
@@ -289,25 +305,26 @@ class Call:
         span, otel = self._span, self._otel
         if span is None or otel is None or otel.tracer is None:
             return None
-        from opentelemetry import context, trace
-
         attempt_span = self._attempt_span = otel.tracer.start_span(
             f"{OPERATION} {self._model} attempt",
-            context=trace.set_span_in_context(span),
-            kind=otel.internal,  # type: ignore[arg-type]
+            context=otel.in_context(span),
+            kind=otel.internal,
             attributes={"genkit.attempt": self._attempt},
             record_exception=False,
             set_status_on_exception=False,
         )
-        # Current while the attempt runs, so an instrumented HTTP client's spans nest in it.
-        return context.attach(trace.set_span_in_context(attempt_span))
+        # Current while the attempt runs, so an instrumented SDK's or HTTP client's spans
+        # nest in it.
+        return otel.attach(otel.in_context(attempt_span))
 
     def _failed(self, error: BaseException, token: Token[Context] | None) -> None:
-        _detach(token)
+        if token is not None and self._otel is not None:
+            self._otel.detach(token)
         self._pending = (error, time.perf_counter() - self._attempt_started)
 
     def _succeeded(self, value: object, token: Token[Context] | None) -> None:
-        _detach(token)
+        if token is not None and self._otel is not None:
+            self._otel.detach(token)
         if self._stream:
             # The stream goes on: this attempt ends with it.  Its first text is here.
             if self._span is not None:
@@ -315,8 +332,6 @@ class Call:
                     "gen_ai.response.time_to_first_chunk", time.perf_counter() - self._started
                 )
             return
-        from genkit.types import Generation
-
         self._end_attempt(
             None,
             time.perf_counter() - self._attempt_started,
@@ -350,7 +365,11 @@ class Call:
         elif self._stream and self._attempt:
             latency = time.perf_counter() - self._attempt_started
             if error is not None:
-                reason = "text had already reached the caller"
+                reason = (
+                    "text had already reached the caller"
+                    if isinstance(error, Exception)
+                    else "cancelled"
+                )
                 self._end_attempt(error, latency, result, reason=reason)
             else:
                 self._end_attempt(None, latency, result, closed=closed)
@@ -360,7 +379,7 @@ class Call:
         error_type = _error_type(error) if error is not None else None
         span = self._span
         if span is not None:
-            _end_span(span, error_type, result)
+            _end_span(span, otel, error_type, result)
         if otel.duration is not None:
             attributes = self._metric_attributes(result, error_type)
             otel.duration.record(elapsed, attributes)
@@ -393,13 +412,12 @@ class Call:
         attempt_span, self._attempt_span = self._attempt_span, None
         if attempt_span is not None:
             if error is not None:
-                from opentelemetry.trace import StatusCode
-
                 attempt_span.set_attribute("error.type", _error_type(error))
                 status = getattr(error, "status_code", None)
                 if status is not None:
                     attempt_span.set_attribute("http.response.status_code", status)
-                attempt_span.set_status(StatusCode.ERROR)
+                if self._otel is not None:
+                    attempt_span.set_status(self._otel.error)
             if wait is not None:
                 attempt_span.set_attribute("genkit.retry.wait", wait)
             attempt_span.end()
@@ -506,7 +524,7 @@ def _request_attributes(provider: str, request: Request) -> dict[str, Any]:
     return attributes
 
 
-def _end_span(span: Span, error_type: str | None, result: Generation | None) -> None:
+def _end_span(span: Span, otel: _Otel, error_type: str | None, result: Generation | None) -> None:
     if result is not None:
         usage = result.usage
         attributes: dict[str, Any] = {"gen_ai.response.model": result.model}
@@ -518,20 +536,11 @@ def _end_span(span: Span, error_type: str | None, result: Generation | None) -> 
             attributes["gen_ai.response.finish_reasons"] = reasons
         span.set_attributes(attributes)
     if error_type is not None:
-        from opentelemetry.trace import StatusCode
-
         span.set_attribute("error.type", error_type)
-        span.set_status(StatusCode.ERROR, error_type)
+        span.set_status(otel.error, error_type)
     span.end()
 
 
 def _error_type(error: BaseException) -> str:
     """Low-cardinality and text-free: the class name (genkit's own, for provider errors)."""
     return type(error).__qualname__
-
-
-def _detach(token: Token[Context] | None) -> None:
-    if token is not None:
-        from opentelemetry import context
-
-        context.detach(token)

@@ -72,6 +72,12 @@ class Usage(_PricedAs):
         object.__setattr__(total, "_parts", self._addends() + other._addends())
         return total
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The pricing is no field: keep it through pickle and copy all the same.
+        priced_as = getattr(self, "_priced_as", None)
+        parts = getattr(self, "_parts", None)
+        return (_rebuild_usage, (self.input_tokens, self.output_tokens, priced_as, parts))
+
     def _addends(self) -> tuple[Usage, ...]:
         """What this usage adds to a sum: an unpriced sum its parts, an unpriced 0 nothing."""
         if getattr(self, "_priced_as", None) is None:
@@ -81,6 +87,20 @@ class Usage(_PricedAs):
             if not (self.input_tokens or self.output_tokens):
                 return ()
         return (self,)
+
+
+def _rebuild_usage(
+    input_tokens: int,
+    output_tokens: int,
+    priced_as: tuple[str, str, str] | None,
+    parts: tuple[Usage, ...] | None,
+) -> Usage:
+    usage = Usage(input_tokens, output_tokens)
+    if priced_as is not None:
+        object.__setattr__(usage, "_priced_as", priced_as)
+    if parts is not None:
+        object.__setattr__(usage, "_parts", parts)
+    return usage
 
 
 def price_as(usage: Usage, provider: str, model: str, requested: str) -> None:

@@ -12,9 +12,11 @@ own.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
+import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -556,11 +558,20 @@ def test_an_unknown_model_costs_none(server: FakeProviderServer) -> None:
     assert result.usage.cost is None
 
 
-def test_a_local_model_costs_none(tiny_gpt2_path: Path) -> None:
+def test_a_local_model_costs_none_and_is_traced(tiny_gpt2_path: Path, otel: Otel) -> None:
     with genkit.load(f"huggingface:{tiny_gpt2_path}", max_tokens=4) as gen:
         result = gen.generate("hello")
+        with gen.stream("hello") as stream:
+            streamed = stream.result
     assert result.usage.output_tokens > 0
     assert result.usage.cost is None
+    assert streamed.usage.cost is None
+    calls = [s for s in otel.finished() if s.kind == SpanKind.CLIENT]
+    assert len(calls) == 2
+    for call in calls:
+        assert call.attributes is not None
+        assert call.attributes["gen_ai.provider.name"] == "huggingface"
+        assert call.attributes["gen_ai.usage.output_tokens"] > 0
 
 
 @pytest.mark.parametrize("mode", ["call", "stream"])
@@ -602,6 +613,8 @@ def test_added_usages_add_their_costs(server: FakeProviderServer) -> None:
     expected = 2 * _price(gemini, "gemini-2.5-pro", big) + _price(openai, "gpt-4o", (9, 9))
     assert total.cost == pytest.approx(expected, rel=1e-12)
     assert total == genkit.Usage(300_009, 29)  # the price is no part of equality
+    assert pickle.loads(pickle.dumps(total)).cost == total.cost
+    assert copy.copy(first.usage).cost == first.usage.cost
 
     with _load(openai, model="my-own-finetune") as gen:
         unknown = gen.generate(PROMPT)
