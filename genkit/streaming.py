@@ -19,11 +19,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genkit.errors import GenkitError, InvalidResponseError, ProviderError, StreamNotFinishedError
 from genkit.retry import RetryPolicy
-from genkit.types import Chunk, FinishReason, Generation, StreamEvent, StreamItem, Usage
+from genkit.telemetry import Call, observe
+from genkit.types import (
+    Chunk,
+    FinishReason,
+    Generation,
+    StreamEvent,
+    StreamItem,
+    Usage,
+    price_as,
+)
+
+if TYPE_CHECKING:
+    from genkit.params import Request
 
 __all__ = ["AsyncStream", "Stream"]
 
@@ -31,11 +43,11 @@ __all__ = ["AsyncStream", "Stream"]
 class _Accumulator:
     """Collects events into per-candidate text, finish reasons, usage and model."""
 
-    __slots__ = ("finish", "model", "parts", "provider", "raw", "usage", "warnings")
+    __slots__ = ("finish", "model", "parts", "provider", "raw", "requested", "usage", "warnings")
 
     def __init__(self, provider: str, model: str, warnings: list[str]) -> None:
         self.provider = provider
-        self.model = model
+        self.model = self.requested = model
         self.warnings = warnings
         self.parts: list[list[str]] = [[]]
         self.finish: list[FinishReason | None] = [None]
@@ -62,10 +74,12 @@ class _Accumulator:
             self.raw.append(raw)
 
     def generation(self) -> Generation:
+        usage = self.usage or Usage()
+        price_as(usage, self.provider, self.model, self.requested)
         return Generation(
             texts=["".join(p) for p in self.parts],
             finish_reasons=list(self.finish),
-            usage=self.usage or Usage(),
+            usage=usage,
             model=self.model,
             provider=self.provider,
             raw=list(self.raw) or None,
@@ -81,9 +95,19 @@ class _Accumulator:
 
 
 class _StreamBase:
-    def __init__(self, provider: str, model: str, policy: RetryPolicy, warnings: list[str]) -> None:
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        policy: RetryPolicy,
+        warnings: list[str],
+        request: Request | None,
+    ) -> None:
         self._acc = _Accumulator(provider, model, warnings)
         self._policy = policy
+        self._request = request
+        #: Telemetry for this stream, from its first iteration to its end (None: off).
+        self._call: Call | None = None
         self._buffer: list[StreamItem] = []
         self._done = False
         self._delivered = False
@@ -99,6 +123,18 @@ class _StreamBase:
         self.error = error
         if isinstance(error, ProviderError) and error.partial is None:
             error.partial = self._acc.generation()
+        self._observed(error)
+
+    def _observe(self) -> Call | None:
+        request = self._request
+        if request is not None:
+            self._call = observe(self._acc.provider, request, self._policy, stream=True)
+        return self._call
+
+    def _observed(self, error: BaseException | None = None, *, closed: bool = False) -> None:
+        """Tell telemetry the stream ended (once: later calls are no-ops)."""
+        if self._call is not None:
+            self._call.finish(self._acc.generation(), error, closed=closed)
 
     def _chunk(self, event: StreamItem) -> Chunk | None:
         """Accumulate one event; the Chunk to hand the caller, if it carries text."""
@@ -131,8 +167,9 @@ class Stream(_StreamBase):
         model: str,
         policy: RetryPolicy,
         warnings: list[str],
+        request: Request | None = None,
     ) -> None:
-        super().__init__(provider, model, policy, warnings)
+        super().__init__(provider, model, policy, warnings, request)
         self._open = open_events
         self._events: Iterator[StreamItem] | None = None
 
@@ -151,7 +188,11 @@ class Stream(_StreamBase):
                 raise
             return events, buffered
 
-        events, self._buffer = self._policy.call(attempt)
+        call = self._observe()
+        if call is None:
+            events, self._buffer = self._policy.call(attempt)
+        else:
+            events, self._buffer = self._policy.call(call.attempts(attempt), call.retrying)
         return events
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -193,6 +234,7 @@ class Stream(_StreamBase):
         except GenkitError as error:
             self._fail(error)
             raise
+        self._observed()
 
     @property
     def result(self) -> Generation:
@@ -213,6 +255,7 @@ class Stream(_StreamBase):
         """Stop reading and close the connection (or stop local generation)."""
         self._done = True
         self._close_events()
+        self._observed(closed=True)
 
     def _close_events(self) -> None:
         if self._events is not None:
@@ -249,8 +292,9 @@ class AsyncStream(_StreamBase):
         model: str,
         policy: RetryPolicy,
         warnings: list[str],
+        request: Request | None = None,
     ) -> None:
-        super().__init__(provider, model, policy, warnings)
+        super().__init__(provider, model, policy, warnings, request)
         self._open = open_events
         self._events: AsyncIterator[StreamItem] | None = None
 
@@ -269,7 +313,11 @@ class AsyncStream(_StreamBase):
                 raise
             return events, buffered
 
-        events, self._buffer = await self._policy.acall(attempt)
+        call = self._observe()
+        if call is None:
+            events, self._buffer = await self._policy.acall(attempt)
+        else:
+            events, self._buffer = await self._policy.acall(call.aattempts(attempt), call.retrying)
         return events
 
     def __aiter__(self) -> AsyncStream:
@@ -300,10 +348,11 @@ class AsyncStream(_StreamBase):
                 self._fail(error)
                 await self._close_events()
                 raise
-            except BaseException:
+            except BaseException as error:
                 # Cancellation: close the connection before letting the task unwind.
                 self._done = True
                 await self._close_events()
+                self._observed(error)
                 raise
             chunk = self._chunk(event)
             if chunk is not None:
@@ -316,6 +365,7 @@ class AsyncStream(_StreamBase):
         except GenkitError as error:
             self._fail(error)
             raise
+        self._observed()
 
     async def get_result(self) -> Generation:
         """The whole generation, reading the rest of the stream first if needed."""
@@ -341,6 +391,7 @@ class AsyncStream(_StreamBase):
     async def aclose(self) -> None:
         self._done = True
         await self._close_events()
+        self._observed(closed=True)
 
     async def _close_events(self) -> None:
         if self._events is not None:

@@ -49,9 +49,25 @@ class Message:
         return "".join(part.text for part in content if isinstance(part, Text))
 
 
+class _PricedAs:
+    """Where a :class:`Usage`'s price comes from, kept out of its dataclass fields.
+
+    Not fields, so ``==``, ``repr``, ``dataclasses.asdict`` and ``replace`` see token
+    counts only.  ``_priced_as`` is ``(provider, response model, requested model)``,
+    set by genkit once a call has answered; a sum keeps its addends in ``_parts`` so
+    each is priced on its own (prices are per request: a long-context tier applies
+    to one request, never to the sum of several).  Both slots stay unset until then.
+    """
+
+    __slots__ = ("_parts", "_priced_as")
+
+
 @dataclass(frozen=True, slots=True)
-class Usage:
-    """Token counts as the provider (or the local tokenizer) reported them."""
+class Usage(_PricedAs):
+    """Token counts as the provider (or the local tokenizer) reported them.
+
+    ``cost`` is what they cost in US dollars, read lazily from ``genai-prices``.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -60,10 +76,64 @@ class Usage:
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
+    @property
+    def cost(self) -> float | None:
+        """The price in US dollars, ``None`` for a local or unknown model.
+
+        Computed on first read (never on the call's own path) from the maintained
+        price data of ``genai-prices`` (``pip install 'genkit-sdk[cost]'``); a sum of
+        usages costs the sum of its parts' prices.  Token counts only: cached-input
+        discounts and per-request surcharges genkit cannot see are not included.
+        """
+        from genkit._cost import usage_cost
+
+        return usage_cost(self)
+
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
+        total = Usage(
             self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
         )
+        object.__setattr__(total, "_parts", self._addends() + other._addends())
+        return total
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The pricing is no field: keep it through pickle and copy all the same.
+        priced_as = getattr(self, "_priced_as", None)
+        parts = getattr(self, "_parts", None)
+        return (_rebuild_usage, (self.input_tokens, self.output_tokens, priced_as, parts))
+
+    def _addends(self) -> tuple[Usage, ...]:
+        """What this usage adds to a sum: an unpriced sum its parts, an unpriced 0 nothing."""
+        if getattr(self, "_priced_as", None) is None:
+            parts: tuple[Usage, ...] | None = getattr(self, "_parts", None)
+            if parts is not None:
+                return parts
+            if not (self.input_tokens or self.output_tokens):
+                return ()
+        return (self,)
+
+
+def _rebuild_usage(
+    input_tokens: int,
+    output_tokens: int,
+    priced_as: tuple[str, str, str] | None,
+    parts: tuple[Usage, ...] | None,
+) -> Usage:
+    usage = Usage(input_tokens, output_tokens)
+    if priced_as is not None:
+        object.__setattr__(usage, "_priced_as", priced_as)
+    if parts is not None:
+        object.__setattr__(usage, "_parts", parts)
+    return usage
+
+
+def price_as(usage: Usage, provider: str, model: str, requested: str) -> None:
+    """Tell ``usage`` which model produced it, so ``usage.cost`` can be looked up later.
+
+    Called by genkit on each fresh result (one attribute store: the lookup itself
+    waits until somebody reads ``cost``).
+    """
+    object.__setattr__(usage, "_priced_as", (provider, model, requested))
 
 
 @dataclass(slots=True)
