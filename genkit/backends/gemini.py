@@ -635,7 +635,11 @@ def _stream_request(
     and the SDK's per-event pydantic responses.
     """
     parameters = types._GenerateContentParameters(
-        model=request.model, contents=_contents(request), config=config
+        model=request.model,
+        # The pydantic model validates ContentDicts into Content at run time; its
+        # annotation lists only the model classes (list is invariant).
+        contents=_contents(request),  # type: ignore[arg-type]
+        config=config,
     )
     body = genai_models._GenerateContentParameters_to_mldev(api, parameters, None, parameters)
     url = body.get("_url")
