@@ -94,15 +94,15 @@ def print_table(
     title: str, headers: Sequence[str], rows: Iterable[Sequence[object]], notes: Sequence[str] = ()
 ) -> None:
     """A markdown table: readable in a terminal, pastes into an issue as is."""
-    rows = [[str(cell) for cell in row] for row in rows]
+    text = [[str(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    for line in text:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, line, strict=True)]
     print(f"\n### {title}\n")
     print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in rows:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+    for line in text:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
     for note in notes:
         print(f"\n{note}")
     sys.stdout.flush()

@@ -106,7 +106,7 @@ def build_checkpoint(directory: Path) -> Path:
 # --------------------------------------------------------------------------- cases
 
 
-class FirstToken(transformers.generation.streamers.BaseStreamer):  # type: ignore[misc]
+class FirstToken(transformers.generation.streamers.BaseStreamer):
     """A streamer that only notes when the first generated token arrives."""
 
     def __init__(self) -> None:

@@ -31,6 +31,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from bench._backends import (
@@ -137,6 +138,7 @@ def child(series: str, backend: str, url: str, calls: int, core: int | None) -> 
     else:
         gen = load_generator(backend, server)
         raw = raw_client(backend, server)  # held for the whole series (see RawGemini)
+        sync_call: Callable[[], object]
         if mode == "stream":
             sync_call = genkit_stream(gen) if side == "genkit" else raw.stream
         else:

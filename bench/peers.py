@@ -38,9 +38,9 @@ import sys
 import time
 import venv
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench._common import (
     KEYS,
@@ -62,12 +62,16 @@ from bench._common import (
     verdict,
 )
 
+if TYPE_CHECKING:
+    # Type-only: the peers are imported lazily, one per measured subprocess.
+    from openai.types.chat import ChatCompletionUserMessageParam
+
 PEERS_VENV = REPO_ROOT / "bench" / ".venv-peers"
 PEERS_PYTHON = PEERS_VENV / "bin" / "python"
 PEER_PACKAGES = ("litellm", "aisuite")
 MODEL = "gpt-4o"
 RETRIES = 2
-MESSAGES = [{"role": "user", "content": PROMPT}]
+MESSAGES: list[ChatCompletionUserMessageParam] = [{"role": "user", "content": PROMPT}]
 
 
 # --------------------------------------------------------------------------- setup
@@ -342,7 +346,7 @@ def per_call(
 
 
 def per_acall(
-    contenders: dict[str, Callable[[], Awaitable[object]]], calls: int, rounds: int
+    contenders: Mapping[str, Callable[[], Awaitable[object]]], calls: int, rounds: int
 ) -> dict[str, list[Sample]]:
     async def run() -> dict[str, list[Sample]]:
         out: dict[str, list[Sample]] = {name: [] for name in contenders}

@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import genkit
 from bench._backends import SYSTEM, TEMPERATURE, genkit_call, genkit_stream, load_generator
@@ -116,7 +117,7 @@ def layer_costs(calls: int, chunks: int) -> list[list[str]]:
 
     baseline = best_of(lambda: per_call(empty))
     abaseline = best_of(lambda: per_acall(aempty))
-    params = {"system": SYSTEM, "temperature": TEMPERATURE, "max_tokens": 100}
+    params: dict[str, Any] = {"system": SYSTEM, "temperature": TEMPERATURE, "max_tokens": 100}
     rows = [
         [
             "gen.generate(prompt)",

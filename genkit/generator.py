@@ -25,7 +25,8 @@ from genkit.params import CALL_OPTIONS, Request, check_call_options, check_param
 from genkit.registry import resolve
 from genkit.retry import RetryPolicy
 from genkit.streaming import AsyncStream, Stream
-from genkit.types import Generation
+from genkit.telemetry import observe
+from genkit.types import Generation, price_as
 
 __all__ = ["Generator", "load"]
 
@@ -180,7 +181,12 @@ class Generator:
     def generate(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> Generation:
         """Generate a completion; raises a :class:`genkit.GenkitError` subclass on failure."""
         request, warnings, policy = self._prepare(prompt, system, params)
-        result = policy.call(lambda: self._live().generate(request))
+        call = observe(self.provider, request, policy)
+        if call is None:
+            result = policy.call(lambda: self._live().generate(request))
+        else:
+            result = call.call(policy, lambda: self._live().generate(request))
+        price_as(result.usage, self.provider, result.model, self.model)
         if warnings:
             result.warnings = warnings
         return result
@@ -190,7 +196,12 @@ class Generator:
     ) -> Generation:
         """``generate`` for asyncio; never blocks the event loop."""
         request, warnings, policy = self._prepare(prompt, system, params)
-        result = await policy.acall(lambda: self._live().agenerate(request))
+        call = observe(self.provider, request, policy)
+        if call is None:
+            result = await policy.acall(lambda: self._live().agenerate(request))
+        else:
+            result = await call.acall(policy, lambda: self._live().agenerate(request))
+        price_as(result.usage, self.provider, result.model, self.model)
         if warnings:
             result.warnings = warnings
         return result
@@ -207,6 +218,7 @@ class Generator:
             model=self.model,
             policy=policy,
             warnings=warnings,
+            request=request,
         )
 
     def astream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> AsyncStream:
@@ -218,6 +230,7 @@ class Generator:
             model=self.model,
             policy=policy,
             warnings=warnings,
+            request=request,
         )
 
     def _prepare(

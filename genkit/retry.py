@@ -100,8 +100,11 @@ class RetryPolicy:
 
     # ---------------------------------------------------------------- sync
 
-    def call(self, attempt: Callable[[], T]) -> T:
-        """Run ``attempt`` until it succeeds or the policy gives up; raise the last error."""
+    def call(self, attempt: Callable[[], T], on_retry: Callable[[float], None] | None = None) -> T:
+        """Run ``attempt`` until it succeeds or the policy gives up; raise the last error.
+
+        ``on_retry(wait)`` hears each decision to retry, before the wait (telemetry).
+        """
         started = time.monotonic()
         try:
             return attempt()
@@ -111,12 +114,14 @@ class RetryPolicy:
             first_error = error
         import tenacity
 
-        retrying = tenacity.Retrying(**self._tenacity_args(started))
+        retrying = tenacity.Retrying(**self._tenacity_args(started, on_retry))
         return retrying(_replay_first(first_error, attempt))
 
     # ---------------------------------------------------------------- async
 
-    async def acall(self, attempt: Callable[[], Awaitable[T]]) -> T:
+    async def acall(
+        self, attempt: Callable[[], Awaitable[T]], on_retry: Callable[[float], None] | None = None
+    ) -> T:
         started = time.monotonic()
         try:
             return await attempt()
@@ -128,12 +133,16 @@ class RetryPolicy:
 
         import tenacity
 
-        retrying = tenacity.AsyncRetrying(sleep=asyncio.sleep, **self._tenacity_args(started))
+        retrying = tenacity.AsyncRetrying(
+            sleep=asyncio.sleep, **self._tenacity_args(started, on_retry)
+        )
         return await retrying(_areplay_first(first_error, attempt))
 
     # ---------------------------------------------------------------- shared
 
-    def _tenacity_args(self, started: float) -> dict[str, Any]:
+    def _tenacity_args(
+        self, started: float, on_retry: Callable[[float], None] | None
+    ) -> dict[str, Any]:
         import tenacity
 
         def wait(state: tenacity.RetryCallState) -> float:
@@ -159,6 +168,8 @@ class RetryPolicy:
                 type(error).__name__,
                 state.upcoming_sleep,
             )
+            if on_retry is not None:
+                on_retry(state.upcoming_sleep)
 
         return {
             "stop": stop,

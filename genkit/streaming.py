@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genkit.errors import GenkitError, InvalidResponseError, ProviderError, StreamNotFinishedError
 from genkit.retry import RetryPolicy
+from genkit.telemetry import Call, observe
 from genkit.types import (
     Chunk,
     Finish,
@@ -38,7 +39,11 @@ from genkit.types import (
     ToolCallStart,
     Usage,
     UsageUpdate,
+    price_as,
 )
+
+if TYPE_CHECKING:
+    from genkit.params import Request
 
 __all__ = ["AsyncEventIterator", "AsyncStream", "EventIterator", "Stream"]
 
@@ -53,6 +58,7 @@ class _Accumulator:
         "provider",
         "raw",
         "raw_finish",
+        "requested",
         "tool_calls",
         "usage",
         "warnings",
@@ -60,7 +66,7 @@ class _Accumulator:
 
     def __init__(self, provider: str, model: str, warnings: list[str]) -> None:
         self.provider = provider
-        self.model = model
+        self.model = self.requested = model
         self.warnings = warnings
         self.parts: list[list[str]] = [[]]
         self.finish: list[FinishReason | None] = [None]
@@ -118,10 +124,12 @@ class _Accumulator:
             self.raw.append(raw)
 
     def generation(self) -> Generation:
+        usage = self.usage or Usage()
+        price_as(usage, self.provider, self.model, self.requested)
         return Generation(
             texts=["".join(p) for p in self.parts],
             finish_reasons=list(self.finish),
-            usage=self.usage or Usage(),
+            usage=usage,
             model=self.model,
             provider=self.provider,
             raw=list(self.raw) or None,
@@ -138,9 +146,19 @@ class _Accumulator:
 
 
 class _StreamBase:
-    def __init__(self, provider: str, model: str, policy: RetryPolicy, warnings: list[str]) -> None:
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        policy: RetryPolicy,
+        warnings: list[str],
+        request: Request | None,
+    ) -> None:
         self._acc = _Accumulator(provider, model, warnings)
         self._policy = policy
+        self._request = request
+        #: Telemetry for this stream, from its first iteration to its end (None: off).
+        self._call: Call | None = None
         self._buffer: list[StreamEvent] = []
         self._done = False
         self.error: GenkitError | None = None
@@ -159,6 +177,18 @@ class _StreamBase:
         self.error = error
         if isinstance(error, ProviderError) and error.partial is None:
             error.partial = self._acc.generation()
+        self._observed(error)
+
+    def _observe(self) -> Call | None:
+        request = self._request
+        if request is not None:
+            self._call = observe(self._acc.provider, request, self._policy, stream=True)
+        return self._call
+
+    def _observed(self, error: BaseException | None = None, *, closed: bool = False) -> None:
+        """Tell telemetry the stream ended (once: later calls are no-ops)."""
+        if self._call is not None:
+            self._call.finish(self._acc.generation(), error, closed=closed)
 
     def _chunk(self, event: StreamEvent) -> Chunk | None:
         """Accumulate one event; the Chunk to hand the caller, if it is text."""
@@ -192,8 +222,9 @@ class Stream(_StreamBase):
         model: str,
         policy: RetryPolicy,
         warnings: list[str],
+        request: Request | None = None,
     ) -> None:
-        super().__init__(provider, model, policy, warnings)
+        super().__init__(provider, model, policy, warnings, request)
         self._open = open_events
         self._events: Iterator[StreamEvent] | None = None
 
@@ -212,7 +243,11 @@ class Stream(_StreamBase):
                 raise
             return events, buffered
 
-        events, self._buffer = self._policy.call(attempt)
+        call = self._observe()
+        if call is None:
+            events, self._buffer = self._policy.call(attempt)
+        else:
+            events, self._buffer = self._policy.call(call.attempts(attempt), call.retrying)
         return events
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -264,6 +299,7 @@ class Stream(_StreamBase):
         except GenkitError as error:
             self._fail(error)
             raise
+        self._observed()
 
     @property
     def result(self) -> Generation:
@@ -284,6 +320,7 @@ class Stream(_StreamBase):
         """Stop reading and close the connection (or stop local generation)."""
         self._done = True
         self._close_events()
+        self._observed(closed=True)
 
     def _close_events(self) -> None:
         if self._events is not None:
@@ -320,8 +357,9 @@ class AsyncStream(_StreamBase):
         model: str,
         policy: RetryPolicy,
         warnings: list[str],
+        request: Request | None = None,
     ) -> None:
-        super().__init__(provider, model, policy, warnings)
+        super().__init__(provider, model, policy, warnings, request)
         self._open = open_events
         self._events: AsyncIterator[StreamEvent] | None = None
 
@@ -340,7 +378,11 @@ class AsyncStream(_StreamBase):
                 raise
             return events, buffered
 
-        events, self._buffer = await self._policy.acall(attempt)
+        call = self._observe()
+        if call is None:
+            events, self._buffer = await self._policy.acall(attempt)
+        else:
+            events, self._buffer = await self._policy.acall(call.aattempts(attempt), call.retrying)
         return events
 
     def __aiter__(self) -> AsyncStream:
@@ -376,10 +418,11 @@ class AsyncStream(_StreamBase):
                 self._fail(error)
                 await self._close_events()
                 raise
-            except BaseException:
+            except BaseException as error:
                 # Cancellation: close the connection before letting the task unwind.
                 self._done = True
                 await self._close_events()
+                self._observed(error)
                 raise
             out = deliver(self, event)
             if out is not None:
@@ -392,6 +435,7 @@ class AsyncStream(_StreamBase):
         except GenkitError as error:
             self._fail(error)
             raise
+        self._observed()
 
     async def get_result(self) -> Generation:
         """The whole generation, reading the rest of the stream first if needed."""
@@ -417,6 +461,7 @@ class AsyncStream(_StreamBase):
     async def aclose(self) -> None:
         self._done = True
         await self._close_events()
+        self._observed(closed=True)
 
     async def _close_events(self) -> None:
         if self._events is not None:

@@ -7,27 +7,67 @@ not normalise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
-Role: TypeAlias = Literal["system", "user", "assistant"]
+# Re-exported (``X as X``) so the part types live beside Message for readers of types.
+from genkit.parts import Document as Document
+from genkit.parts import Image as Image
+from genkit.parts import Part as Part
+from genkit.parts import ProviderPart as ProviderPart
+from genkit.parts import Text as Text
+from genkit.parts import ToolCall as ToolCall
+from genkit.parts import ToolResult as ToolResult
+
+Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 FinishReason: TypeAlias = Literal["stop", "length", "content_filter", "tool_calls", "other"]
 
-ROLES: tuple[str, ...] = ("system", "user", "assistant")
+ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "content_filter", "tool_calls", "other")
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One turn of a conversation."""
+    """One turn of a conversation: ``content`` is text, or a sequence of parts.
+
+    A plain ``str`` stays the cheap, common form (one is built per call); parts
+    (:class:`Text`, :class:`Image`, :class:`Document`, :class:`ToolCall`,
+    :class:`ToolResult`, :class:`ProviderPart`) carry everything else.  A ``"tool"`` turn
+    holds :class:`ToolResult` parts.
+    """
 
     role: Role
-    content: str
+    content: str | Sequence[Part]
+
+    @property
+    def text(self) -> str:
+        """The message's text: ``content`` itself, or its :class:`Text` parts joined."""
+        content = self.content
+        if isinstance(content, str):
+            return content
+        return "".join(part.text for part in content if isinstance(part, Text))
+
+
+class _PricedAs:
+    """Where a :class:`Usage`'s price comes from, kept out of its dataclass fields.
+
+    Not fields, so ``==``, ``repr``, ``dataclasses.asdict`` and ``replace`` see token
+    counts only.  ``_priced_as`` is ``(provider, response model, requested model)``,
+    set by genkit once a call has answered; a sum keeps its addends in ``_parts`` so
+    each is priced on its own (prices are per request: a long-context tier applies
+    to one request, never to the sum of several).  Both slots stay unset until then.
+    """
+
+    __slots__ = ("_parts", "_priced_as")
 
 
 @dataclass(frozen=True, slots=True)
-class Usage:
-    """Token counts as the provider (or the local tokenizer) reported them."""
+class Usage(_PricedAs):
+    """Token counts as the provider (or the local tokenizer) reported them.
+
+    ``cost`` is what they cost in US dollars, read lazily from ``genai-prices``.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -36,10 +76,64 @@ class Usage:
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
+    @property
+    def cost(self) -> float | None:
+        """The price in US dollars, ``None`` for a local or unknown model.
+
+        Computed on first read (never on the call's own path) from the maintained
+        price data of ``genai-prices`` (``pip install 'genkit-sdk[cost]'``); a sum of
+        usages costs the sum of its parts' prices.  Token counts only: cached-input
+        discounts and per-request surcharges genkit cannot see are not included.
+        """
+        from genkit._cost import usage_cost
+
+        return usage_cost(self)
+
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
+        total = Usage(
             self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
         )
+        object.__setattr__(total, "_parts", self._addends() + other._addends())
+        return total
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The pricing is no field: keep it through pickle and copy all the same.
+        priced_as = getattr(self, "_priced_as", None)
+        parts = getattr(self, "_parts", None)
+        return (_rebuild_usage, (self.input_tokens, self.output_tokens, priced_as, parts))
+
+    def _addends(self) -> tuple[Usage, ...]:
+        """What this usage adds to a sum: an unpriced sum its parts, an unpriced 0 nothing."""
+        if getattr(self, "_priced_as", None) is None:
+            parts: tuple[Usage, ...] | None = getattr(self, "_parts", None)
+            if parts is not None:
+                return parts
+            if not (self.input_tokens or self.output_tokens):
+                return ()
+        return (self,)
+
+
+def _rebuild_usage(
+    input_tokens: int,
+    output_tokens: int,
+    priced_as: tuple[str, str, str] | None,
+    parts: tuple[Usage, ...] | None,
+) -> Usage:
+    usage = Usage(input_tokens, output_tokens)
+    if priced_as is not None:
+        object.__setattr__(usage, "_priced_as", priced_as)
+    if parts is not None:
+        object.__setattr__(usage, "_parts", parts)
+    return usage
+
+
+def price_as(usage: Usage, provider: str, model: str, requested: str) -> None:
+    """Tell ``usage`` which model produced it, so ``usage.cost`` can be looked up later.
+
+    Called by genkit on each fresh result (one attribute store: the lookup itself
+    waits until somebody reads ``cost``).
+    """
+    object.__setattr__(usage, "_priced_as", (provider, model, requested))
 
 
 @dataclass(slots=True)

@@ -6,5 +6,5 @@ cd "$root"
 scripts/bootstrap.sh dev
 .venv/bin/ruff check genkit fakeprovider tests examples bench
 .venv/bin/ruff format --check genkit fakeprovider tests examples bench
-.venv/bin/mypy genkit
+.venv/bin/mypy genkit tests bench fakeprovider examples
 exec .venv/bin/python -m pytest "$@"

@@ -51,4 +51,6 @@ def load() -> str:
 
 def examples(count: int) -> int:
     """``count`` examples, scaled like the loaded profile scales Hypothesis's default."""
-    return max(1, count * settings.default.max_examples // _BASE)
+    loaded = settings.default
+    assert loaded is not None, "Hypothesis always has a current profile"
+    return max(1, count * loaded.max_examples // _BASE)

@@ -171,7 +171,9 @@ def valid(provider: str, name: str, value: object) -> bool:
     """Whether ``value`` is an allowed value of ``name`` for a model that supports it."""
     if not universal(name, value) or refused_by_provider(provider, name, value):
         return False
-    return within_limits(provider, name, value) == (_stops(value) if name == "stop" else value)
+    return bool(
+        within_limits(provider, name, value) == (_stops(value) if name == "stop" else value)
+    )
 
 
 def sent_in_drop_mode(

@@ -441,11 +441,13 @@ def test_every_backend_refuses_what_its_model_cannot_do(any_gen: genkit.Generato
     capabilities = any_gen.backend.capabilities.lookup(any_gen.model)
     for name in genkit.SHARED_PARAMETERS:
         if name not in capabilities.supported:
+            params: dict[str, Any] = {name: PARAM_VALUES[name]}
             with pytest.raises(genkit.UnsupportedParameterError):
-                any_gen.generate("hi", **{name: PARAM_VALUES[name]})
+                any_gen.generate("hi", **params)
     for name, value in [("temperature", -1), ("max_tokens", 0), ("stop", 5), ("top_p", 2)]:
+        params = {name: value}
         with pytest.raises(genkit.InvalidParameterError):
-            any_gen.generate("hi", **{name: value})
+            any_gen.generate("hi", **params)
     with pytest.raises(genkit.InvalidParameterError):
         any_gen.generate("")
 

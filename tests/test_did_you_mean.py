@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import genkit
@@ -35,13 +37,14 @@ def test_unknown_parameters_suggest_the_closest_one(
     server: FakeProviderServer, hosted: Hosted, typo: str, meant: str
 ) -> None:
     gen = genkit.load(f"{hosted.provider}:{hosted.model}")
+    params: dict[str, Any] = {typo: 1}
     for call in (gen.generate, gen.stream):
         with pytest.raises(genkit.InvalidParameterError) as info:
-            call("hi", **{typo: 1})
+            call("hi", **params)
         assert info.value.parameter == typo
         assert f"did you mean {meant!r}?" in str(info.value)
     with pytest.raises(genkit.InvalidParameterError, match=f"did you mean {meant!r}"):
-        genkit.load(f"{hosted.provider}:{hosted.model}", **{typo: 1})
+        genkit.load(f"{hosted.provider}:{hosted.model}", **params)
     assert server.requests == []
 
 

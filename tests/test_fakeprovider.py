@@ -26,6 +26,7 @@ import pytest
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
+from openai.types.chat import ChatCompletionMessageParam
 
 from fakeprovider import FakeProviderServer, Reply
 from tests.shared_recordings import recording
@@ -34,6 +35,9 @@ from tests.shared_recordings import recording
 pytest_plugins = ["fakeprovider.pytest_plugin"]
 
 USER = [{"role": "user", "content": "What is the capital of France?"}]
+# The same turn, typed for each SDK's own message TypedDict.
+OAI_USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": USER[0]["content"]}]
+ANT_USER: list[anthropic.types.MessageParam] = [{"role": "user", "content": USER[0]["content"]}]
 #: The real provider streams replayed below (in ../shared/recordings).
 RECORDED_STREAMS = (
     "anthropic_stream_redacted.sse",
@@ -179,10 +183,12 @@ def test_tool_calls_render_natively(fake_server: FakeProviderServer) -> None:
         "get_weather",
         {"city": "Paris"},
     )
-    with oai(fake_server).chat.completions.stream(model="gpt-4o", messages=USER) as stream:
+    with oai(fake_server).chat.completions.stream(model="gpt-4o", messages=OAI_USER) as stream:
         final = stream.get_final_completion()
     assert final.choices[0].message.content == "Checking."
-    assert final.choices[0].message.tool_calls[0].function.arguments == '{"city": "Paris"}'
+    tool_calls = final.choices[0].message.tool_calls
+    assert tool_calls is not None
+    assert tool_calls[0].function.arguments == '{"city": "Paris"}'
 
     m = ant_create(ant(fake_server))
     assert [b.type for b in m.content] == ["text", "tool_use"]
@@ -191,9 +197,10 @@ def test_tool_calls_render_natively(fake_server: FakeProviderServer) -> None:
         "get_weather",
         {"city": "Paris"},
     )
-    with ant(fake_server).messages.stream(model="c", max_tokens=9, messages=USER) as astream:
+    with ant(fake_server).messages.stream(model="c", max_tokens=9, messages=ANT_USER) as astream:
         amsg = astream.get_final_message()
     assert [b.type for b in amsg.content] == ["text", "tool_use"]
+    assert isinstance(amsg.content[1], anthropic.types.ToolUseBlock)
     assert amsg.content[1].input == {"city": "Paris"}
 
     g = gem_generate(gem(fake_server))
@@ -264,7 +271,7 @@ def test_openai_stream_with_and_without_usage(fake_server: FakeProviderServer) -
     fake_server.script(Reply.text("The capital is Paris.", finish="length"))
     with (
         client.chat.completions.stream(
-            model="gpt-4o", messages=USER, stream_options={"include_usage": True}
+            model="gpt-4o", messages=OAI_USER, stream_options={"include_usage": True}
         ) as stream,
         pytest.raises(openai.LengthFinishReasonError),
     ):
@@ -290,7 +297,7 @@ def test_anthropic_stream_events_and_helper(fake_server: FakeProviderServer) -> 
         " is",
         " nice",
     ]
-    with client.messages.stream(model="claude-x", max_tokens=50, messages=USER) as stream:
+    with client.messages.stream(model="claude-x", max_tokens=50, messages=ANT_USER) as stream:
         texts = list(stream.text_stream)
         final = stream.get_final_message()
     assert "".join(texts) == "Paris is nice"
@@ -362,7 +369,7 @@ async def test_async_clients(fake_server: FakeProviderServer) -> None:
 
 
 async def oai_create_async(client: openai.AsyncOpenAI) -> str | None:
-    r = await client.chat.completions.create(model="gpt-4o", messages=USER)
+    r = await client.chat.completions.create(model="gpt-4o", messages=OAI_USER)
     return r.choices[0].message.content
 
 
@@ -379,7 +386,7 @@ def test_long_stream_flows_fast(fake_server: FakeProviderServer) -> None:
 # ------------------------------------------------------------------ replays
 def _replay_openai(server: FakeProviderServer, path: Path, size: int) -> dict[str, Any]:
     server.script(Reply.replay(path, chunk_size=size))
-    with oai(server).chat.completions.stream(model="gpt-4o-mini", messages=USER) as s:
+    with oai(server).chat.completions.stream(model="gpt-4o-mini", messages=OAI_USER) as s:
         final = s.get_final_completion()
     choice = final.choices[0]
     calls = [(c.function.name, c.function.arguments) for c in choice.message.tool_calls or []]
@@ -393,7 +400,7 @@ def _replay_openai(server: FakeProviderServer, path: Path, size: int) -> dict[st
 
 def _replay_anthropic(server: FakeProviderServer, path: Path, size: int) -> dict[str, Any]:
     server.script(Reply.replay(path, chunk_size=size))
-    with ant(server).messages.stream(model="claude-x", max_tokens=100, messages=USER) as s:
+    with ant(server).messages.stream(model="claude-x", max_tokens=100, messages=ANT_USER) as s:
         final = s.get_final_message()
     return {
         "blocks": [b.type for b in final.content],
@@ -542,7 +549,7 @@ def test_anthropic_error_statuses(
 
 @pytest.mark.parametrize(("status", "exc", "gstatus"), GEMINI_ERRORS)
 def test_gemini_error_statuses(
-    fake_server: FakeProviderServer, status: int, exc: type, gstatus: str
+    fake_server: FakeProviderServer, status: int, exc: type[genai_errors.APIError], gstatus: str
 ) -> None:
     fake_server.script(Reply.error(status, message="nope", retry_after=7).times(2))
     client = gem(fake_server)
@@ -675,7 +682,13 @@ def test_reset_before_anthropic_and_gemini(fake_server: FakeProviderServer) -> N
 
 # ---------------------------------------------------------------- keep-alive
 def test_keep_alive_reuse_every_protocol(fake_server: FakeProviderServer) -> None:
-    for make, call in ((oai, oai_create), (ant, ant_create), (gem, gem_generate)):
+    # Each client paired with its call: Any links one SDK's client to its own call.
+    protocols: list[tuple[Callable[[FakeProviderServer], Any], Callable[[Any], object]]] = [
+        (oai, oai_create),
+        (ant, ant_create),
+        (gem, gem_generate),
+    ]
+    for make, call in protocols:
         fake_server.close_connections()
         assert fake_server.wait_until(lambda s: s.connections_open == 0)
         fake_server.reset()
@@ -791,7 +804,7 @@ def test_openai_validation(fake_server: FakeProviderServer) -> None:
 
 def test_anthropic_validation(fake_server: FakeProviderServer) -> None:
     client = ant(fake_server)
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"extra_body": {"temperature": 1.5}}, "temperature: Input should be less than"),
         ({"messages": []}, "messages: List should have at least 1 item"),
         ({"messages": [{"role": "system", "content": "x"}]}, "messages.0.role"),
@@ -813,7 +826,7 @@ def test_anthropic_validation(fake_server: FakeProviderServer) -> None:
 def test_gemini_validation(fake_server: FakeProviderServer) -> None:
     client = gem(fake_server)
     cfg = genai_types.GenerateContentConfig
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"config": cfg(temperature=3.0)}, "temperature"),
         ({"config": cfg(candidate_count=9)}, "candidate_count"),
         ({"config": cfg(top_p=1.5)}, "top_p"),

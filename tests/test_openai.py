@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import genkit
@@ -41,8 +43,9 @@ def test_reasoning_models_reject_sampling_before_any_request(
     server: FakeProviderServer, model: str, name: str
 ) -> None:
     value = "END" if name == "stop" else 0.5
+    params: dict[str, Any] = {name: value}
     with pytest.raises(genkit.UnsupportedParameterError) as info:
-        genkit.load(f"openai:{model}").generate("hi", **{name: value})
+        genkit.load(f"openai:{model}").generate("hi", **params)
     assert info.value.parameter == name
     assert "max_tokens" in info.value.supported
     assert server.requests == []

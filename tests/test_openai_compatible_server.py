@@ -28,6 +28,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ CHAT_TEMPLATE = (
     "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}assistant:{% endif %}"
 )
-GREEDY = {"temperature": 0, "max_tokens": 8}
+GREEDY: dict[str, Any] = {"temperature": 0, "max_tokens": 8}
 
 
 def same_text(streamed: str, generated: str) -> bool:

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ NO_WAIT = genkit.RetryPolicy(initial_backoff=0.0)
 
 
 def stream_all(
-    gen: genkit.Generator, prompt: str, **params: object
+    gen: genkit.Generator, prompt: str, **params: Any
 ) -> tuple[list[str], genkit.Generation]:
     with gen.stream(prompt, **params) as stream:
         chunks = [chunk.text for chunk in stream]
@@ -27,7 +28,7 @@ def stream_all(
 
 
 async def astream_all(
-    gen: genkit.Generator, prompt: str, **params: object
+    gen: genkit.Generator, prompt: str, **params: Any
 ) -> tuple[list[str], genkit.Generation]:
     stream = gen.astream(prompt, **params)
     chunks = [chunk.text async for chunk in stream]
@@ -302,7 +303,7 @@ def test_no_active_script_says_how_to_give_one() -> None:
 
 def test_bad_script_entries_are_refused_when_scripted() -> None:
     with pytest.raises(genkit.InvalidParameterError, match=r"replies\[1\].*instance"):
-        Script(["ok", genkit.RateLimitError])
+        Script(["ok", genkit.RateLimitError])  # type: ignore[list-item]
     with pytest.raises(genkit.InvalidParameterError, match=r"replies\[0\]"):
         Script([42])  # type: ignore[list-item]
     with pytest.raises(genkit.InvalidParameterError, match="finish_reason"):

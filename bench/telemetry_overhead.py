@@ -1,0 +1,351 @@
+"""What genkit's telemetry costs per call: off, and on, against genkit without it.
+
+    python -m bench.telemetry_overhead [--calls 5] [--rounds 200] [--backends openai ...]
+
+Each row compares two variants of the same Generator, ABBA-interleaved in blocks of
+``--calls`` calls, on the harness of ``bench.call_overhead`` (server in its own
+process on its own core, one request per call checked after every block):
+
+- ``plain``: genkit with its telemetry hook bypassed (``genkit.generator.observe``
+  swapped for a stub that returns ``None``): genkit as it was without telemetry;
+- ``telemetry``: genkit as shipped, in the state the row names.
+
+OpenTelemetry lets a process set its global providers once, so the states run in
+this order, each for every backend and mode:
+
+1. ``off, opentelemetry not imported``: what an application without OpenTelemetry
+   pays (skipped for anthropic, whose SDK imports ``opentelemetry.trace`` itself);
+2. ``off, opentelemetry imported, no provider``: the detection's worst case;
+3. ``tracing on``: the SDK's ``TracerProvider`` with a ``BatchSpanProcessor`` and an
+   exporter that drops the spans (the export thread's work is part of the cost);
+4. ``tracing + metrics on``: plus a ``MeterProvider`` with an in-memory reader.
+
+The anthropic SDK's own tracing is turned off (``ANTHROPIC_OPEN_TELEMETRY=false``):
+it would run in both variants and only dilute genkit's share.  DEBUG logging stays off.
+One more row is a yardstick, not genkit: the raw Anthropic SDK with its own tracing
+(one span per call) on against off, in the ``tracing on`` state.
+
+Targets (issue 14): off <= 1.01 x plain, on <= 1.05 x plain, per call (the paired
+ratio, 1 + paired delta / plain median, wall clock and client CPU time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import genkit
+import genkit.generator
+from bench._backends import genkit_acall, genkit_call, load_generator
+from bench._common import (
+    KEYS,
+    MODELS,
+    PROMPT,
+    BenchServer,
+    Interleaved,
+    LoadMonitor,
+    add_common_arguments,
+    ainterleave,
+    atimed,
+    clear_sdk_environment,
+    cpu_layout,
+    hosted_backends,
+    hygiene_line,
+    interleave,
+    median,
+    pin_client,
+    print_machine,
+    print_table,
+    signed_us,
+    timed,
+    us,
+    verdict,
+)
+from bench.call_overhead import acounted, counted
+
+GC_EVERY = 25
+WARM_UP = 50
+OFF_TARGET = 1.01
+ON_TARGET = 1.05
+
+_OBSERVE = genkit.generator.observe
+
+
+def _no_telemetry(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _telemetry(enabled: bool) -> None:
+    genkit.generator.observe = _OBSERVE if enabled else _no_telemetry  # type: ignore[assignment]
+
+
+@dataclass
+class Row:
+    state: str
+    backend: str
+    mode: str
+    target: float
+    result: Interleaved
+    #: a yardstick row: no target of genkit's applies
+    reference: bool = False
+
+    def cells(self, cpu: bool) -> list[str]:
+        samples = self.result.cpu if cpu else self.result.wall
+        plain, observed = median(samples["plain"]), median(samples["telemetry"])
+        paired = self.result.paired("telemetry", "plain", cpu=cpu)
+        ratio = 1 + paired / plain
+        return [
+            self.state,
+            self.backend,
+            self.mode,
+            us(plain),
+            us(observed),
+            signed_us(paired),
+            f"{ratio:.3f}",
+            "—" if self.reference else f"≤ {self.target:.2f}",
+            "—" if self.reference else verdict(ratio <= self.target),
+        ]
+
+    def ok(self) -> bool:
+        if self.reference:
+            return True
+        for cpu in (False, True):
+            samples = self.result.cpu if cpu else self.result.wall
+            if (
+                1 + self.result.paired("telemetry", "plain", cpu=cpu) / median(samples["plain"])
+                > self.target
+            ):
+                return False
+        return True
+
+
+def measure_sync(
+    gen: genkit.Generator, server: BenchServer, calls: int, rounds: int
+) -> Interleaved:
+    call = genkit_call(gen)
+
+    def block(enabled: bool) -> Callable[[], list[tuple[float, float]]]:
+        def run() -> list[tuple[float, float]]:
+            _telemetry(enabled)
+            return counted(server, lambda: timed(call, calls), calls)
+
+        return run
+
+    for enabled in (False, True):
+        _telemetry(enabled)
+        timed(call, WARM_UP)
+    try:
+        return interleave(
+            {"plain": block(False), "telemetry": block(True)}, rounds, gc_every=GC_EVERY
+        )
+    finally:
+        _telemetry(True)
+
+
+def measure_async(provider: str, server: BenchServer, calls: int, rounds: int) -> Interleaved:
+    async def run() -> Interleaved:
+        gen = load_generator(provider, server)
+        call = genkit_acall(gen)
+
+        def block(enabled: bool) -> Any:
+            async def go() -> list[tuple[float, float]]:
+                _telemetry(enabled)
+                return await acounted(server, lambda: atimed(call, calls), calls)
+
+            return go
+
+        for enabled in (False, True):
+            _telemetry(enabled)
+            await atimed(call, WARM_UP)
+        try:
+            return await ainterleave(
+                {"plain": block(False), "telemetry": block(True)}, rounds, gc_every=GC_EVERY
+            )
+        finally:
+            _telemetry(True)
+            await gen.aclose()
+
+    return asyncio.run(run())
+
+
+def measure_reference(server: BenchServer, calls: int, rounds: int) -> Interleaved:
+    """The Anthropic SDK's own tracing (one span per call), on against off: a yardstick."""
+    import anthropic
+
+    url = server.base_url("anthropic")
+    args = {
+        "model": MODELS["anthropic"],
+        "max_tokens": 4096,
+        "messages": [{"role": "user", "content": PROMPT}],
+    }
+    clients = {
+        traced: anthropic.Anthropic(
+            api_key=KEYS["anthropic"],
+            base_url=url,
+            max_retries=0,
+            open_telemetry={} if traced else False,
+        )
+        for traced in (False, True)
+    }
+
+    def caller(traced: bool) -> Callable[[], object]:
+        create = clients[traced].messages.create
+        return lambda: create(**args)
+
+    def block(traced: bool) -> Callable[[], list[tuple[float, float]]]:
+        call = caller(traced)
+        return lambda: counted(server, lambda: timed(call, calls), calls)
+
+    _telemetry(False)
+    try:
+        for traced in (False, True):
+            timed(caller(traced), WARM_UP)
+        return interleave(
+            {"plain": block(False), "telemetry": block(True)}, rounds, gc_every=GC_EVERY
+        )
+    finally:
+        _telemetry(True)
+        for client in clients.values():
+            client.close()
+
+
+class _Spans:
+    """Counts what the exporter receives, to prove the "on" rows really traced."""
+
+    exported = 0
+
+
+def _tracing_on() -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
+
+    class Discard(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            _Spans.exported += len(spans)
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discard()))
+    trace.set_tracer_provider(provider)
+
+
+def _metrics_on() -> None:
+    from opentelemetry import metrics
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+
+
+def _flush_spans() -> None:
+    from opentelemetry import trace
+
+    provider: Any = trace.get_tracer_provider()
+    provider.force_flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=5, help="calls per block")
+    parser.add_argument("--rounds", type=int, default=200, help="ABBA rounds")
+    parser.add_argument("--modes", nargs="*", choices=("sync", "async"), default=["sync", "async"])
+    add_common_arguments(parser)
+    args = parser.parse_args(argv)
+
+    clear_sdk_environment()
+    os.environ["ANTHROPIC_OPEN_TELEMETRY"] = "false"
+    backends = hosted_backends(args.backends)
+    client_core, server_core = cpu_layout(not args.no_pin)
+    pin_client(client_core)
+    print_machine(
+        "Telemetry overhead per call (non-streaming)",
+        packages=("genkit-sdk", "openai", "anthropic", "google-genai", "opentelemetry-sdk"),
+        extra=[
+            hygiene_line(client_core, server_core, args.server),
+            f"{args.rounds} rounds x {args.calls} calls per variant, ABBA-interleaved, "
+            f"after {WARM_UP} warm-up calls each; plain = genkit with its telemetry hook "
+            "bypassed",
+        ],
+    )
+
+    states: list[tuple[str, float, Callable[[], None] | None]] = [
+        ("off, opentelemetry not imported", OFF_TARGET, None),
+        ("off, opentelemetry imported, no provider", OFF_TARGET, None),
+        ("tracing on", ON_TARGET, _tracing_on),
+        ("tracing + metrics on", ON_TARGET, _metrics_on),
+    ]
+    rows: list[Row] = []
+    monitor = LoadMonitor()
+    with BenchServer(chunks=30, cpu=server_core, impl=args.server) as server:
+        monitor.watch(server.pid)
+        for index, (state, target, setup) in enumerate(states):
+            if index == 1:
+                import opentelemetry.metrics
+                import opentelemetry.trace  # noqa: F401
+            if setup is not None:
+                setup()
+            for backend in backends:
+                if index == 0 and backend == "anthropic":
+                    continue  # its SDK imports opentelemetry.trace: that is state 2
+                if index == 0 and "opentelemetry.trace" in sys.modules:
+                    raise RuntimeError("opentelemetry was imported before the first state")
+                if "sync" in args.modes:
+                    gen = load_generator(backend, server)
+                    try:
+                        result = measure_sync(gen, server, args.calls, args.rounds)
+                    finally:
+                        gen.close()
+                    rows.append(Row(state, backend, "sync", target, result))
+                if "async" in args.modes:
+                    result = measure_async(backend, server, args.calls, args.rounds)
+                    rows.append(Row(state, backend, "async", target, result))
+            if setup is _tracing_on and "anthropic" in backends and "sync" in args.modes:
+                result = measure_reference(server, args.calls, args.rounds)
+                label = "reference: the anthropic SDK's own tracing, raw SDK"
+                rows.append(Row(label, "anthropic", "sync", ON_TARGET, result, reference=True))
+    _flush_spans()
+    headers = [
+        "state",
+        "backend",
+        "mode",
+        "plain median",
+        "telemetry median",
+        "Δ paired",
+        "ratio (paired)",
+        "target",
+        "met",
+    ]
+    print_table(
+        "Wall clock per call, µs",
+        headers,
+        [row.cells(cpu=False) for row in rows],
+        notes=[
+            "ratio (paired) = 1 + Δ paired / plain median; Δ paired = median over rounds of "
+            "(telemetry block median - plain block median).",
+        ],
+    )
+    print_table(
+        "Client CPU time per call, µs",
+        headers,
+        [row.cells(cpu=True) for row in rows],
+        notes=[
+            f"Spans exported while tracing was on: {_Spans.exported} (the plain variant "
+            "makes none).",
+            monitor.line(),
+        ],
+    )
+    return 0 if all(row.ok() for row in rows) and _Spans.exported > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

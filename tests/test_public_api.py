@@ -1,0 +1,124 @@
+"""The public surface of ``genkit``, pinned.
+
+A name added to or dropped from ``genkit.__all__`` is a change every user sees, so it
+must be a deliberate one: this test fails until the list below is updated with it.
+``import genkit`` must also stay cheap, which the last test checks in a fresh process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+
+import genkit
+
+# If you change the public surface on purpose, update this list (kept sorted).
+PUBLIC_NAMES = [
+    "AllModelsFailedError",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "Chunk",
+    "ConfigurationError",
+    "ConnectionError",
+    "Document",
+    "Finish",
+    "FinishReason",
+    "Generation",
+    "Generator",
+    "GeneratorClosedError",
+    "GenkitError",
+    "Image",
+    "InvalidParameterError",
+    "InvalidResponseError",
+    "Message",
+    "MissingAPIKeyError",
+    "MissingDependencyError",
+    "ModelNotFoundError",
+    "NotFoundError",
+    "Part",
+    "PermissionDeniedError",
+    "ProviderError",
+    "ProviderPart",
+    "RateLimitError",
+    "ReasoningDelta",
+    "ResponseMetadata",
+    "RetryPolicy",
+    "SHARED_PARAMETERS",
+    "ServerError",
+    "Stream",
+    "StreamEvent",
+    "StreamNotFinishedError",
+    "StreamWarning",
+    "Text",
+    "TimeoutError",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolCallEnd",
+    "ToolCallStart",
+    "ToolResult",
+    "UnknownProviderError",
+    "UnsupportedParameterError",
+    "Usage",
+    "UsageUpdate",
+    "load",
+    "providers",
+    "register",
+]
+
+#: Top-level packages ``import genkit`` must not load: vendor SDKs, the local stack and
+#: every optional library, each loaded only when the feature that needs it is first used.
+HEAVY_PACKAGES = [
+    "anthropic",
+    "genai_prices",
+    "google.genai",
+    "httpx",
+    "httpx2",
+    "openai",
+    "opentelemetry",
+    "pydantic",
+    "tenacity",
+    "tokenizers",
+    "torch",
+    "transformers",
+]
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(genkit.__all__) == PUBLIC_NAMES
+    assert len(set(genkit.__all__)) == len(genkit.__all__), "duplicate names in __all__"
+
+
+def test_every_name_in_all_is_importable() -> None:
+    for name in genkit.__all__:
+        assert getattr(genkit, name, None) is not None, name
+    namespace: dict[str, object] = {}
+    exec("from genkit import *", namespace)
+    assert set(namespace) - {"__builtins__"} == set(genkit.__all__)
+
+
+def test_nothing_public_is_left_out_of_all() -> None:
+    """A public-looking attribute is either in ``__all__`` or one of genkit's submodules."""
+    missing = []
+    for name in dir(genkit):
+        if name.startswith("_") or name in genkit.__all__:
+            continue
+        value = getattr(genkit, name)
+        if isinstance(value, types.ModuleType) and value.__name__ == f"genkit.{name}":
+            continue  # genkit.errors, genkit.types, ...: reachable, but not star-exported
+        missing.append(name)
+    assert missing == []
+
+
+def test_import_genkit_loads_no_heavy_package() -> None:
+    code = (
+        "import json, sys; import genkit; "
+        f"heavy = {HEAVY_PACKAGES!r}; "
+        "print(json.dumps(sorted(h for h in heavy if h in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(out.stdout) == []
