@@ -368,13 +368,19 @@ def expected_messages(prompt: object, system: object, provider: str) -> list[gen
     return [*head, *checked]
 
 
+def text_of(turn: genkit.Message) -> str:
+    """A turn's content, which in the oracle is always text (``as_message`` keeps no other)."""
+    assert isinstance(turn.content, str), turn
+    return turn.content
+
+
 def anthropic_accepts(turns: list[genkit.Message]) -> bool:
     """The Messages API's rules on turns (system turns are hoisted out of them)."""
     spoken = [turn for turn in turns if turn.role != "system"]
-    if any(not turn.content.strip() for turn in spoken):
+    if any(not text_of(turn).strip() for turn in spoken):
         return False
     last = spoken[-1]
-    return last.role != "assistant" or last.content == last.content.rstrip()
+    return last.role != "assistant" or text_of(last) == text_of(last).rstrip()
 
 
 # --------------------------------------------------------------------------- server checks
@@ -397,10 +403,10 @@ def wire_messages(provider: str, body: dict[str, Any]) -> list[tuple[str, str]]:
 def conversation_sent(provider: str, turns: list[genkit.Message]) -> list[tuple[str, str]]:
     """What ``turns`` must look like on the wire: Anthropic and Gemini hoist system turns."""
     if provider == "openai":
-        return [(t.role, t.content) for t in turns]
-    systems = [t.content for t in turns if t.role == "system"]
+        return [(t.role, text_of(t)) for t in turns]
+    systems = [text_of(t) for t in turns if t.role == "system"]
     head = [("system", "\n\n".join(systems))] if systems else []
-    return head + [(t.role, t.content) for t in turns if t.role != "system"]
+    return head + [(t.role, text_of(t)) for t in turns if t.role != "system"]
 
 
 def check_wire(hosted: Hosted, request: RecordedRequest, params: dict[str, Any]) -> None:
