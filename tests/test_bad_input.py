@@ -286,12 +286,24 @@ def parameter_sets(provider: str, model: str) -> st.SearchStrategy[dict[str, Any
     )
 
 
+# st.text() never draws a lone surrogate (category Cs), which genkit refuses in every text
+# it sends (``check_text``): mix a few in, so that rule is exercised and the oracle's
+# model of it is checked.
+_chars = st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF))
+
+
+def texts(min_size: int = 0, max_size: int = 8) -> st.SearchStrategy[str]:
+    return st.text(alphabet=_chars, min_size=min_size, max_size=max_size)
+
+
+def has_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
 ROLES = ("system", "user", "assistant")
 valid_messages = st.one_of(
-    st.fixed_dictionaries(
-        {"role": st.sampled_from(ROLES), "content": st.text(min_size=1, max_size=8)}
-    ),
-    st.builds(genkit.Message, role=st.sampled_from(ROLES), content=st.text(min_size=1, max_size=8)),
+    st.fixed_dictionaries({"role": st.sampled_from(ROLES), "content": texts(1, 8)}),
+    st.builds(genkit.Message, role=st.sampled_from(ROLES), content=texts(1, 8)),
 )
 invalid_messages = st.one_of(
     st.fixed_dictionaries(
@@ -315,15 +327,13 @@ invalid_messages = st.one_of(
 messages = mostly(valid_messages, invalid_messages)
 prompts = mostly(
     st.one_of(
-        st.text(min_size=1, max_size=10),
+        texts(1, 10),
         st.lists(messages, min_size=1, max_size=3),
         st.tuples(messages, messages),
     ),
     st.one_of(st.just(""), st.just([]), st.integers(), st.none(), st.binary(max_size=4)),
 )
-systems = mostly(
-    st.one_of(st.none(), st.text(min_size=1, max_size=6)), st.one_of(st.just(""), st.integers())
-)
+systems = mostly(st.one_of(st.none(), texts(1, 6)), st.one_of(st.just(""), st.integers()))
 
 
 def as_message(item: object) -> genkit.Message | None:
@@ -334,7 +344,7 @@ def as_message(item: object) -> genkit.Message | None:
         role, text = item["role"], item["content"]
     else:
         return None
-    if role not in ROLES or not isinstance(text, str) or not text:
+    if role not in ROLES or not isinstance(text, str) or not text or has_surrogate(text):
         return None
     return genkit.Message(role, text)
 
@@ -342,16 +352,16 @@ def as_message(item: object) -> genkit.Message | None:
 def expected_messages(prompt: object, system: object, provider: str) -> list[genkit.Message] | None:
     """The conversation a valid prompt means, or None if the prompt must be refused.
 
-    Every rule genkit enforces is here: genkit's own (``genkit/messages.py``) for every
-    provider, and what a backend's ``check()`` refuses before sending - for Anthropic, a
-    turn made only of whitespace and a final assistant turn (a prefill) that ends in
-    whitespace, both of which its API answers with a 400.
+    Every rule genkit enforces is here: genkit's own (``genkit/messages.py``: non-empty
+    text without lone surrogates) for every provider, and what a backend's ``check()``
+    refuses before sending - for Anthropic, a turn made only of whitespace and a final
+    assistant turn (a prefill) that ends in whitespace, both answered with a 400.
     """
-    if system is not None and (not isinstance(system, str) or not system):
+    if system is not None and (not isinstance(system, str) or not system or has_surrogate(system)):
         return None
     head = [genkit.Message("system", system)] if isinstance(system, str) else []
     if isinstance(prompt, str):
-        if not prompt:
+        if not prompt or has_surrogate(prompt):
             return None
         turns: list[genkit.Message | None] = [genkit.Message("user", prompt)]
     elif isinstance(prompt, list | tuple):
