@@ -37,7 +37,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import genkit
 import genkit.generator
@@ -67,21 +67,31 @@ from bench._common import (
     verdict,
 )
 from bench.call_overhead import acounted, counted
+from genkit import telemetry
+from genkit.params import Request
+from genkit.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from anthropic.types import MessageParam
 
 GC_EVERY = 25
 WARM_UP = 50
 OFF_TARGET = 1.01
 ON_TARGET = 1.05
 
-_OBSERVE = genkit.generator.observe
+_OBSERVE = telemetry.observe
 
 
-def _no_telemetry(*args: Any, **kwargs: Any) -> None:
+def _no_telemetry(
+    provider: str, request: Request, policy: RetryPolicy, *, stream: bool = False
+) -> telemetry.Call | None:
     return None
 
 
 def _telemetry(enabled: bool) -> None:
-    genkit.generator.observe = _OBSERVE if enabled else _no_telemetry  # type: ignore[assignment]
+    # genkit.generator binds ``observe`` by name at import, so that binding (not the one in
+    # genkit.telemetry) is what must be swapped for the generator to call the stub.
+    vars(genkit.generator)["observe"] = _OBSERVE if enabled else _no_telemetry
 
 
 @dataclass
@@ -178,11 +188,7 @@ def measure_reference(server: BenchServer, calls: int, rounds: int) -> Interleav
     import anthropic
 
     url = server.base_url("anthropic")
-    args = {
-        "model": MODELS["anthropic"],
-        "max_tokens": 4096,
-        "messages": [{"role": "user", "content": PROMPT}],
-    }
+    messages: list[MessageParam] = [{"role": "user", "content": PROMPT}]
     clients = {
         traced: anthropic.Anthropic(
             api_key=KEYS["anthropic"],
@@ -195,7 +201,7 @@ def measure_reference(server: BenchServer, calls: int, rounds: int) -> Interleav
 
     def caller(traced: bool) -> Callable[[], object]:
         create = clients[traced].messages.create
-        return lambda: create(**args)
+        return lambda: create(model=MODELS["anthropic"], max_tokens=4096, messages=messages)
 
     def block(traced: bool) -> Callable[[], list[tuple[float, float]]]:
         call = caller(traced)

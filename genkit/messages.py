@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, assert_never
 
 from genkit.errors import InvalidParameterError, UnsupportedParameterError
 from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 from genkit.types import ROLES, Message
 
-__all__ = ["Prompt", "check_text", "to_messages", "unsupported_part"]
+__all__ = ["Prompt", "check_text", "text_only", "to_messages", "unsupported_part"]
 
 #: The parts each role may hold.  System turns are text for every provider; tool calls
 #: are the assistant's, tool results the tool turn's, and provider data goes back only
@@ -213,6 +213,25 @@ def unsupported_part(
         ["text"],
         message=f"{kind} input is not supported by the {provider} backend yet",
     )
+
+
+def text_only(parts: Sequence[Part], message_index: int, provider: str, model: str) -> str:
+    """A parts list as text, for a backend that maps text parts only: their texts joined.
+
+    The one place every backend maps parts today.  Exhaustive on purpose: a new part
+    type fails type-checking here until it is handled, and a part no backend maps yet
+    is refused before anything is sent, never dropped.
+    """
+    texts: list[str] = []
+    for j, part in enumerate(parts):
+        match part:
+            case Text():
+                texts.append(part.text)
+            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
+                raise unsupported_part(message_index, j, part, provider, model)
+            case _:
+                assert_never(part)
+    return "".join(texts)
 
 
 def check_text(parameter: str, text: str, provider: str) -> None:

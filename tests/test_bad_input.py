@@ -286,12 +286,24 @@ def parameter_sets(provider: str, model: str) -> st.SearchStrategy[dict[str, Any
     )
 
 
+# st.text() never draws a lone surrogate (category Cs), which genkit refuses in every text
+# it sends (``check_text``): mix a few in, so that rule is exercised and the oracle's
+# model of it is checked.
+_chars = st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF))
+
+
+def texts(min_size: int = 0, max_size: int = 8) -> st.SearchStrategy[str]:
+    return st.text(alphabet=_chars, min_size=min_size, max_size=max_size)
+
+
+def has_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
 ROLES = ("system", "user", "assistant")
 valid_messages = st.one_of(
-    st.fixed_dictionaries(
-        {"role": st.sampled_from(ROLES), "content": st.text(min_size=1, max_size=8)}
-    ),
-    st.builds(genkit.Message, role=st.sampled_from(ROLES), content=st.text(min_size=1, max_size=8)),
+    st.fixed_dictionaries({"role": st.sampled_from(ROLES), "content": texts(1, 8)}),
+    st.builds(genkit.Message, role=st.sampled_from(ROLES), content=texts(1, 8)),
 )
 invalid_messages = st.one_of(
     st.fixed_dictionaries(
@@ -315,15 +327,13 @@ invalid_messages = st.one_of(
 messages = mostly(valid_messages, invalid_messages)
 prompts = mostly(
     st.one_of(
-        st.text(min_size=1, max_size=10),
+        texts(1, 10),
         st.lists(messages, min_size=1, max_size=3),
         st.tuples(messages, messages),
     ),
     st.one_of(st.just(""), st.just([]), st.integers(), st.none(), st.binary(max_size=4)),
 )
-systems = mostly(
-    st.one_of(st.none(), st.text(min_size=1, max_size=6)), st.one_of(st.just(""), st.integers())
-)
+systems = mostly(st.one_of(st.none(), texts(1, 6)), st.one_of(st.just(""), st.integers()))
 
 
 def as_message(item: object) -> genkit.Message | None:
@@ -334,7 +344,7 @@ def as_message(item: object) -> genkit.Message | None:
         role, text = item["role"], item["content"]
     else:
         return None
-    if role not in ROLES or not isinstance(text, str) or not text:
+    if role not in ROLES or not isinstance(text, str) or not text or has_surrogate(text):
         return None
     return genkit.Message(role, text)
 
@@ -342,16 +352,16 @@ def as_message(item: object) -> genkit.Message | None:
 def expected_messages(prompt: object, system: object, provider: str) -> list[genkit.Message] | None:
     """The conversation a valid prompt means, or None if the prompt must be refused.
 
-    Every rule genkit enforces is here: genkit's own (``genkit/messages.py``) for every
-    provider, and what a backend's ``check()`` refuses before sending - for Anthropic, a
-    turn made only of whitespace and a final assistant turn (a prefill) that ends in
-    whitespace, both of which its API answers with a 400.
+    Every rule genkit enforces is here: genkit's own (``genkit/messages.py``: non-empty
+    text without lone surrogates) for every provider, and what a backend's ``check()``
+    refuses before sending - for Anthropic, a turn made only of whitespace and a final
+    assistant turn (a prefill) that ends in whitespace, both answered with a 400.
     """
-    if system is not None and (not isinstance(system, str) or not system):
+    if system is not None and (not isinstance(system, str) or not system or has_surrogate(system)):
         return None
     head = [genkit.Message("system", system)] if isinstance(system, str) else []
     if isinstance(prompt, str):
-        if not prompt:
+        if not prompt or has_surrogate(prompt):
             return None
         turns: list[genkit.Message | None] = [genkit.Message("user", prompt)]
     elif isinstance(prompt, list | tuple):
@@ -368,13 +378,19 @@ def expected_messages(prompt: object, system: object, provider: str) -> list[gen
     return [*head, *checked]
 
 
+def text_of(turn: genkit.Message) -> str:
+    """A turn's content, which in the oracle is always text (``as_message`` keeps no other)."""
+    assert isinstance(turn.content, str), turn
+    return turn.content
+
+
 def anthropic_accepts(turns: list[genkit.Message]) -> bool:
     """The Messages API's rules on turns (system turns are hoisted out of them)."""
     spoken = [turn for turn in turns if turn.role != "system"]
-    if any(not turn.content.strip() for turn in spoken):
+    if any(not text_of(turn).strip() for turn in spoken):
         return False
     last = spoken[-1]
-    return last.role != "assistant" or last.content == last.content.rstrip()
+    return last.role != "assistant" or text_of(last) == text_of(last).rstrip()
 
 
 # --------------------------------------------------------------------------- server checks
@@ -397,10 +413,10 @@ def wire_messages(provider: str, body: dict[str, Any]) -> list[tuple[str, str]]:
 def conversation_sent(provider: str, turns: list[genkit.Message]) -> list[tuple[str, str]]:
     """What ``turns`` must look like on the wire: Anthropic and Gemini hoist system turns."""
     if provider == "openai":
-        return [(t.role, t.content) for t in turns]
-    systems = [t.content for t in turns if t.role == "system"]
+        return [(t.role, text_of(t)) for t in turns]
+    systems = [text_of(t) for t in turns if t.role == "system"]
     head = [("system", "\n\n".join(systems))] if systems else []
-    return head + [(t.role, t.content) for t in turns if t.role != "system"]
+    return head + [(t.role, text_of(t)) for t in turns if t.role != "system"]
 
 
 def check_wire(hosted: Hosted, request: RecordedRequest, params: dict[str, Any]) -> None:

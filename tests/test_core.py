@@ -116,7 +116,7 @@ class EchoBackend(Backend):
         super().__init__(model, settings)
 
     def generate(self, request: Request) -> genkit.Generation:
-        text = request.messages[-1].content[: request.params.get("max_tokens", 1000)]
+        text = request.messages[-1].text[: request.params.get("max_tokens", 1000)]
         return genkit.Generation([text], ["stop"], genkit.Usage(1, len(text)), self.model, "echo")
 
     async def agenerate(self, request: Request) -> genkit.Generation:

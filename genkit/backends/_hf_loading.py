@@ -252,7 +252,7 @@ def _progress_bars_on_a_terminal() -> Iterator[None]:
     hide = not _isatty(sys.stderr)
     with _bars_lock:
         if hide and bars.is_progress_bar_enabled():
-            bars.disable_progress_bar()  # type: ignore[no-untyped-call]
+            bars.disable_progress_bar()
             _bars_hidden += 1
         elif hide and _bars_hidden:
             _bars_hidden += 1
@@ -265,7 +265,7 @@ def _progress_bars_on_a_terminal() -> Iterator[None]:
             with _bars_lock:
                 _bars_hidden -= 1
                 if not _bars_hidden:
-                    bars.enable_progress_bar()  # type: ignore[no-untyped-call]
+                    bars.enable_progress_bar()
 
 
 def _isatty(stream: Any) -> bool:

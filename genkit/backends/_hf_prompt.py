@@ -20,12 +20,11 @@ open (no newline, no cue) so the model continues it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, assert_never
+from typing import Any
 
 from genkit.backends._hf_deps import PROVIDER
 from genkit.errors import InvalidParameterError
-from genkit.messages import unsupported_part
-from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
+from genkit.messages import text_only
 from genkit.types import Message
 
 __all__ = ["check_parts", "prompt_ids", "render_plain"]
@@ -41,19 +40,7 @@ def check_parts(messages: Sequence[Message], model: str) -> None:
     """
     for i, message in enumerate(messages):
         if not isinstance(message.content, str):
-            _check(message.content, i, model)
-
-
-def _check(parts: Sequence[Part], index: int, model: str) -> None:
-    # Exhaustive on purpose: a new part type fails type-checking here until mapped.
-    for j, part in enumerate(parts):
-        match part:
-            case Text():
-                pass
-            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
-                raise unsupported_part(index, j, part, PROVIDER, model)
-            case _:
-                assert_never(part)
+            text_only(message.content, i, PROVIDER, model)
 
 
 def render_plain(messages: Sequence[Message]) -> str:

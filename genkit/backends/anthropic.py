@@ -25,7 +25,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, assert_never
+from typing import Any, TypeVar
 
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
@@ -42,9 +42,8 @@ from genkit.errors import (
     ServerError,
     error_for_status,
 )
-from genkit.messages import unsupported_part
+from genkit.messages import text_only
 from genkit.params import Request
-from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 from genkit.retry import parse_retry_after
 from genkit.types import (
     Chunk,
@@ -423,26 +422,10 @@ def _turn(message: Message, index: int, model: str) -> dict[str, str]:
     content = message.content
     return {
         "role": message.role,
-        "content": content if isinstance(content, str) else _content(content, index, model),
+        "content": content
+        if isinstance(content, str)
+        else text_only(content, index, PROVIDER, model),
     }
-
-
-def _content(parts: Sequence[Part], index: int, model: str) -> str:
-    """A parts list as the turn's content sent today: its text parts joined.
-
-    Exhaustive on purpose: a new part type fails type-checking here until mapped, and
-    a part not mapped yet is refused before anything is sent, never dropped.
-    """
-    texts: list[str] = []
-    for j, part in enumerate(parts):
-        match part:
-            case Text():
-                texts.append(part.text)
-            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
-                raise unsupported_part(index, j, part, PROVIDER, model)
-            case _:
-                assert_never(part)
-    return "".join(texts)
 
 
 def _candidates(request: Request) -> int:

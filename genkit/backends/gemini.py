@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, assert_never
+from typing import Any
 from urllib.parse import urlencode
 
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
@@ -51,9 +51,8 @@ from genkit.errors import (
     ProviderError,
     error_for_status,
 )
-from genkit.messages import unsupported_part
+from genkit.messages import text_only
 from genkit.params import Request
-from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 from genkit.retry import parse_retry_after
 from genkit.types import (
     Chunk,
@@ -376,33 +375,19 @@ def _contents(request: Request) -> str | list[types.ContentDict]:
         # The SDK builds the same user turn from a string, and faster than from a dict.
         index, turn = turns[0]
         content = turn.content
-        return content if isinstance(content, str) else _text(content, index, request.model)
+        return (
+            content
+            if isinstance(content, str)
+            else text_only(content, index, PROVIDER, request.model)
+        )
     return [_turn(m, i, request.model) for i, m in turns]
 
 
 def _turn(message: Message, index: int, model: str) -> types.ContentDict:
     content = message.content
     # Parts first: a part not mapped yet is refused before its role is looked up.
-    text = content if isinstance(content, str) else _text(content, index, model)
+    text = content if isinstance(content, str) else text_only(content, index, PROVIDER, model)
     return {"role": _ROLES[message.role], "parts": [{"text": text}]}
-
-
-def _text(parts: Sequence[Part], index: int, model: str) -> str:
-    """A parts list as the turn's one text part sent today: its text parts joined.
-
-    Exhaustive on purpose: a new part type fails type-checking here until mapped, and
-    a part not mapped yet is refused before anything is sent, never dropped.
-    """
-    texts: list[str] = []
-    for j, part in enumerate(parts):
-        match part:
-            case Text():
-                texts.append(part.text)
-            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
-                raise unsupported_part(index, j, part, PROVIDER, model)
-            case _:
-                assert_never(part)
-    return "".join(texts)
 
 
 def _milliseconds(seconds: float) -> int:

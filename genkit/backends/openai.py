@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, assert_never
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
 
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
@@ -19,9 +19,8 @@ from genkit.errors import (
     ProviderError,
     error_for_status,
 )
-from genkit.messages import unsupported_part
+from genkit.messages import text_only
 from genkit.params import Request
-from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 from genkit.retry import parse_retry_after
 from genkit.types import (
     Chunk,
@@ -142,7 +141,7 @@ class OpenAIBackend(Backend):
                     "role": m.role,
                     "content": m.content
                     if isinstance(m.content, str)
-                    else _content(m.content, i, request.model),
+                    else text_only(m.content, i, PROVIDER, request.model),
                 }
                 for i, m in enumerate(request.messages)
             ],
@@ -404,24 +403,6 @@ def _event_status(body: object) -> int:
         if isinstance(key, str) and key in _EVENT_TYPE_STATUS:
             return _EVENT_TYPE_STATUS[key]
     return _EVENT_DEFAULT_STATUS
-
-
-def _content(parts: Sequence[Part], index: int, model: str) -> str:
-    """A parts list as the message content sent today: its text parts joined.
-
-    Exhaustive on purpose: a new part type fails type-checking here until mapped, and
-    a part not mapped yet is refused before anything is sent, never dropped.
-    """
-    texts: list[str] = []
-    for j, part in enumerate(parts):
-        match part:
-            case Text():
-                texts.append(part.text)
-            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
-                raise unsupported_part(index, j, part, PROVIDER, model)
-            case _:
-                assert_never(part)
-    return "".join(texts)
 
 
 def _tool_call_events(
