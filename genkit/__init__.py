@@ -41,6 +41,22 @@ from genkit.types import Chunk, FinishReason, Generation, Message, Usage
 
 __version__ = "0.1.0"
 
+#: Image generation names, imported on first use: ``import genkit`` stays as light as before.
+_LAZY = {
+    "ImageGenerator": "genkit.images._generator",
+    "ImageGeneration": "genkit.images._spec",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genkit' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
     "SHARED_PARAMETERS",
     "AllModelsFailedError",
@@ -54,6 +70,8 @@ __all__ = [
     "Generation",
     "Generator",
     "GeneratorClosedError",
+    "ImageGeneration",
+    "ImageGenerator",
     "GenkitError",
     "InvalidParameterError",
     "InvalidResponseError",
