@@ -113,7 +113,10 @@ def check_image_parameters(
 def _integer(name: str, value: object, provider: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidParameterError(
-            name, f"expected an integer, got {_type_name(value)}", provider=provider
+            name,
+            f"expected an integer, got {_type_name(value)}",
+            provider=provider,
+            allowed="an integer",
         )
     return value
 
@@ -146,7 +149,8 @@ def _steps(name: str, value: object, provider: str, caps: ImageModelCapabilities
 def _guidance(name: str, value: object, provider: str, caps: ImageModelCapabilities) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidParameterError(
-            name, f"expected a number, got {_type_name(value)}", provider=provider
+            name, f"expected a number, got {_type_name(value)}", provider=provider,
+            allowed="a finite number >= 0",
         )
     if not math.isfinite(value) or value < 0:
         raise InvalidParameterError(
@@ -158,7 +162,8 @@ def _guidance(name: str, value: object, provider: str, caps: ImageModelCapabilit
 def _negative_prompt(name: str, value: object, provider: str, caps: ImageModelCapabilities) -> str:
     if not isinstance(value, str):
         raise InvalidParameterError(
-            name, f"expected a string, got {_type_name(value)}", provider=provider
+            name, f"expected a string, got {_type_name(value)}", provider=provider,
+            allowed="text describing what the image must not show",
         )
     return value
 
