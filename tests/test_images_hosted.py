@@ -505,3 +505,87 @@ def test_pillow_opens_every_image(server: FakeProviderServer) -> None:
     buffer = io.BytesIO()
     result.image.to_pil().save(buffer, format="PNG")
     assert buffer.getvalue().startswith(PNG_MAGIC)
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "genkit", "image", *args],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_cli_image_writes_the_file(server: FakeProviderServer, tmp_path: Any) -> None:
+    out = tmp_path / "cat.png"
+    proc = _cli("-m", OPENAI_MODEL, "--size", "1024x1024", "a", "cat", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [str(out)]
+    assert out.read_bytes().startswith(PNG_MAGIC)
+    (sent,) = server.requests
+    assert sent.body == {"model": "gpt-image-2", "prompt": "a cat", "size": "1024x1024"}
+
+
+def test_cli_image_several_json_stdin_and_env_model(
+    server: FakeProviderServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GENKIT_IMAGE_MODEL", OPENAI_MODEL)
+    out = tmp_path / "fox.png"
+    proc = _cli("-n", "2", "--json", "-o", str(out), stdin="a fox\n")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["files"] == [str(out), str(tmp_path / "fox-2.png")]
+    assert doc["provider"] == "openai"
+    assert doc["usage"]["output_tokens"] > 0
+    for name in doc["files"]:
+        assert open(name, "rb").read().startswith(PNG_MAGIC)  # noqa: PTH123, SIM115
+    assert server.requests[0].body["prompt"] == "a fox"  # type: ignore[index]
+
+
+def test_cli_image_edit_with_mask_on_gemini(server: FakeProviderServer, tmp_path: Any) -> None:
+    source = tmp_path / "in.png"
+    _sample().save(source)
+    out = tmp_path / "out.png"
+    proc = _cli("-m", GEMINI_MODEL, "--edit", str(source), "bluer", "-o", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["text"] == "echo: bluer"
+    assert out.read_bytes().startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "says"),
+    [
+        (("-m", OPENAI_MODEL, "--size", "1000x1000", "x"), 2, "divisible by 16"),
+        (("-m", OPENAI_MODEL, ""), 2, "prompt"),
+        (("-m", OPENAI_MODEL, "--steps", "4", "x"), 2, "steps"),
+        (("-m", "openai:dall-e-3", "x"), 2, "retired"),
+        (("-m", "opnai:gpt-image-2", "x"), 2, "openai"),
+        (("-m", OPENAI_MODEL, "--mask", "m.png", "x"), 2, "--edit"),
+    ],
+)
+def test_cli_image_bad_input_is_one_line_and_status_2(
+    server: FakeProviderServer, tmp_path: Any, args: tuple[str, ...], status: int, says: str
+) -> None:
+    proc = _cli(*args, "-o", str(tmp_path / "x.png"))
+    assert proc.returncode == status, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("genkit: error: "), proc.stderr
+    assert says in lines[0]
+    assert server.requests == []
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_image_provider_failure_is_status_1(server: FakeProviderServer, tmp_path: Any) -> None:
+    server.script(Reply.error(400, message="Your request was rejected by the safety system."))
+    proc = _cli("-m", OPENAI_MODEL, "a cat", "-o", str(tmp_path / "x.png"))
+    assert proc.returncode == 1
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("genkit: error: openai 400: ")
+    assert "rejected by the safety system" in line
+    assert len(server.requests) == 1
