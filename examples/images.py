@@ -17,13 +17,14 @@ from genkit.images import ImagePreview
 
 
 async def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     ig = genkit.images.load()
     print(f"model: {ig.provider}:{ig.model}")
 
     result = ig.generate("a lighthouse on a cliff at dusk, oil painting")
     result.image.save(out / "lighthouse.png")
-    print(f"generate: {len(result.images)} image(s), {result.image.media_type}, usage={result.usage}")
+    print(
+        f"generate: {len(result.images)} image(s), {result.image.media_type}, usage={result.usage}"
+    )
     if result.text:
         print(f"  the model said: {result.text.strip()}")
 
@@ -42,4 +43,6 @@ async def main(out: Path) -> None:
     ig.close()
 
 
-asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "genkit-images")))
+OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "genkit-images")
+OUT.mkdir(parents=True, exist_ok=True)
+asyncio.run(main(OUT))

@@ -1,7 +1,7 @@
 """``genkit image PROMPT -o FILE``: draw (or edit) an image from the shell.
 
     genkit image "a lighthouse at dusk" -o lighthouse.png
-    genkit image -m openai:gpt-image-2 --size 1536x1024 -n 2 "a fox" -o fox.png  # fox.png, fox-2.png
+    genkit image -m openai:gpt-image-2 --size 1536x1024 -n 2 "a fox" -o fox.png  # + fox-2.png
     genkit image --edit photo.png --mask mask.png "add a hat" -o hat.png
 
 Kept apart from :mod:`genkit.cli` so the text command stays as it was; errors, exit
@@ -21,7 +21,9 @@ from typing import Any
 __all__ = ["image_command", "output_paths"]
 
 
-def build_image_parser(prog: str, parser_cls: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def build_image_parser(
+    prog: str, parser_cls: type[argparse.ArgumentParser]
+) -> argparse.ArgumentParser:
     parser = parser_cls(
         prog=f"{prog} image",
         description="Generate an image with any image model genkit supports and save it. "
@@ -32,7 +34,8 @@ def build_image_parser(prog: str, parser_cls: type[argparse.ArgumentParser]) -> 
         "-o", "--output", required=True, help="file to write (n > 1: FILE, FILE-2, ...)"
     )
     parser.add_argument(
-        "-m", "--model",
+        "-m",
+        "--model",
         help="provider:model, e.g. openai:gpt-image-2 (default: $GENKIT_IMAGE_MODEL, "
         "else huggingface:stabilityai/sd-turbo)",
     )
@@ -49,7 +52,8 @@ def build_image_parser(prog: str, parser_cls: type[argparse.ArgumentParser]) -> 
     parser.add_argument("--timeout", type=float, help="seconds per attempt")
     parser.add_argument("--max-retries", type=int, help="retries after the first attempt")
     parser.add_argument(
-        "--drop-unsupported", action="store_true",
+        "--drop-unsupported",
+        action="store_true",
         help="drop parameters the model does not take (a warning on stderr) instead of failing",
     )
     parser.add_argument("--json", action="store_true", help="print files, usage, model as JSON")
@@ -59,7 +63,9 @@ def build_image_parser(prog: str, parser_cls: type[argparse.ArgumentParser]) -> 
 def output_paths(output: str, count: int) -> list[Path]:
     """``out.png`` for one image; ``out.png, out-2.png, ...`` for several."""
     first = Path(output)
-    return [first] + [first.with_name(f"{first.stem}-{i}{first.suffix}") for i in range(2, count + 1)]
+    return [first] + [
+        first.with_name(f"{first.stem}-{i}{first.suffix}") for i in range(2, count + 1)
+    ]
 
 
 def image_command(
@@ -73,8 +79,16 @@ def image_command(
     params: dict[str, Any] = {
         name: getattr(options, name)
         for name in (
-            "n", "size", "seed", "negative_prompt", "steps", "guidance", "quality",
-            "output_format", "timeout", "max_retries",
+            "n",
+            "size",
+            "seed",
+            "negative_prompt",
+            "steps",
+            "guidance",
+            "quality",
+            "output_format",
+            "timeout",
+            "max_retries",
         )
         if getattr(options, name) is not None
     }

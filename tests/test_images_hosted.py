@@ -71,9 +71,11 @@ def _png(image: Image) -> Any:
 
 
 def _sample() -> Image:
-    return Image(data=base64.b64decode(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
-    ))
+    return Image(
+        data=base64.b64decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+        )
+    )
 
 
 # --------------------------------------------------------------------------- recordings
@@ -92,7 +94,11 @@ def test_openai_recorded_images_response_replays(server: FakeProviderServer) -> 
     assert (result.provider, result.model, result.text) == ("openai", "gpt-image-2", None)
     (sent,) = server.requests
     assert sent.path == "/v1/images/generations"
-    assert sent.body == {"model": "gpt-image-2", "prompt": "a white siamese cat", "size": "1024x1024"}
+    assert sent.body == {
+        "model": "gpt-image-2",
+        "prompt": "a white siamese cat",
+        "size": "1024x1024",
+    }
     assert "response_format" not in sent.body  # GPT image models always answer base64
 
 
@@ -131,7 +137,10 @@ def test_gemini_recorded_image_output_replays(server: FakeProviderServer) -> Non
 def test_openai_parameters_reach_the_wire(server: FakeProviderServer) -> None:
     ig = genkit.images.load(OPENAI_MODEL, quality="low", headers={"X-Team": "art"})
     result = ig.generate(
-        "a lighthouse", n=2, size=(1536, 1024), output_format="jpg",
+        "a lighthouse",
+        n=2,
+        size=(1536, 1024),
+        output_format="jpg",
         provider_options={"background": "opaque"},
     )
     assert len(result.images) == 2
@@ -140,8 +149,13 @@ def test_openai_parameters_reach_the_wire(server: FakeProviderServer) -> None:
     assert result.usage.output_tokens > 0
     (sent,) = server.requests
     assert sent.body == {
-        "model": "gpt-image-2", "prompt": "a lighthouse", "n": 2, "size": "1536x1024",
-        "quality": "low", "output_format": "jpeg", "background": "opaque",
+        "model": "gpt-image-2",
+        "prompt": "a lighthouse",
+        "n": 2,
+        "size": "1536x1024",
+        "quality": "low",
+        "output_format": "jpeg",
+        "background": "opaque",
     }
     assert sent.headers["x-team"] == "art"
 
@@ -195,15 +209,22 @@ def test_gemini_edit_sends_the_image_beside_the_prompt(server: FakeProviderServe
 def test_async_generate_and_edit(server: FakeProviderServer) -> None:
     async def main() -> list[ImageGeneration]:
         async with genkit.images.load(OPENAI_MODEL) as ig, genkit.images.load(GEMINI_MODEL) as gg:
-            return list(await asyncio.gather(
-                ig.agenerate("one"), ig.aedit(_sample(), "two"), gg.agenerate("three"),
-                gg.aedit(_sample(), "four"),
-            ))
+            return list(
+                await asyncio.gather(
+                    ig.agenerate("one"),
+                    ig.aedit(_sample(), "two"),
+                    gg.agenerate("three"),
+                    gg.aedit(_sample(), "four"),
+                )
+            )
 
     results = asyncio.run(main())
     for result in results:
         _png(result.image)
-    assert sorted(r.path for r in server.requests)[:2] == ["/v1/images/edits", "/v1/images/generations"]
+    assert sorted(r.path for r in server.requests)[:2] == [
+        "/v1/images/edits",
+        "/v1/images/generations",
+    ]
     assert len(server.requests) == 4
 
 
@@ -253,7 +274,9 @@ def _bad_calls() -> Iterator[Any]:
     yield pytest.param(OPENAI_MODEL, gen, {"size": "big"}, "size", id="size-word")
     yield pytest.param(OPENAI_MODEL, gen, {"size": "16:9"}, "size", id="ratio-on-openai")
     yield pytest.param("openai:gpt-image-1.5", gen, {"size": "1024x1536"}, None, id="ok-classic")
-    yield pytest.param("openai:gpt-image-1.5", gen, {"size": "2048x2048"}, "size", id="classic-size")
+    yield pytest.param(
+        "openai:gpt-image-1.5", gen, {"size": "2048x2048"}, "size", id="classic-size"
+    )
     yield pytest.param(OPENAI_MODEL, gen, {"quality": "ultra"}, "quality", id="unknown-quality")
     yield pytest.param(OPENAI_MODEL, gen, {"quality": "max"}, "quality", id="max-before-2.5")
     yield pytest.param("openai:gpt-image-2.5-flare", gen, {"quality": "max"}, None, id="ok-max")
@@ -266,7 +289,10 @@ def _bad_calls() -> Iterator[Any]:
     yield pytest.param("gemini:gemini-3-pro-image", gen, {"size": "8K"}, "size", id="gemini-8k")
     yield pytest.param(GEMINI_MODEL, gen, {"quality": "high"}, "quality", id="gemini-quality")
     yield pytest.param(
-        GEMINI_MODEL, gen, {"provider_options": {"no_such_field": 1}}, "provider_options",
+        GEMINI_MODEL,
+        gen,
+        {"provider_options": {"no_such_field": 1}},
+        "provider_options",
         id="gemini-options",
     )
     yield pytest.param(OPENAI_MODEL, edit, {"image": b"\x89PNG..."}, "image", id="edit-bytes")
@@ -282,7 +308,11 @@ def _bad_calls() -> Iterator[Any]:
 
 @pytest.mark.parametrize(("model", "method", "kwargs", "parameter"), list(_bad_calls()))
 def test_bad_input_is_refused_before_anything_is_sent(
-    server: FakeProviderServer, model: str, method: str, kwargs: dict[str, Any], parameter: str | None
+    server: FakeProviderServer,
+    model: str,
+    method: str,
+    kwargs: dict[str, Any],
+    parameter: str | None,
 ) -> None:
     ig = genkit.images.load(model)
     args = {"prompt": "a cat", **kwargs}
@@ -328,15 +358,17 @@ def test_unsupported_parameter_is_dropped_with_a_warning_when_asked(
 
 @pytest.mark.parametrize("model", ["openai:dall-e-3", "openai:dall-e-2", "openai:gpt-image-1"])
 def test_retired_models_are_refused_at_load(server: FakeProviderServer, model: str) -> None:
-    with pytest.raises(genkit.ConfigurationError, match="retired|shut down"):
+    with pytest.raises(genkit.ConfigurationError, match=r"retired|shut down"):
         genkit.images.load(model)
     assert server.requests == []
 
 
-def test_load_errors_match_text(server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(genkit.InvalidParameterError, match="did you mean 'quality'"):
+def test_load_errors_match_text(
+    server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(genkit.InvalidParameterError, match=r"did you mean 'quality'\?"):
         genkit.images.load(OPENAI_MODEL, qualty="high")
-    with pytest.raises(genkit.UnknownProviderError, match="did you mean 'openai'|Did you mean 'openai'"):
+    with pytest.raises(genkit.UnknownProviderError, match=r"[Dd]id you mean 'openai'\?"):
         genkit.images.load("opnai:gpt-image-2")
     with pytest.raises(genkit.ConfigurationError, match="provider:model"):
         genkit.images.load("gpt-image-2")
@@ -378,13 +410,12 @@ def _image_fault_cases() -> Iterator[Any]:
                     yield pytest.param(fault, provider, mode, id=f"{fault.name}-{provider}-{mode}")
 
 
-def _drive(ig: genkit.ImageGenerator, mode: str) -> tuple[ImageGeneration | None, genkit.ProviderError | None, float]:
+def _drive(
+    ig: genkit.ImageGenerator, mode: str
+) -> tuple[ImageGeneration | None, genkit.ProviderError | None, float]:
     started = time.monotonic()
     try:
-        if mode == "call":
-            result = ig.generate("a cat")
-        else:
-            result = asyncio.run(ig.agenerate("a cat"))
+        result = ig.generate("a cat") if mode == "call" else asyncio.run(ig.agenerate("a cat"))
     except genkit.ProviderError as error:
         return None, error, time.monotonic() - started
     return result, None, time.monotonic() - started
@@ -397,7 +428,10 @@ def test_fault_on_image_routes_behaves_like_text(
     hosted = IMAGE_HOSTED[provider]
     base_url = _refused_base_url(provider) if fault.reply is None else None
     ig = genkit.images.load(
-        f"{provider}:{hosted.model}", base_url=base_url, retry=FAST, max_retries=MAX_RETRIES,
+        f"{provider}:{hosted.model}",
+        base_url=base_url,
+        retry=FAST,
+        max_retries=MAX_RETRIES,
         timeout=TIMEOUT,
     )
     attempts = 1 + MAX_RETRIES
@@ -418,7 +452,8 @@ def test_fault_on_image_routes_behaves_like_text(
             server.script(*[fault.reply() for _ in range(attempts)])
             _, error, elapsed = _drive(ig, mode)
             _check_error(error, fault, hosted)
-            assert error is not None and error.retryable
+            assert error is not None
+            assert error.retryable
             assert len(server.requests) == attempts
             assert elapsed < _attempt_bound(fault, attempts)
         else:
@@ -428,9 +463,12 @@ def test_fault_on_image_routes_behaves_like_text(
             assert len(server.requests) == 1, "retrying cannot help, so it is not tried"
             assert elapsed < SLACK
             if fault.retry_after is not None:
-                assert error is not None and error.retry_after is not None
+                assert error is not None
+                assert error.retry_after is not None
                 assert fault.retry_after - 5 <= error.retry_after <= fault.retry_after
-    assert all(r.path.startswith(("/v1/images", "/v1/models", "/v1beta/models")) for r in server.requests)
+    assert all(
+        r.path.startswith(("/v1/images", "/v1/models", "/v1beta/models")) for r in server.requests
+    )
 
 
 def test_stream_fault_before_a_preview_is_retried(server: FakeProviderServer) -> None:
@@ -445,9 +483,10 @@ def test_stream_fault_after_a_preview_is_not_retried(server: FakeProviderServer)
     ig = genkit.images.load(OPENAI_MODEL, retry=FAST, timeout=TIMEOUT)
     server.script(Reply.stream_error(1))
     seen: list[object] = []
+    items = ig.stream("a fox")
+    seen.append(next(items))
     with pytest.raises(genkit.ServerError) as caught:
-        for item in ig.stream("a fox"):
-            seen.append(item)
+        next(items)
     assert [type(i) for i in seen] == [ImagePreview]
     assert caught.value.status_code == 500
     assert len(server.requests) == 1
@@ -474,7 +513,8 @@ def _chain(error: BaseException | None) -> Iterator[BaseException]:
 def test_the_key_never_leaks(server: FakeProviderServer, model: str) -> None:
     server.script(Reply.error(401, message=f"Incorrect API key provided: {SECRET}"))
     ig = genkit.images.load(model, api_key=SECRET)
-    assert SECRET not in repr(ig) and SECRET not in repr(ig.backend)
+    assert SECRET not in repr(ig)
+    assert SECRET not in repr(ig.backend)
     with pytest.raises(genkit.AuthenticationError) as caught:
         ig.generate("a cat")
     for error in _chain(caught.value):
@@ -544,7 +584,7 @@ def test_cli_image_several_json_stdin_and_env_model(
     assert doc["provider"] == "openai"
     assert doc["usage"]["output_tokens"] > 0
     for name in doc["files"]:
-        assert open(name, "rb").read().startswith(PNG_MAGIC)  # noqa: PTH123, SIM115
+        assert open(name, "rb").read().startswith(PNG_MAGIC)  # noqa: SIM115
     assert server.requests[0].body["prompt"] == "a fox"  # type: ignore[index]
 
 
@@ -575,7 +615,8 @@ def test_cli_image_bad_input_is_one_line_and_status_2(
     proc = _cli(*args, "-o", str(tmp_path / "x.png"))
     assert proc.returncode == status, proc.stderr
     lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("genkit: error: "), proc.stderr
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("genkit: error: ")
     assert says in lines[0]
     assert server.requests == []
     assert not (tmp_path / "x.png").exists()

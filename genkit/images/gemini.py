@@ -68,9 +68,7 @@ _FLASH_25 = ImageModelCapabilities(
     stream=False,
 )
 
-CAPABILITIES = ImageCapabilityTable(
-    [("gemini-2.5-flash-image*", _FLASH_25)], default=_GEMINI_IMAGE
-)
+CAPABILITIES = ImageCapabilityTable([("gemini-2.5-flash-image*", _FLASH_25)], default=_GEMINI_IMAGE)
 
 _IMAGE_CONFIG_FIELDS = frozenset(types.ImageConfig.model_fields)
 
