@@ -295,6 +295,13 @@ def _bad_calls() -> Iterator[Any]:
         "provider_options",
         id="gemini-options",
     )
+    yield pytest.param(
+        GEMINI_MODEL,
+        gen,
+        {"provider_options": {"person_generation": "ALLOW_NONE"}},  # Vertex only
+        "provider_options",
+        id="gemini-vertex-only-option",
+    )
     yield pytest.param(OPENAI_MODEL, edit, {"image": b"\x89PNG..."}, "image", id="edit-bytes")
     yield pytest.param(OPENAI_MODEL, edit, {"image": "cat.png"}, "image", id="edit-path")
     yield pytest.param(
