@@ -125,7 +125,9 @@ def validate_openai_images(body: dict[str, Any] | None, path: str) -> ErrorSpec 
         image = body.get("image")
         files = image if isinstance(image, list) else [image]
         if not files or not all(isinstance(f, dict) and f.get("data") for f in files):
-            return _bad("Missing required parameter: 'image'.", "image", "missing_required_parameter")
+            return _bad(
+                "Missing required parameter: 'image'.", "image", "missing_required_parameter"
+            )
         if "mask" in body and not isinstance(body["mask"], dict):
             return _bad("Invalid 'mask': expected a file.", "mask", "invalid_type")
     return None

@@ -30,8 +30,8 @@ from .anthropic.validate import validate_anthropic
 from .auth import check_auth
 from .errors import ErrorSpec, new_request_id
 from .gemini.validate import validate_gemini
-from .images import parse_multipart, validate_openai_images
 from .httpwire import BadRequestError, ClientGoneError, HttpConnection, RawRequest
+from .images import parse_multipart, validate_openai_images
 from .openai.validate import validate_openai
 from .recorded import PROTOCOLS, Protocol, RecordedRequest
 from .reply import Reply

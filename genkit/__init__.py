@@ -9,6 +9,8 @@ Switch models with ``GENKIT_MODEL`` (``huggingface:gpt2``, ``anthropic:claude-so
 and no torch: a backend's SDK loads when a model of that provider is first loaded.
 """
 
+from typing import TYPE_CHECKING
+
 from genkit.errors import (
     AllModelsFailedError,
     AuthenticationError,
@@ -37,7 +39,24 @@ from genkit.params import SHARED_PARAMETERS
 from genkit.registry import providers, register
 from genkit.retry import RetryPolicy
 from genkit.streaming import AsyncStream, Stream
-from genkit.types import Chunk, FinishReason, Generation, Message, Usage
+from genkit.types import (
+    Chunk,
+    Document,
+    FinishReason,
+    Generation,
+    Image,
+    Message,
+    Part,
+    ProviderPart,
+    Text,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from genkit.images._generator import ImageGenerator
+    from genkit.images._spec import ImageGeneration
 
 __version__ = "0.1.0"
 
@@ -66,13 +85,15 @@ __all__ = [
     "Chunk",
     "ConfigurationError",
     "ConnectionError",
+    "Document",
     "FinishReason",
     "Generation",
     "Generator",
     "GeneratorClosedError",
+    "GenkitError",
+    "Image",
     "ImageGeneration",
     "ImageGenerator",
-    "GenkitError",
     "InvalidParameterError",
     "InvalidResponseError",
     "Message",
@@ -80,14 +101,19 @@ __all__ = [
     "MissingDependencyError",
     "ModelNotFoundError",
     "NotFoundError",
+    "Part",
     "PermissionDeniedError",
     "ProviderError",
+    "ProviderPart",
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
     "Stream",
     "StreamNotFinishedError",
+    "Text",
     "TimeoutError",
+    "ToolCall",
+    "ToolResult",
     "UnknownProviderError",
     "UnsupportedParameterError",
     "Usage",

@@ -143,14 +143,27 @@ class InvalidParameterError(GenkitError, ValueError):
 
 
 class UnsupportedParameterError(InvalidParameterError):
-    """The chosen model cannot honour a shared parameter (``drop_unsupported=True`` drops it)."""
+    """The chosen model cannot honour a shared parameter (``drop_unsupported=True`` drops it).
 
-    def __init__(self, parameter: str, provider: str, model: str, supported: list[str]) -> None:
+    Also raised for a content part a backend cannot send (``message`` says which);
+    ``drop_unsupported`` never drops a part: that would change what the model is asked.
+    """
+
+    def __init__(
+        self,
+        parameter: str,
+        provider: str,
+        model: str,
+        supported: list[str],
+        *,
+        message: str | None = None,
+    ) -> None:
         self.model = model
         self.supported = supported
         super().__init__(
             parameter,
-            f"not supported by model {model!r} "
+            message
+            or f"not supported by model {model!r} "
             "(pass drop_unsupported=True or set GENKIT_DROP_UNSUPPORTED=1 to drop it)",
             provider=provider,
             allowed=", ".join(supported) or "no optional parameters",

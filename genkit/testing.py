@@ -114,7 +114,7 @@ class ScriptedRequest:
         """The last user message's text: what most assertions are about."""
         for message in reversed(self.messages):
             if message.role == "user":
-                return message.content
+                return message.text
         return ""
 
 

@@ -7,22 +7,46 @@ not normalise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-Role: TypeAlias = Literal["system", "user", "assistant"]
+# Re-exported (``X as X``) so the part types live beside Message for readers of types.
+from genkit.parts import Document as Document
+from genkit.parts import Image as Image
+from genkit.parts import Part as Part
+from genkit.parts import ProviderPart as ProviderPart
+from genkit.parts import Text as Text
+from genkit.parts import ToolCall as ToolCall
+from genkit.parts import ToolResult as ToolResult
+
+Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 FinishReason: TypeAlias = Literal["stop", "length", "content_filter", "tool_calls", "other"]
 
-ROLES: tuple[str, ...] = ("system", "user", "assistant")
+ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "content_filter", "tool_calls", "other")
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One turn of a conversation."""
+    """One turn of a conversation: ``content`` is text, or a sequence of parts.
+
+    A plain ``str`` stays the cheap, common form (one is built per call); parts
+    (:class:`Text`, :class:`Image`, :class:`Document`, :class:`ToolCall`,
+    :class:`ToolResult`, :class:`ProviderPart`) carry everything else.  A ``"tool"`` turn
+    holds :class:`ToolResult` parts.
+    """
 
     role: Role
-    content: str
+    content: str | Sequence[Part]
+
+    @property
+    def text(self) -> str:
+        """The message's text: ``content`` itself, or its :class:`Text` parts joined."""
+        content = self.content
+        if isinstance(content, str):
+            return content
+        return "".join(part.text for part in content if isinstance(part, Text))
 
 
 @dataclass(frozen=True, slots=True)

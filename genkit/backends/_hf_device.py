@@ -30,10 +30,12 @@ DTYPE_NAMES: Mapping[str, Any] = {
 
 
 def _setting(options: Mapping[str, Any], name: str, env: str) -> Any:
+    """The option, else the env var; names in any case ("CUDA", "Float16"), "auto" as None."""
     value = options.get(name)
     if value is None:
-        raw = os.environ.get(env, "").strip()
-        value = raw or None
+        value = os.environ.get(env)
+    if isinstance(value, str):
+        value = value.strip().lower() or None
     return None if value == "auto" else value
 
 

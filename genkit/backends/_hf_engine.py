@@ -15,10 +15,20 @@ while requests keep arriving - until as many rows are queued as that batch had, 
 :data:`GATHER_QUIET` passes with no new request, or at the latest after
 :data:`GATHER_FRACTION` of the last batch's duration (capped at :data:`GATHER_LIMIT`).
 A request after a lone one never waits; one after a busy spell waits one quiet gap.
+
+The engine thread is a daemon (a queue that waits for work must not keep the process alive),
+but it must not be inside torch when the interpreter shuts down: Python 3.11 ends daemon
+threads with ``pthread_exit``, whose unwinding through torch's C++ frames aborts the process
+("terminate called without an active exception", status 134) - after a ``break`` out of a
+stream, a ``TimeoutError``, Ctrl-C, or a daemon thread still generating.  So an ``atexit``
+hook (it runs once every non-daemon thread has finished, before teardown) cancels every job,
+lets the running ``generate()`` return at its next step and joins the thread.  Callers still
+waiting then are daemon threads; like any daemon thread at exit, their call never returns.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -51,6 +61,8 @@ class Engine:
         self._queue: deque[Job] = deque()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._batch: list[Job] = []
+        self._stopping = False
         self._running = 0
         self._last_jobs = 0
         self._last_rows = 0
@@ -65,13 +77,35 @@ class Engine:
 
     def submit(self, job: Job) -> None:
         with self._cond:
+            if self._stopping:
+                raise ProviderError(
+                    "local generation has stopped: the interpreter is exiting",
+                    provider=PROVIDER,
+                    retryable=False,
+                )
             self._queue.append(job)
             if self._thread is None:
+                _stop_at_exit()
                 self._thread = threading.Thread(
                     target=self._serve, name=f"genkit-hf:{self.loaded.key.source}", daemon=True
                 )
                 self._thread.start()
             self._cond.notify_all()
+
+    def stop(self) -> None:
+        """Cancel every job, let ``generate()`` return at its next step, and end the thread.
+
+        For interpreter exit: the engine takes no jobs afterwards, and the callers of jobs it
+        dropped are never woken (only daemon threads can still be waiting then).
+        """
+        with self._cond:
+            self._stopping = True
+            for job in (*self._queue, *self._batch):
+                job.cancel()
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
 
     @property
     def pending(self) -> int:
@@ -90,6 +124,8 @@ class Engine:
     def _serve(self) -> None:
         while True:
             jobs = self._next_batch()
+            if jobs is None:
+                return
             failure: BaseException | None = None
             live = [job for job in jobs if not job.cancelled]
             started = time.monotonic()
@@ -100,18 +136,26 @@ class Engine:
                 failure = exc
             self._last_seconds = time.monotonic() - started
             self.tokens += sum(job.output_tokens for job in live)
+            if self._stopping:
+                return  # cut short at exit: its results are partial, so none is delivered
             for job in jobs:
                 _complete(job, None if failure is None else _translate(failure))
             with self._cond:
                 self._running = 0
+                self._batch = []
                 self._cond.notify_all()
 
-    def _next_batch(self) -> list[Job]:
-        """The oldest live job, every queued job that can join it, and every cancelled one."""
+    def _next_batch(self) -> list[Job] | None:
+        """The oldest live job, every queued job that can join it, and every cancelled one.
+
+        ``None`` once :meth:`stop` was called.
+        """
         with self._cond:
-            self._cond.wait_for(lambda: bool(self._queue))
+            self._cond.wait_for(lambda: bool(self._queue) or self._stopping)
             if self._last_jobs > 1:
                 self._gather()
+            if self._stopping:
+                return None
             batch: list[Job] = []
             rest: deque[Job] = deque()
             first: Job | None = None
@@ -128,6 +172,7 @@ class Engine:
                 else:
                     rest.append(job)
             self._queue = rest
+            self._batch = batch
             self._running = len(batch)
             self._last_jobs = sum(not job.cancelled for job in batch)
             self._last_rows = rows
@@ -140,7 +185,7 @@ class Engine:
         wanted = min(self._last_rows, self.max_batch_size)
         deadline = time.monotonic() + min(GATHER_FRACTION * self._last_seconds, GATHER_LIMIT)
         seen = len(self._queue)
-        while self._queued_rows() < wanted:
+        while self._queued_rows() < wanted and not self._stopping:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
@@ -182,6 +227,27 @@ def _translate(exc: BaseException) -> GenkitError:
 
 _engines: dict[object, Engine] = {}
 _engines_lock = threading.Lock()
+_exit_hook_registered = False
+
+
+def _stop_at_exit() -> None:
+    """Register :func:`_stop_engines` with ``atexit`` once, when the first engine starts.
+
+    Registered late on purpose: ``atexit`` runs hooks last-in first-out, so the engines stop
+    before the exit hooks of libraries imported earlier (torch's among them) run.
+    """
+    global _exit_hook_registered
+    with _engines_lock:
+        if not _exit_hook_registered:
+            _exit_hook_registered = True
+            atexit.register(_stop_engines)
+
+
+def _stop_engines() -> None:
+    with _engines_lock:
+        engines = list(_engines.values())
+    for engine in engines:
+        engine.stop()
 
 
 def engine_for(loaded: LoadedModel) -> Engine:

@@ -10,10 +10,12 @@ what to do, instead of a stack of hub internals.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,13 +32,78 @@ PIPELINE_TEMPERATURE = 0.7
 HF_TOP_K = 50
 
 
+#: Seconds the hub gets to answer one HEAD request before genkit calls it unreachable.
+HUB_PROBE_TIMEOUT = 3.0
+
+
 def _hub_miss(model: str, detail: str) -> ModelNotFoundError:
     return ModelNotFoundError(
         model,
         f"it is not a local directory, and the Hugging Face hub could not provide it ({detail}). "
-        "Check the name, or download it once while online; with HF_HUB_OFFLINE=1 an offline "
-        "machine fails at once instead of retrying the network",
+        "Check the name, or pass the directory of a save_pretrained checkpoint",
     )
+
+
+def _check_hub(name: str) -> None:
+    """Fail at once, with one clear message, when a hub model that is not cached cannot come.
+
+    ``from_pretrained`` on a machine without network retries each file for ~25 s (twice,
+    tokenizer and model) and ends in a page of hub internals.  So, unless the model is in the
+    hub cache already, one HEAD request without retries, bounded by
+    :data:`HUB_PROBE_TIMEOUT`, asks the hub first; ``from_pretrained`` then downloads as usual.
+    """
+    import huggingface_hub
+    from huggingface_hub import errors as hub_errors
+
+    try:
+        cached = huggingface_hub.try_to_load_from_cache(name, "config.json")
+    except (ValueError, hub_errors.HFValidationError):
+        raise ModelNotFoundError(
+            name, "it is neither a local directory nor a valid Hugging Face hub id"
+        ) from None
+    if isinstance(cached, str):
+        return
+    if huggingface_hub.constants.HF_HUB_OFFLINE:
+        raise ModelNotFoundError(
+            name,
+            "it is not a local directory and not in the Hugging Face cache "
+            f"({huggingface_hub.constants.HF_HUB_CACHE}), and HF_HUB_OFFLINE is set, so it "
+            "cannot be downloaded. Unset HF_HUB_OFFLINE on a machine with network access to "
+            "download it once, or pass the directory of a save_pretrained checkpoint",
+        )
+    endpoint = huggingface_hub.constants.ENDPOINT
+    try:
+        huggingface_hub.get_hf_file_metadata(
+            huggingface_hub.hf_hub_url(name, "config.json"), timeout=HUB_PROBE_TIMEOUT
+        )
+    except hub_errors.GatedRepoError:
+        raise ModelNotFoundError(
+            name,
+            "it is a gated model on the Hugging Face hub: accept its terms on the model page "
+            "and set HF_TOKEN",
+        ) from None
+    except hub_errors.RepositoryNotFoundError:
+        raise ModelNotFoundError(
+            name,
+            f"the Hugging Face hub ({endpoint}) has no such model (or it is private: set "
+            "HF_TOKEN). Check the name, or pass the directory of a save_pretrained checkpoint",
+        ) from None
+    except hub_errors.EntryNotFoundError:
+        raise ModelNotFoundError(
+            name, "the hub repository has no config.json: it is not a transformers model"
+        ) from None
+    except hub_errors.HfHubHTTPError as exc:
+        raise ModelNotFoundError(
+            name, f"the Hugging Face hub ({endpoint}) refused it ({_first_line(exc)})"
+        ) from None
+    except Exception as exc:  # no network: DNS, refused, timeout, proxy, TLS
+        raise ModelNotFoundError(
+            name,
+            "it is not a local directory and not in the Hugging Face cache, and the hub "
+            f"({endpoint}) cannot be reached ({type(exc).__name__}: {_first_line(exc)}). "
+            "Connect once to download it (later runs use the cache), or pass the directory "
+            "of a save_pretrained checkpoint",
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,17 +199,20 @@ def _load(key: ModelKey, name: str) -> LoadedModel:
     logger.info("loading %s on %s as %s", key.source, key.device, key.dtype)
     local = os.path.isdir(key.source)
     dtype = getattr(torch, key.dtype)
+    if not local:
+        _check_hub(key.source)
     tokenizer = _from_hub(
         name, "tokenizer", local, lambda: transformers.AutoTokenizer.from_pretrained(key.source)
     )
     if not getattr(tokenizer, "vocab_size", 1):  # transformers builds an empty one from nothing
         raise ConfigurationError(f"{name!r} has no tokenizer files next to the model")
-    model = _from_hub(
-        name,
-        "model",
-        local,
-        lambda: transformers.AutoModelForCausalLM.from_pretrained(key.source, dtype=dtype),
-    )
+    with _progress_bars_on_a_terminal():
+        model = _from_hub(
+            name,
+            "model",
+            local,
+            lambda: transformers.AutoModelForCausalLM.from_pretrained(key.source, dtype=dtype),
+        )
     model = model.to(torch.device(key.device)).eval()
     config = model.generation_config
     eos = config.eos_token_id
@@ -164,6 +234,45 @@ def _load(key: ModelKey, name: str) -> LoadedModel:
         context_length=int(context) if context else None,
         defaults=SamplingDefaults.from_config(config),
     )
+
+
+_bars_lock = threading.Lock()
+_bars_hidden = 0
+
+
+@contextlib.contextmanager
+def _progress_bars_on_a_terminal() -> Iterator[None]:
+    """Hide transformers' progress bars ("Loading weights") unless stderr is a terminal.
+
+    In a log file or a pipe a bar is only noise.  transformers has one global switch, so it
+    is turned off while any load runs and back on after the last one, if it was on before.
+    """
+    global _bars_hidden
+    bars = transformers.utils.logging
+    hide = not _isatty(sys.stderr)
+    with _bars_lock:
+        if hide and bars.is_progress_bar_enabled():
+            bars.disable_progress_bar()  # type: ignore[no-untyped-call]
+            _bars_hidden += 1
+        elif hide and _bars_hidden:
+            _bars_hidden += 1
+        else:
+            hide = False
+    try:
+        yield
+    finally:
+        if hide:
+            with _bars_lock:
+                _bars_hidden -= 1
+                if not _bars_hidden:
+                    bars.enable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # None, or a closed stream
+        return False
 
 
 def _from_hub(name: str, part: str, local: bool, loader: Callable[[], Any]) -> Any:

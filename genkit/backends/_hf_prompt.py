@@ -20,27 +20,52 @@ open (no newline, no cue) so the model continues it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, assert_never
 
 from genkit.backends._hf_deps import PROVIDER
 from genkit.errors import InvalidParameterError
+from genkit.messages import unsupported_part
+from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 from genkit.types import Message
 
-__all__ = ["prompt_ids", "render_plain"]
+__all__ = ["check_parts", "prompt_ids", "render_plain"]
 
 _SPEAKERS = {"user": "User", "assistant": "Assistant"}
+
+
+def check_parts(messages: Sequence[Message], model: str) -> None:
+    """Refuse, before anything runs, a part the local backend cannot prompt with (yet).
+
+    Once this passes, every message is text (``Message.text``), which is all the
+    functions below read.
+    """
+    for i, message in enumerate(messages):
+        if not isinstance(message.content, str):
+            _check(message.content, i, model)
+
+
+def _check(parts: Sequence[Part], index: int, model: str) -> None:
+    # Exhaustive on purpose: a new part type fails type-checking here until mapped.
+    for j, part in enumerate(parts):
+        match part:
+            case Text():
+                pass
+            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
+                raise unsupported_part(index, j, part, PROVIDER, model)
+            case _:
+                assert_never(part)
 
 
 def render_plain(messages: Sequence[Message]) -> str:
     """The transcript a model without a chat template is prompted with (see module doc)."""
     if len(messages) == 1 and messages[0].role == "user":
-        return messages[0].content
+        return messages[0].text
     parts: list[str] = []
     for message in messages:
         if message.role == "system":
-            parts.append(f"{message.content}\n\n")
+            parts.append(f"{message.text}\n\n")
         else:
-            parts.append(f"{_SPEAKERS[message.role]}: {message.content}\n")
+            parts.append(f"{_SPEAKERS[message.role]}: {message.text}\n")
     if messages[-1].role == "assistant":
         parts[-1] = parts[-1].removesuffix("\n")
     else:
@@ -54,7 +79,7 @@ def prompt_ids(tokenizer: Any, messages: Sequence[Message]) -> list[int]:
         continuing = messages[-1].role == "assistant"
         try:
             ids = tokenizer.apply_chat_template(
-                [{"role": m.role, "content": m.content} for m in messages],
+                [{"role": m.role, "content": m.text} for m in messages],
                 add_generation_prompt=not continuing,
                 continue_final_message=continuing,
                 tokenize=True,

@@ -25,7 +25,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
@@ -41,7 +41,9 @@ from genkit.errors import (
     ServerError,
     error_for_status,
 )
+from genkit.messages import unsupported_part
 from genkit.params import Request
+from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 from genkit.retry import parse_retry_after
 from genkit.types import Chunk, FinishReason, Generation, Message, StreamEvent, StreamItem, Usage
 
@@ -183,6 +185,10 @@ class AnthropicBackend(Backend):
     # ------------------------------------------------------------------ calls
 
     def check(self, request: Request) -> None:
+        for message in request.messages:
+            if message.content.__class__ is not str:  # parts: map now, to refuse before sending
+                _arguments(request)
+                break
         _check_turns(request.messages)
         _check_stop(request.params.get("stop", ()))
 
@@ -330,10 +336,12 @@ class AnthropicBackend(Backend):
 
 def _arguments(request: Request) -> dict[str, Any]:
     """Keyword arguments for ``messages.create()``."""
-    system = [m.content for m in request.messages if m.role == "system"]
+    system = [m.text for m in request.messages if m.role == "system"]
     args: dict[str, Any] = {
         "model": request.model,
-        "messages": [_turn(m) for m in request.messages if m.role != "system"],
+        "messages": [
+            _turn(m, i, request.model) for i, m in enumerate(request.messages) if m.role != "system"
+        ],
         "max_tokens": DEFAULT_MAX_TOKENS,
         # Always explicit: without one the SDK refuses large max_tokens on non-streaming
         # calls with a ValueError, before any request, to force streaming.
@@ -359,20 +367,20 @@ def _check_turns(messages: Sequence[Message]) -> None:
     """Refuse, before sending, the turns the Messages API answers with a 400."""
     turns = [m for m in messages if m.role != "system"]
     for turn in turns:
-        if not turn.content.strip():
+        text = turn.content if isinstance(turn.content, str) else turn.text
+        if not text.strip():
             raise InvalidParameterError(
                 "prompt",
-                f"Anthropic refuses a {turn.role} turn made only of whitespace: "
-                f"{turn.content!r:.40}",
+                f"Anthropic refuses a {turn.role} turn made only of whitespace: {text!r:.40}",
                 provider=PROVIDER,
                 allowed="turns with at least one non-whitespace character",
             )
     last = turns[-1]
-    if last.role == "assistant" and last.content != last.content.rstrip():
+    if last.role == "assistant" and last.text != last.text.rstrip():
         raise InvalidParameterError(
             "prompt",
             "Anthropic refuses a final assistant turn (a prefill) that ends in whitespace: "
-            f"{last.content[-40:]!r}",
+            f"{last.text[-40:]!r}",
             provider=PROVIDER,
             allowed="a prefill without trailing whitespace",
         )
@@ -390,8 +398,30 @@ def _check_stop(stop: Sequence[str]) -> None:
             )
 
 
-def _turn(message: Message) -> dict[str, str]:
-    return {"role": message.role, "content": message.content}
+def _turn(message: Message, index: int, model: str) -> dict[str, str]:
+    content = message.content
+    return {
+        "role": message.role,
+        "content": content if isinstance(content, str) else _content(content, index, model),
+    }
+
+
+def _content(parts: Sequence[Part], index: int, model: str) -> str:
+    """A parts list as the turn's content sent today: its text parts joined.
+
+    Exhaustive on purpose: a new part type fails type-checking here until mapped, and
+    a part not mapped yet is refused before anything is sent, never dropped.
+    """
+    texts: list[str] = []
+    for j, part in enumerate(parts):
+        match part:
+            case Text():
+                texts.append(part.text)
+            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
+                raise unsupported_part(index, j, part, PROVIDER, model)
+            case _:
+                assert_never(part)
+    return "".join(texts)
 
 
 def _candidates(request: Request) -> int:

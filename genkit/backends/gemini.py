@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 from urllib.parse import urlencode
 
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
@@ -51,9 +51,11 @@ from genkit.errors import (
     ProviderError,
     error_for_status,
 )
+from genkit.messages import unsupported_part
 from genkit.params import Request
+from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 from genkit.retry import parse_retry_after
-from genkit.types import FinishReason, Generation, StreamEvent, Usage
+from genkit.types import FinishReason, Generation, Message, StreamEvent, Usage
 
 try:
     import httpx2
@@ -202,6 +204,10 @@ class GeminiBackend(Backend):
     # ------------------------------------------------------------------ calls
 
     def check(self, request: Request) -> None:
+        for message in request.messages:
+            if message.content.__class__ is not str:  # parts: map now, to refuse before sending
+                _contents(request)
+                break
         if request.provider_options:
             self._config(request)  # unknown or ill-typed fields fail before anything is sent
 
@@ -350,11 +356,38 @@ class GeminiBackend(Backend):
 
 
 def _contents(request: Request) -> str | list[types.ContentDict]:
-    turns = [m for m in request.messages if m.role != "system"]
-    if len(turns) == 1 and turns[0].role == "user":
+    turns = [(i, m) for i, m in enumerate(request.messages) if m.role != "system"]
+    if len(turns) == 1 and turns[0][1].role == "user":
         # The SDK builds the same user turn from a string, and faster than from a dict.
-        return turns[0].content
-    return [{"role": _ROLES[m.role], "parts": [{"text": m.content}]} for m in turns]
+        index, turn = turns[0]
+        content = turn.content
+        return content if isinstance(content, str) else _text(content, index, request.model)
+    return [_turn(m, i, request.model) for i, m in turns]
+
+
+def _turn(message: Message, index: int, model: str) -> types.ContentDict:
+    content = message.content
+    # Parts first: a part not mapped yet is refused before its role is looked up.
+    text = content if isinstance(content, str) else _text(content, index, model)
+    return {"role": _ROLES[message.role], "parts": [{"text": text}]}
+
+
+def _text(parts: Sequence[Part], index: int, model: str) -> str:
+    """A parts list as the turn's one text part sent today: its text parts joined.
+
+    Exhaustive on purpose: a new part type fails type-checking here until mapped, and
+    a part not mapped yet is refused before anything is sent, never dropped.
+    """
+    texts: list[str] = []
+    for j, part in enumerate(parts):
+        match part:
+            case Text():
+                texts.append(part.text)
+            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
+                raise unsupported_part(index, j, part, PROVIDER, model)
+            case _:
+                assert_never(part)
+    return "".join(texts)
 
 
 def _milliseconds(seconds: float) -> int:
@@ -370,7 +403,7 @@ def _config(request: Request, timeout: float | None) -> types.GenerateContentCon
         PARAMETER_NAMES[name]: list(value) if name == "stop" else value
         for name, value in request.params.items()
     }
-    system = [m.content for m in request.messages if m.role == "system"]
+    system = [m.text for m in request.messages if m.role == "system"]
     if system:
         fields["system_instruction"] = "\n\n".join(system)
     if timeout is not None or request.headers:
@@ -634,8 +667,11 @@ def _stream_request(
     leaves out only what it never uses: automatic function calling (off for genkit)
     and the SDK's per-event pydantic responses.
     """
+    # The SDK's public calls take ContentDicts and pydantic validates them into Content;
+    # this private model's annotation names only the validated types.
+    contents: Any = _contents(request)
     parameters = types._GenerateContentParameters(
-        model=request.model, contents=_contents(request), config=config
+        model=request.model, contents=contents, config=config
     )
     body = genai_models._GenerateContentParameters_to_mldev(api, parameters, None, parameters)
     url = body.get("_url")

@@ -8,6 +8,11 @@ concurrent requests together; callers (threads or asyncio tasks) only wait for r
 the event loop is never blocked and closing a stream or cancelling a task stops generation
 within one token.
 
+``timeout`` bounds the whole answer for ``generate()``/``agenerate()``, and for
+``stream()``/``astream()`` the wait for the first chunk and for each next one (a stream that
+keeps producing runs as long as it needs).  At interpreter exit the engine thread is stopped
+and joined (see :mod:`genkit.backends._hf_engine`).
+
 Load options: ``device``, ``dtype``, ``max_batch_size`` (rows per batch; 64 on CUDA, 16
 elsewhere), ``static_cache`` (static KV cache with bucketed shapes; default on CUDA only)
 and ``compile`` (auto-compile the decoding forward on CUDA with the static cache; default
@@ -26,6 +31,7 @@ import asyncio
 import builtins
 import contextlib
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
@@ -35,7 +41,7 @@ from genkit.backends._hf_engine import Engine, engine_for
 from genkit.backends._hf_jobs import Job, freeze
 from genkit.backends._hf_loading import LoadedModel, ModelKey, load_model
 from genkit.backends._hf_loading import model_source as _model_source
-from genkit.backends._hf_prompt import prompt_ids
+from genkit.backends._hf_prompt import check_parts, prompt_ids
 from genkit.backends._hf_results import JobReader, generation
 from genkit.backends._hf_sampling import Sampling
 from genkit.backends.base import Backend, BackendSettings
@@ -124,6 +130,9 @@ class HuggingFaceBackend(Backend):
 
     # ------------------------------------------------------------------ calls
 
+    def check(self, request: Request) -> None:
+        check_parts(request.messages, request.model)
+
     def generate(self, request: Request) -> Generation:
         job = self._job(request, streaming=False)
         self.engine.submit(job)
@@ -138,10 +147,11 @@ class HuggingFaceBackend(Backend):
         job = self._job(request, streaming=False)
         waker = _LoopWaker(asyncio.get_running_loop(), request.timeout)
         job.notify = waker
+        deadline = _deadline(request.timeout)  # the whole answer, as for generate()
         self.engine.submit(job)
         try:
             while not job.done:
-                await waker.wait()
+                await waker.wait(deadline)
         finally:
             job.cancel()
         return generation(job, self.loaded.tokenizer, self.model)
@@ -151,14 +161,17 @@ class HuggingFaceBackend(Backend):
         wake = threading.Event()
         job.notify = wake.set
         reader = JobReader(job, self.loaded.tokenizer, self.model)
+        deadline = _deadline(request.timeout)  # the first chunk, then each next one
         self.engine.submit(job)
         try:
             while not reader.finished:
                 if not job.done:
-                    if not wake.wait(request.timeout):
+                    if not wake.wait(_remaining(deadline)):
                         raise _timeout(request.timeout)
                     wake.clear()
-                yield from reader.poll()
+                for event in reader.poll():
+                    yield event
+                    deadline = _deadline(request.timeout)
         finally:
             job.cancel()  # break, close() or garbage collection: free the device
 
@@ -167,13 +180,15 @@ class HuggingFaceBackend(Backend):
         waker = _LoopWaker(asyncio.get_running_loop(), request.timeout)
         job.notify = waker
         reader = JobReader(job, self.loaded.tokenizer, self.model)
+        deadline = _deadline(request.timeout)  # the first chunk, then each next one
         self.engine.submit(job)
         try:
             while not reader.finished:
                 if not job.done:
-                    await waker.wait()
+                    await waker.wait(deadline)
                 for event in reader.poll():
                     yield event
+                    deadline = _deadline(request.timeout)
         finally:
             job.cancel()  # aclose() or task cancellation: free the device
 
@@ -240,20 +255,32 @@ class _LoopWaker:
         self._scheduled = False
         self._event.set()
 
-    async def wait(self) -> None:
-        """Until the engine reports progress; genkit's TimeoutError after the request's timeout."""
+    async def wait(self, deadline: float | None) -> None:
+        """Until the engine reports progress; genkit's TimeoutError once ``deadline`` passes."""
         try:
-            async with asyncio.timeout(self._limit):
+            async with asyncio.timeout(_remaining(deadline)):
                 await self._event.wait()
         except builtins.TimeoutError as exc:
             raise _timeout(self._limit) from exc
         self._event.clear()
 
 
+def _deadline(timeout: float | None) -> float | None:
+    """When a wait that starts now runs out (``time.monotonic()``); ``None`` is never."""
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
 def _timeout(seconds: float | None) -> TimeoutError:
     # Not retried: a second attempt would take as long on the same device.
     return TimeoutError(
-        f"local generation did not finish within {seconds} s", provider=PROVIDER, retryable=False
+        f"local generation exceeded timeout={seconds} s (the whole answer for generate(); "
+        "the first chunk and each next one for a stream)",
+        provider=PROVIDER,
+        retryable=False,
     )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, assert_never
 
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
@@ -18,7 +18,9 @@ from genkit.errors import (
     ProviderError,
     error_for_status,
 )
+from genkit.messages import unsupported_part
 from genkit.params import Request
+from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 from genkit.retry import parse_retry_after
 from genkit.types import Chunk, FinishReason, Generation, StreamEvent, StreamItem, Usage
 
@@ -116,10 +118,24 @@ class OpenAIBackend(Backend):
 
     # ------------------------------------------------------------------ requests
 
+    def check(self, request: Request) -> None:
+        for message in request.messages:
+            if message.content.__class__ is not str:  # parts: map now, to refuse before sending
+                self._body(request)
+                break
+
     def _body(self, request: Request) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [
+                {
+                    "role": m.role,
+                    "content": m.content
+                    if isinstance(m.content, str)
+                    else _content(m.content, i, request.model),
+                }
+                for i, m in enumerate(request.messages)
+            ],
         }
         for name, value in request.params.items():
             body[PARAMETER_NAMES[name]] = list(value) if name == "stop" else value
@@ -368,3 +384,21 @@ def _event_status(body: object) -> int:
         if isinstance(key, str) and key in _EVENT_TYPE_STATUS:
             return _EVENT_TYPE_STATUS[key]
     return _EVENT_DEFAULT_STATUS
+
+
+def _content(parts: Sequence[Part], index: int, model: str) -> str:
+    """A parts list as the message content sent today: its text parts joined.
+
+    Exhaustive on purpose: a new part type fails type-checking here until mapped, and
+    a part not mapped yet is refused before anything is sent, never dropped.
+    """
+    texts: list[str] = []
+    for j, part in enumerate(parts):
+        match part:
+            case Text():
+                texts.append(part.text)
+            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
+                raise unsupported_part(index, j, part, PROVIDER, model)
+            case _:
+                assert_never(part)
+    return "".join(texts)

@@ -19,16 +19,18 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import count
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 from genkit import testing
 from genkit.backends.base import Backend, BackendSettings
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import InvalidParameterError, ModelNotFoundError
+from genkit.messages import unsupported_part
 from genkit.params import SHARED_PARAMETERS, Request
+from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 from genkit.types import Chunk, FinishReason, Generation, Message, StreamEvent, StreamItem, Usage
 
 if TYPE_CHECKING:
@@ -74,7 +76,7 @@ def split_words(text: str) -> list[str]:
 
 
 def count_words(messages: Iterable[Message]) -> int:
-    return sum(len(m.content.split()) for m in messages)
+    return sum(len(m.text.split()) for m in messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,12 @@ class OfflineBackend(Backend):
         self._script: testing.Script | None = script
 
     # ------------------------------------------------------------------ calls
+
+    def check(self, request: Request) -> None:
+        # Like a real backend: a part it cannot answer about is refused, not ignored.
+        for i, message in enumerate(request.messages):
+            if not isinstance(message.content, str):
+                _check_parts(message.content, i, request.model)
 
     def generate(self, request: Request) -> Generation:
         return self._generation(self._answer(request, "generate"))
@@ -186,10 +194,22 @@ class OfflineBackend(Backend):
         )
 
 
+def _check_parts(parts: Sequence[Part], index: int, model: str) -> None:
+    # Exhaustive on purpose: a new part type fails type-checking here until handled.
+    for j, part in enumerate(parts):
+        match part:
+            case Text():
+                pass
+            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
+                raise unsupported_part(index, j, part, PROVIDER, model)
+            case _:
+                assert_never(part)
+
+
 def _echo(request: Request, index: int) -> list[str]:
     """The last user message (the last message when there are only assistant turns)."""
     user = [m for m in request.messages if m.role == "user"]
-    return split_words((user or list(request.messages))[-1].content)
+    return split_words((user or list(request.messages))[-1].text)
 
 
 def _lorem_words(request: Request, index: int) -> Iterator[str]:

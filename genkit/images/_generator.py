@@ -194,7 +194,14 @@ class ImageGenerator:
         """Draw ``n`` images for ``prompt``; raises a :class:`genkit.GenkitError` subclass."""
         params = _params(n, size, seed, negative_prompt, steps, guidance, quality, output_format)
         request, warnings, policy = self._prepare(
-            prompt, params, None, None, provider_options, timeout, max_retries, drop_unsupported,
+            prompt,
+            params,
+            None,
+            None,
+            provider_options,
+            timeout,
+            max_retries,
+            drop_unsupported,
             progress,
         )
         return _warned(policy.call(lambda: self._live().generate(request)), warnings)
@@ -212,7 +219,7 @@ class ImageGenerator:
         quality: str | None = None,
         output_format: str | None = None,
         provider_options: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - per attempt, as for text
         max_retries: int | None = None,
         drop_unsupported: bool | None = None,
         progress: bool | None = None,
@@ -220,7 +227,14 @@ class ImageGenerator:
         """``generate`` for asyncio; never blocks the event loop."""
         params = _params(n, size, seed, negative_prompt, steps, guidance, quality, output_format)
         request, warnings, policy = self._prepare(
-            prompt, params, None, None, provider_options, timeout, max_retries, drop_unsupported,
+            prompt,
+            params,
+            None,
+            None,
+            provider_options,
+            timeout,
+            max_retries,
+            drop_unsupported,
             progress,
         )
         return _warned(await policy.acall(lambda: self._live().agenerate(request)), warnings)
@@ -251,8 +265,16 @@ class ImageGenerator:
         """
         params = _params(n, size, seed, negative_prompt, steps, guidance, quality, output_format)
         request, warnings, policy = self._prepare(
-            prompt, params, image, mask, provider_options, timeout, max_retries,
-            drop_unsupported, progress, editing=True,
+            prompt,
+            params,
+            image,
+            mask,
+            provider_options,
+            timeout,
+            max_retries,
+            drop_unsupported,
+            progress,
+            editing=True,
         )
         return _warned(policy.call(lambda: self._live().generate(request)), warnings)
 
@@ -271,7 +293,7 @@ class ImageGenerator:
         quality: str | None = None,
         output_format: str | None = None,
         provider_options: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - per attempt, as for text
         max_retries: int | None = None,
         drop_unsupported: bool | None = None,
         progress: bool | None = None,
@@ -279,8 +301,16 @@ class ImageGenerator:
         """``edit`` for asyncio."""
         params = _params(n, size, seed, negative_prompt, steps, guidance, quality, output_format)
         request, warnings, policy = self._prepare(
-            prompt, params, image, mask, provider_options, timeout, max_retries,
-            drop_unsupported, progress, editing=True,
+            prompt,
+            params,
+            image,
+            mask,
+            provider_options,
+            timeout,
+            max_retries,
+            drop_unsupported,
+            progress,
+            editing=True,
         )
         return _warned(await policy.acall(lambda: self._live().agenerate(request)), warnings)
 
@@ -312,15 +342,25 @@ class ImageGenerator:
         """
         params = _params(n, size, seed, negative_prompt, steps, guidance, quality, output_format)
         request, warnings, policy = self._prepare(
-            prompt, params, image, mask, provider_options, timeout, max_retries,
-            drop_unsupported, progress, editing=image is not None or mask is not None,
+            prompt,
+            params,
+            image,
+            mask,
+            provider_options,
+            timeout,
+            max_retries,
+            drop_unsupported,
+            progress,
+            editing=image is not None or mask is not None,
         )
         return self._stream(request, warnings, policy)
 
     def _stream(
         self, request: ImageRequest, warnings: list[str], policy: RetryPolicy
     ) -> Iterator[ImagePreview | ImageGeneration]:
-        def start() -> tuple[Iterator[ImagePreview | ImageGeneration], ImagePreview | ImageGeneration]:
+        def start() -> tuple[
+            Iterator[ImagePreview | ImageGeneration], ImagePreview | ImageGeneration
+        ]:
             items = self._live().stream(request)
             try:
                 return items, next(items)
@@ -375,7 +415,8 @@ class ImageGenerator:
         options = check_call_options({k: v for k, v in given.items() if v is not None}, provider)
         if progress is not None and not isinstance(progress, bool):
             raise InvalidParameterError(
-                "progress", f"expected True or False, got {type(progress).__name__}",
+                "progress",
+                f"expected True or False, got {type(progress).__name__}",
                 provider=provider,
             )
         caps = self.capabilities

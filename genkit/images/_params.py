@@ -34,7 +34,7 @@ IMAGE_PARAMETER_ORDER: tuple[str, ...] = (
 )
 assert frozenset(IMAGE_PARAMETER_ORDER) == IMAGE_PARAMETERS
 
-_WXH = re.compile(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*")
+_WXH = re.compile(r"\s*(\d{1,6})\s*[xX\u00d7]\s*(\d{1,6})\s*")  # 1024x1024, or with U+00D7
 _RATIO = re.compile(r"\d{1,3}:\d{1,3}")
 _RESOLUTION = re.compile(r"\d[kK]")
 _INT64 = 2**63
@@ -113,7 +113,10 @@ def check_image_parameters(
 def _integer(name: str, value: object, provider: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidParameterError(
-            name, f"expected an integer, got {_type_name(value)}", provider=provider
+            name,
+            f"expected an integer, got {_type_name(value)}",
+            provider=provider,
+            allowed="an integer",
         )
     return value
 
@@ -146,7 +149,10 @@ def _steps(name: str, value: object, provider: str, caps: ImageModelCapabilities
 def _guidance(name: str, value: object, provider: str, caps: ImageModelCapabilities) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidParameterError(
-            name, f"expected a number, got {_type_name(value)}", provider=provider
+            name,
+            f"expected a number, got {_type_name(value)}",
+            provider=provider,
+            allowed="a finite number >= 0",
         )
     if not math.isfinite(value) or value < 0:
         raise InvalidParameterError(
@@ -158,7 +164,10 @@ def _guidance(name: str, value: object, provider: str, caps: ImageModelCapabilit
 def _negative_prompt(name: str, value: object, provider: str, caps: ImageModelCapabilities) -> str:
     if not isinstance(value, str):
         raise InvalidParameterError(
-            name, f"expected a string, got {_type_name(value)}", provider=provider
+            name,
+            f"expected a string, got {_type_name(value)}",
+            provider=provider,
+            allowed="text describing what the image must not show",
         )
     return value
 
@@ -257,14 +266,18 @@ def _size(value: object, provider: str, caps: ImageModelCapabilities) -> dict[st
     for piece in re.split(r"[@,\s]+", text):
         if _RATIO.fullmatch(piece) and caps.aspect_ratios and piece in caps.aspect_ratios:
             found.setdefault("aspect_ratio", piece)
-        elif _RESOLUTION.fullmatch(piece) and caps.resolutions and piece.upper() in caps.resolutions:
+        elif (
+            _RESOLUTION.fullmatch(piece) and caps.resolutions and piece.upper() in caps.resolutions
+        ):
             found.setdefault("resolution", piece.upper())
         else:
             found = {}
             break
     if not found:
         raise InvalidParameterError(
-            "size", f"{value!r:.40} is not a size this model takes", provider=provider,
+            "size",
+            f"{value!r:.40} is not a size this model takes",
+            provider=provider,
             allowed=allowed,
         )
     return found

@@ -137,7 +137,10 @@ class ImageCapabilityTable:
 
 
 class ImageBackend(ABC):
-    """One image provider.  Instances are shared by every call of an ImageGenerator: be thread-safe."""
+    """One image provider.
+
+    Instances are shared by every call of an ImageGenerator: be thread-safe.
+    """
 
     #: The provider name used in model strings ("openai" in "openai:gpt-image-2").
     provider: ClassVar[str]

@@ -33,6 +33,7 @@ from genkit.parts import Image
 
 try:
     import pydantic
+    from google.genai import models as genai_models
     from google.genai import types
 
     from genkit.backends._transport import within
@@ -68,9 +69,7 @@ _FLASH_25 = ImageModelCapabilities(
     stream=False,
 )
 
-CAPABILITIES = ImageCapabilityTable(
-    [("gemini-2.5-flash-image*", _FLASH_25)], default=_GEMINI_IMAGE
-)
+CAPABILITIES = ImageCapabilityTable([("gemini-2.5-flash-image*", _FLASH_25)], default=_GEMINI_IMAGE)
 
 _IMAGE_CONFIG_FIELDS = frozenset(types.ImageConfig.model_fields)
 
@@ -94,9 +93,29 @@ class GeminiImageBackend(ImageBackend):
         self._api = GeminiBackend(model, text_settings)
 
     def check(self, request: ImageRequest) -> None:
-        """Bad ``provider_options`` fail here, before anything is sent."""
-        if request.provider_options:
-            self._config(request)
+        """Bad ``provider_options`` fail here, before anything is sent.
+
+        Besides the pydantic check of the fields, the SDK's own mapping to the wire runs
+        here: it raises ``ValueError`` for fields the Gemini Developer API does not take
+        (``person_generation``), which would otherwise surface mid-call as an invalid
+        response, and be retried.
+        """
+        if not request.provider_options:
+            return
+        config = self._config(request)
+        parameters = types._GenerateContentParameters(
+            model=request.model, contents=request.prompt, config=config
+        )
+        try:
+            api = self._api._sync.get()._api_client
+            genai_models._GenerateContentParameters_to_mldev(api, parameters, None, parameters)
+        except ValueError as error:
+            raise InvalidParameterError(
+                "provider_options",
+                str(error),
+                provider=PROVIDER,
+                allowed="fields the Gemini Developer API takes",
+            ) from None
 
     # ------------------------------------------------------------------ requests
 

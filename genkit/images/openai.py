@@ -194,9 +194,7 @@ class OpenAIImageBackend(ImageBackend):
     def stream(self, request: ImageRequest) -> Iterator[ImagePreview | ImageGeneration]:
         partial = request.provider_options.get("partial_images", _DEFAULT_PARTIAL_IMAGES)
         try:
-            events = self._call(
-                self._api._sync.get(), request, stream=True, partial_images=partial
-            )
+            events = self._call(self._api._sync.get(), request, stream=True, partial_images=partial)
         except GenkitError:
             raise
         except Exception as error:
