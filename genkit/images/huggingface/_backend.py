@@ -13,7 +13,7 @@ from typing import Any
 from genkit.backends._hf_device import resolve_device, resolve_dtype
 from genkit.backends._hf_jobs import freeze
 from genkit.backends.base import BackendSettings
-from genkit.backends.huggingface import _LoopWaker, _timeout
+from genkit.backends.huggingface import _deadline, _LoopWaker, _timeout
 from genkit.errors import InvalidParameterError
 from genkit.images._spec import (
     ImageBackend,
@@ -148,10 +148,11 @@ class DiffusersBackend(ImageBackend):
         job, seeds = self._job(request)
         waker = _LoopWaker(asyncio.get_running_loop(), request.timeout)
         job.notify = waker
+        deadline = _deadline(request.timeout)
         self.engine.submit(job)
         try:
             while not job.done:
-                await waker.wait()
+                await waker.wait(deadline)
         finally:
             job.cancel()
         if job.error is not None:

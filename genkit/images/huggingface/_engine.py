@@ -13,13 +13,18 @@ of several jobs the engine gathers the next one as the text engine does
 
 Stopping: a job whose callers all gave up (timeout, cancelled task) is skipped if still
 queued, and a running batch whose every job was given up stops at the end of the current
-denoising step (``callback_on_step_end``).  At interpreter exit, before Python waits for
-non-daemon threads, the engine fails what is queued, stops what is running at the next step
-and ends its thread, so a process with a request in flight exits promptly and cleanly.
+denoising step (``callback_on_step_end``).  Exit follows the text engine's rule
+(:mod:`genkit.backends._hf_engine`): the thread is a daemon, but it must not be inside torch
+when the interpreter tears down (Python ends daemon threads with ``pthread_exit``, and
+unwinding through torch's C++ frames aborts with "terminate called without an active
+exception").  So an ``atexit`` hook - it runs once every non-daemon thread has finished, so
+their requests complete as Python promises - fails what is queued, stops the running batch
+at its next step and joins the thread.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import threading
@@ -118,7 +123,7 @@ class Engine:
                     target=self._serve, name=f"genkit-images:{self.loaded.key.source}", daemon=True
                 )
                 self._thread.start()
-                _register_exit(self.stop)
+                atexit.register(self.stop)  # after torch's own hooks were registered: runs first
             self._cond.notify_all()
 
     @property
@@ -165,8 +170,8 @@ class Engine:
     def stop(self) -> None:
         """Fail what is queued, stop what runs at its next step, and end the thread.
 
-        Runs at interpreter exit (before Python joins non-daemon threads), so callers
-        waiting on a result get an error and return instead of keeping the process alive.
+        Runs at interpreter exit, once non-daemon threads have finished; callers still
+        waiting then are daemon threads, and get an error if they are ever scheduled again.
         """
         with self._cond:
             self._closing = True
@@ -333,25 +338,6 @@ def _translate(exc: BaseException) -> GenkitError:
         error = ProviderError(f"local image generation failed ({text})", provider=PROVIDER)
     error.__cause__ = exc
     return error
-
-
-def _register_exit(stop: Callable[[], None]) -> None:
-    """Run ``stop`` when the main thread ends, before Python joins non-daemon threads.
-
-    ``threading._register_atexit`` is how :mod:`concurrent.futures` stops its workers at
-    that moment; :mod:`atexit` runs only after the join, too late for a caller's
-    non-daemon thread that waits on a result.
-    """
-    register = getattr(threading, "_register_atexit", None)
-    try:
-        if register is not None:
-            register(stop)
-            return
-    except RuntimeError:  # already shutting down: nothing left to register for
-        return
-    import atexit
-
-    atexit.register(stop)
 
 
 _engines: dict[object, Engine] = {}

@@ -11,13 +11,22 @@ weights instead of loading them again.  Hub failures become :class:`ModelNotFoun
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from genkit.backends._hf_loading import _first_line, _hub_miss
+from genkit.backends._hf_loading import (
+    _check_hub,
+    _first_line,
+    _hub_miss,
+    _isatty,
+    _progress_bars_on_a_terminal,
+)
 from genkit.errors import ConfigurationError, ModelNotFoundError
 from genkit.images.huggingface._deps import diffusers, torch
 
@@ -102,13 +111,47 @@ def model_source(name: str) -> str:
     return name
 
 
+_bars_lock = threading.Lock()
+_bars_hidden = 0
+
+
+@contextlib.contextmanager
+def _diffusers_bars_on_a_terminal() -> Iterator[None]:
+    """Hide diffusers' "Loading pipeline components" bar unless stderr is a terminal.
+
+    The same rule as the text backend applies to transformers' bars (which the text encoder
+    load draws); diffusers has its own global switch, off while any load runs.
+    """
+    global _bars_hidden
+    bars = diffusers.utils.logging
+    hide = not _isatty(sys.stderr)
+    with _bars_lock:
+        if hide and (_bars_hidden or bars.is_progress_bar_enabled()):
+            if not _bars_hidden:
+                bars.disable_progress_bar()
+            _bars_hidden += 1
+        else:
+            hide = False
+    try:
+        yield
+    finally:
+        if hide:
+            with _bars_lock:
+                _bars_hidden -= 1
+                if not _bars_hidden:
+                    bars.enable_progress_bar()
+
+
 def _load(key: PipelineKey, name: str) -> LoadedPipeline:
     logger.info("loading image pipeline %s on %s as %s", key.source, key.device, key.dtype)
     local = os.path.isdir(key.source)
     dtype = getattr(torch, key.dtype)
+    if not local:
+        _check_hub(key.source, "model_index.json", "a diffusers pipeline")
     try:
         auto: Any = diffusers.AutoPipelineForText2Image  # diffusers is untyped
-        pipe = auto.from_pretrained(key.source, dtype=dtype)
+        with _progress_bars_on_a_terminal(), _diffusers_bars_on_a_terminal():
+            pipe = auto.from_pretrained(key.source, dtype=dtype)
     except OSError as exc:
         if not local:
             raise _hub_miss(name, _first_line(exc)) from exc
