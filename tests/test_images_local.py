@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -325,3 +326,18 @@ def test_images_example_runs_on_the_local_backend(
     for name in ("lighthouse.png", "lighthouse-moon.png", "fox.png"):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), name
     assert "0 preview(s)" in done.stdout
+
+
+def test_turbo_models_default_to_one_step_without_guidance(
+    tiny_sd_path: Path,  # noqa: F811
+    tmp_path: Path,
+    capfd: Any,
+) -> None:
+    turbo = tmp_path / "sd-turbo"
+    shutil.copytree(tiny_sd_path, turbo)
+    ig = genkit.images.load(f"huggingface:{turbo}", size="32x32")
+    capfd.readouterr()
+    ig.generate("a fox", seed=1, progress=True)
+    assert "1/1" in capfd.readouterr().err  # one denoising step: the table's default
+    ig.generate("a fox", seed=1, steps=3, progress=True)
+    assert "3/3" in capfd.readouterr().err  # the caller's steps still win

@@ -8,6 +8,7 @@ import random
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from genkit.backends._hf_device import resolve_device, resolve_dtype
@@ -92,8 +93,8 @@ _RESERVED_OPTIONS: Mapping[str, str] = {
     "negative_prompt_embeds": "use negative_prompt",
 }
 
-_CUDA_BATCH = 8
-_OTHER_BATCH = 8
+#: Images per pipeline call unless ``max_batch_size=`` says otherwise.
+_BATCH = 8
 _seeds = random.SystemRandom()
 
 
@@ -114,14 +115,15 @@ class DiffusersBackend(ImageBackend):
             device=str(device),
             dtype=str(dtype).removeprefix("torch."),
         )
-        batch = _batch_size(options, _CUDA_BATCH if device.type == "cuda" else _OTHER_BATCH)
+        batch = _batch_size(options, _BATCH)
         #: The shared pipeline and facts about it.
         self.loaded: LoadedPipeline = load_pipeline(key, model)
         #: The shared engine thread that runs every call on this pipeline.
         self.engine: Engine = engine_for(self.loaded, batch)
         short = model.rstrip("/").rsplit("/", 1)[-1].lower()
         self._defaults = next(
-            (found for pattern, found in MODEL_DEFAULTS if pattern == short), StepDefaults()
+            (found for pattern, found in MODEL_DEFAULTS if fnmatchcase(short, pattern)),
+            StepDefaults(),
         )
 
     @property
