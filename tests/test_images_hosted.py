@@ -478,6 +478,33 @@ def test_fault_on_image_routes_behaves_like_text(
     )
 
 
+def _gemini_body(finish: str, parts: list[dict[str, Any]]) -> bytes:
+    candidate = {"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}
+    usage = {"promptTokenCount": 7, "totalTokenCount": 7}
+    return json.dumps({"candidates": [candidate], "usageMetadata": usage}).encode()
+
+
+@pytest.mark.parametrize(
+    ("finish", "parts", "requests", "says"),
+    [
+        ("IMAGE_SAFETY", [], 1, "IMAGE_SAFETY"),
+        ("STOP", [{"text": "I can't draw that."}], 3, "I can't draw that."),
+        ("NO_IMAGE", [], 3, "NO_IMAGE"),
+    ],
+)
+def test_gemini_without_an_image_is_an_error_retried_unless_refused(
+    server: FakeProviderServer, finish: str, parts: list[dict[str, Any]], requests: int, says: str
+) -> None:
+    body = _gemini_body(finish, parts)
+    server.script(*[Reply.raw(200, body, content_type="application/json")] * 3)
+    ig = genkit.images.load(GEMINI_MODEL, retry=FAST)
+    with pytest.raises(genkit.InvalidResponseError, match="returned no image") as caught:
+        ig.generate("a cat")
+    assert says in str(caught.value)
+    assert caught.value.retryable is (requests > 1)
+    assert len(server.requests) == requests
+
+
 def test_stream_fault_before_a_preview_is_retried(server: FakeProviderServer) -> None:
     ig = genkit.images.load(OPENAI_MODEL, retry=FAST, timeout=TIMEOUT)
     server.script(Reply.stream_error(0), Reply.error(503, retry_after=0))

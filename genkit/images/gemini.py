@@ -20,7 +20,7 @@ import base64
 from typing import Any
 
 from genkit.backends.base import BackendSettings
-from genkit.backends.gemini import GeminiBackend
+from genkit.backends.gemini import FINISH_REASONS, GeminiBackend
 from genkit.errors import GenkitError, InvalidParameterError, InvalidResponseError
 from genkit.images._spec import (
     ImageBackend,
@@ -207,13 +207,18 @@ class GeminiImageBackend(ImageBackend):
                     texts.append(part.text)
         text = "".join(texts) or None
         if not images:
+            # A safety refusal (IMAGE_SAFETY, a blocked prompt) comes back the same on
+            # every attempt: not retried.  NO_IMAGE and the like may draw next time.
             why = reason.name if reason is not None else "no candidate"
-            blocked = response.prompt_feedback and response.prompt_feedback.block_reason
-            if blocked:
-                why = f"prompt blocked ({response.prompt_feedback.block_reason})"  # type: ignore[union-attr]
+            refused = FINISH_REASONS.get(why) == "content_filter"
+            feedback = response.prompt_feedback
+            if feedback is not None and feedback.block_reason is not None:
+                why, refused = f"prompt blocked: {feedback.block_reason.name}", True
             said = f"; it said: {text[:200]!r}" if text else ""
             raise InvalidResponseError(
-                f"the model returned no image ({why}){said}", provider=PROVIDER
+                f"the model returned no image ({why}){said}",
+                provider=PROVIDER,
+                retryable=not refused,
             )
         return ImageGeneration(
             images=images,
