@@ -25,6 +25,7 @@ from .errors import (
 )
 from .gemini import render as render_gemini
 from .httpwire import ClientGoneError, HttpConnection, WaitResult
+from .images import EDIT_PATHS, ImagesRenderer, add_gemini_images, wants_gemini_image
 from .openai import render as render_openai
 from .recorded import Protocol
 from .reply import Reply
@@ -83,6 +84,8 @@ class Exchange:
     gemini_sse: bool
     keep_alive: bool
     request_id: str
+    endpoint: str = "chat"
+    path: str = ""
 
     @property
     def json_array_stream(self) -> bool:
@@ -99,7 +102,9 @@ class Responder:
         self.conn = conn
         self.ex = ex
         self._on_disconnect = on_disconnect
-        self.renderer = RENDERERS[ex.protocol]
+        self.renderer: _Renderer = RENDERERS[ex.protocol]
+        if ex.endpoint == "images":
+            self.renderer = ImagesRenderer(ex.body, edit=ex.path in EDIT_PATHS)
 
     # ----------------------------------------------------------------- driver
     def run(self, reply: Reply) -> bool:
@@ -162,7 +167,10 @@ class Responder:
     def _text(self, reply: Reply) -> bool:
         plan = self._plan(reply)
         if not self.ex.stream:
-            body = json.dumps(self.renderer.render_json(plan), separators=(",", ":"))
+            doc = self.renderer.render_json(plan)
+            if self.ex.protocol == "gemini" and wants_gemini_image(self.ex.body):
+                doc = add_gemini_images(doc)
+            body = json.dumps(doc, separators=(",", ":"))
             self._json_bytes(body.encode(), extra=reply.headers)
             return self.ex.keep_alive
         events = self.renderer.render_stream(plan, self.ex.body, None)

@@ -5,6 +5,7 @@ provider is being spoken to:
 
 * OpenAI:    ``POST /v1/chat/completions``
 * Anthropic: ``POST /v1/messages``
+* OpenAI images: ``POST /v1/images/generations`` and ``/v1/images/edits`` (endpoint "images")
 * Gemini:    ``POST /{v1,v1beta,v1alpha}/models/{model}:{generateContent,streamGenerateContent}``
   (google-genai 3.x calls ``/v1/`` by default, older code ``/v1beta/``).
 """
@@ -15,6 +16,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .images import IMAGE_PATHS
 from .recorded import Protocol
 
 _GEMINI_PATH = re.compile(
@@ -35,6 +37,8 @@ class Route:
     query: dict[str, str]
     gemini_model: str = ""
     gemini_stream: bool = False
+    #: "chat" for the text routes, "images" for OpenAI's image endpoints.
+    endpoint: str = "chat"
 
     @property
     def gemini_sse(self) -> bool:
@@ -54,6 +58,8 @@ def route(target: str, method: str = "POST") -> Route:
         return Route(None, path, query)
     if path in OPENAI_PATHS:
         return Route("openai", path, query)
+    if path in IMAGE_PATHS:
+        return Route("openai", path, query, endpoint="images")
     if path in ANTHROPIC_PATHS:
         return Route("anthropic", path, query)
     match = _GEMINI_PATH.match(unquote(path))

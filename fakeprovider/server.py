@@ -31,6 +31,7 @@ from .auth import check_auth
 from .errors import ErrorSpec, new_request_id
 from .gemini.validate import validate_gemini
 from .httpwire import BadRequestError, ClientGoneError, HttpConnection, RawRequest
+from .images import parse_multipart, validate_openai_images
 from .openai.validate import validate_openai
 from .recorded import PROTOCOLS, Protocol, RecordedRequest
 from .reply import Reply
@@ -409,6 +410,8 @@ class FakeProviderServer:
         """Answer one request; returns whether the connection stays open."""
         rt = route(raw.target, raw.method)
         body = _parse_body(raw.body)
+        if body is None and rt.endpoint == "images":  # image edits are multipart
+            body = parse_multipart(raw.headers.get("content-type", ""), raw.body)
         protocol = rt.protocol
         if protocol is None:
             self._record(
@@ -439,7 +442,10 @@ class FakeProviderServer:
             model = model_value if isinstance(model_value, str) else ""
         rejection = check_auth(protocol, raw.headers, rt.query)
         if rejection is None and self.strict:
-            rejection = VALIDATORS[protocol](body)
+            if rt.endpoint == "images":
+                rejection = validate_openai_images(body, rt.path)
+            else:
+                rejection = VALIDATORS[protocol](body)
         self._record(
             RecordedRequest(
                 protocol,
@@ -464,6 +470,8 @@ class FakeProviderServer:
             gemini_sse=rt.gemini_sse,
             keep_alive=raw.keep_alive,
             request_id=new_request_id(),
+            endpoint=rt.endpoint,
+            path=rt.path,
         )
         responder = Responder(conn, exchange, lambda: self._note_disconnect(conn_id))
         if rejection is not None:

@@ -9,6 +9,8 @@ Switch models with ``GENKIT_MODEL`` (``huggingface:gpt2``, ``anthropic:claude-so
 and no torch: a backend's SDK loads when a model of that provider is first loaded.
 """
 
+from typing import TYPE_CHECKING
+
 from genkit.errors import (
     AllModelsFailedError,
     AuthenticationError,
@@ -61,7 +63,27 @@ from genkit.types import (
     UsageUpdate,
 )
 
+if TYPE_CHECKING:
+    from genkit.images._generator import ImageGenerator
+    from genkit.images._spec import ImageGeneration
+
 __version__ = "0.1.0"
+
+#: Image generation names, imported on first use: ``import genkit`` stays as light as before.
+_LAZY = {
+    "ImageGenerator": "genkit.images._generator",
+    "ImageGeneration": "genkit.images._spec",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genkit' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "SHARED_PARAMETERS",
@@ -80,6 +102,8 @@ __all__ = [
     "GeneratorClosedError",
     "GenkitError",
     "Image",
+    "ImageGeneration",
+    "ImageGenerator",
     "InvalidParameterError",
     "InvalidResponseError",
     "Message",

@@ -4,6 +4,7 @@
     genkit -m openai:gpt-4o -s "Be terse." --max-tokens 50 "Explain DNS"
     echo "Summarise: ..." | genkit --json           # the prompt from stdin, JSON out
     genkit providers                                 # what is installed, what to install
+    genkit image "a lighthouse" -o lighthouse.png    # an image ($GENKIT_IMAGE_MODEL)
 
 Exit status: 0 on success; 1 when the provider or the network failed (after genkit's
 retries); 2 when the command cannot run as written - a bad flag or value, no prompt,
@@ -50,7 +51,7 @@ PROG = "genkit"
 
 #: Subcommands are recognised only as the first argument; ``genkit -- providers``
 #: sends the word as a prompt.
-COMMANDS = ("providers",)
+COMMANDS = ("providers", "image")
 
 #: The call options (of ``genkit.params.CALL_OPTIONS``) that take a value on the command
 #: line; ``drop_unsupported`` is a switch and ``provider_options`` a dict.
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Generate text with any model genkit supports. The answer streams to stdout; "
             "the prompt is the arguments, else stdin. "
             f"Other commands: '{PROG} providers' lists providers and what each needs; "
+            f"'{PROG} image PROMPT -o FILE' draws an image; "
             f"'{PROG} -- providers' sends the word 'providers' as a prompt."
         ),
         epilog=(
@@ -171,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args and args[0] == "providers":
             return _providers(args[1:])
+        if args and args[0] == "image":
+            from genkit._cli_image import image_command
+
+            return image_command(args[1:], PROG, _Parser, _read_stdin)
         return _generate(build_parser().parse_args(args))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -11,7 +11,15 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 # A developer's own settings must not leak into the suite.
-for _name in ("MODEL", "MAX_RETRIES", "TIMEOUT", "DEVICE", "DTYPE", "DROP_UNSUPPORTED"):
+for _name in (
+    "MODEL",
+    "IMAGE_MODEL",
+    "MAX_RETRIES",
+    "TIMEOUT",
+    "DEVICE",
+    "DTYPE",
+    "DROP_UNSUPPORTED",
+):
     os.environ.pop(f"GENKIT_{_name}", None)
 
 from tests import hypothesis_profiles  # noqa: E402

@@ -103,3 +103,25 @@ def test_fallbacks_example_reports_every_failure(server: FakeProviderServer) -> 
     assert "Traceback" not in proc.stderr
     assert "genkit: openai:gpt-4o: AuthenticationError: openai 401" in proc.stderr
     assert "genkit: anthropic:claude-sonnet-4-6: NotFoundError: anthropic 404" in proc.stderr
+
+
+@pytest.mark.parametrize("model", ["openai:gpt-image-2", "gemini:gemini-2.5-flash-image"])
+def test_images_example_runs_on_a_hosted_image_model(
+    model: str, server: FakeProviderServer, tmp_path: Path
+) -> None:
+    env = {**os.environ, "GENKIT_IMAGE_MODEL": model}
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "images.py"), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == f"model: {model}"
+    for name in ("lighthouse.png", "lighthouse-moon.png", "fox.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), name
+    previews = "2 preview(s)" if model.startswith("openai") else "0 preview(s)"
+    assert previews in proc.stdout
+    assert len(server.requests) == 3

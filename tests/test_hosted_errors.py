@@ -52,14 +52,13 @@ def _call(gen: genkit.Generator, mode: Mode, **params: Any) -> tuple[genkit.Gene
         return stream.result, pieces
 
     async def run() -> tuple[genkit.Generation, list[str]]:
-        try:
-            if mode == "acall":
-                return await gen.agenerate(PROMPT, **params), []
-            async with gen.astream(PROMPT, **params) as astream:
-                pieces = [chunk.text async for chunk in astream]
-            return astream.result, pieces
-        finally:
-            await gen.aclose()
+        # No gen.aclose(): it ends a Generator for good, and a test may call it again;
+        # this loop's connections close with the loop (asyncio.run finalizes them).
+        if mode == "acall":
+            return await gen.agenerate(PROMPT, **params), []
+        async with gen.astream(PROMPT, **params) as astream:
+            pieces = [chunk.text async for chunk in astream]
+        return astream.result, pieces
 
     return asyncio.run(run())
 

@@ -44,7 +44,9 @@ def _hub_miss(model: str, detail: str) -> ModelNotFoundError:
     )
 
 
-def _check_hub(name: str) -> None:
+def _check_hub(
+    name: str, filename: str = "config.json", kind: str = "a transformers model"
+) -> None:
     """Fail at once, with one clear message, when a hub model that is not cached cannot come.
 
     ``from_pretrained`` on a machine without network retries each file for ~25 s (twice,
@@ -56,7 +58,7 @@ def _check_hub(name: str) -> None:
     from huggingface_hub import errors as hub_errors
 
     try:
-        cached = huggingface_hub.try_to_load_from_cache(name, "config.json")
+        cached = huggingface_hub.try_to_load_from_cache(name, filename)
     except (ValueError, hub_errors.HFValidationError):
         raise ModelNotFoundError(
             name, "it is neither a local directory nor a valid Hugging Face hub id"
@@ -74,7 +76,7 @@ def _check_hub(name: str) -> None:
     endpoint = huggingface_hub.constants.ENDPOINT
     try:
         huggingface_hub.get_hf_file_metadata(
-            huggingface_hub.hf_hub_url(name, "config.json"), timeout=HUB_PROBE_TIMEOUT
+            huggingface_hub.hf_hub_url(name, filename), timeout=HUB_PROBE_TIMEOUT
         )
     except hub_errors.GatedRepoError:
         raise ModelNotFoundError(
@@ -90,7 +92,7 @@ def _check_hub(name: str) -> None:
         ) from None
     except hub_errors.EntryNotFoundError:
         raise ModelNotFoundError(
-            name, "the hub repository has no config.json: it is not a transformers model"
+            name, f"the hub repository has no {filename}: it is not {kind}"
         ) from None
     except hub_errors.HfHubHTTPError as exc:
         raise ModelNotFoundError(

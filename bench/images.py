@@ -1,0 +1,167 @@
+"""Local images: genkit's diffusers backend vs a raw ``StableDiffusionPipeline.__call__``.
+
+    python bench/images.py [--medium] [--size PX] [--steps N] [--rounds R]
+
+What is measured, and why this way:
+
+- the pipeline is the tests' tiny random Stable Diffusion (``tests/tiny_sd.py``), built
+  and saved in a temporary directory and loaded with ``genkit.images.load("huggingface:
+  <dir>")``; the raw side calls the very same pipeline object genkit loaded
+  (``ig.backend.loaded.text2img``), so weights, dtype, scheduler and threads are equal.
+  ``--medium`` widens every channel count 8x (denoising then dominates, as with a real
+  model); a full-size SD architecture with random weights does not fit in minutes on a
+  2-core CPU, so it is not offered;
+- batch 1: one seeded image per call, genkit (``ig.generate``: checks, engine thread
+  hand-off, PNG encoding into ``genkit.Image`` bytes) and raw (``pipe(prompt, generator=...)``
+  returning a PIL image) interleaved for ``--rounds`` rounds; medians; target <= 1.02x;
+- 8 concurrent requests: 8 threads each ask genkit for one image of the same size at the
+  same moment (the engine batches them as they arrive; nothing is held back), against the
+  raw pipeline called 8 times in a row; images/s, medians over ``--rounds``; target >= 1.5x.
+
+Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is built locally
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch
+
+import genkit.images
+from bench._common import print_machine, print_table, verdict
+from tests.tiny_sd import build_tiny_sd
+
+CONCURRENT = 8
+BATCH1_TARGET = 1.02
+CONCURRENT_TARGET = 1.5
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--medium", action="store_true", help="8x wider pipeline")
+    parser.add_argument("--size", type=int, default=64, help="image side in pixels (64)")
+    parser.add_argument("--steps", type=int, default=4, help="denoising steps (4)")
+    parser.add_argument("--rounds", type=int, default=15, help="rounds per case (15)")
+    args = parser.parse_args(argv)
+    width = 8 if args.medium else 1
+
+    print_machine(
+        "Local images: genkit vs raw StableDiffusionPipeline.__call__",
+        packages=("torch", "diffusers", "transformers", "pillow"),
+        extra=[
+            f"pipeline: tiny random SD, channel width x{width}, {args.size}x{args.size}, "
+            f"{args.steps} DDIM steps, float32 on CPU, torch threads {torch.get_num_threads()}"
+        ],
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = build_tiny_sd(Path(tmp) / "sd", width=width)
+        ig = genkit.images.load(
+            f"huggingface:{path}", size=f"{args.size}x{args.size}", steps=args.steps
+        )
+        pipe: Any = ig.backend.loaded.text2img  # type: ignore[attr-defined]
+        pipe.set_progress_bar_config(disable=True)
+
+        def raw(seed: int) -> Any:
+            return pipe(
+                "a lighthouse at dusk",
+                height=args.size,
+                width=args.size,
+                num_inference_steps=args.steps,
+                generator=torch.Generator().manual_seed(seed),
+            ).images[0]
+
+        def ours(seed: int) -> Any:
+            return ig.generate("a lighthouse at dusk", seed=seed).image
+
+        raw(0), ours(0)  # warm up both (allocations, the engine thread)
+        raw_times: list[float] = []
+        our_times: list[float] = []
+        for i in range(args.rounds):
+            order = [(raw, raw_times), (ours, our_times)]
+            for call, times in order if i % 2 else reversed(order):
+                start = time.perf_counter()
+                call(i)
+                times.append(time.perf_counter() - start)
+        raw1, ours1 = statistics.median(raw_times), statistics.median(our_times)
+        ratio1 = ours1 / raw1
+
+        def raw_eight() -> float:
+            start = time.perf_counter()
+            for k in range(CONCURRENT):
+                raw(k)
+            return CONCURRENT / (time.perf_counter() - start)
+
+        def our_eight() -> float:
+            barrier = threading.Barrier(CONCURRENT + 1)
+
+            def call(k: int) -> None:
+                barrier.wait()
+                ours(k)
+
+            threads = [threading.Thread(target=call, args=(k,)) for k in range(CONCURRENT)]
+            for thread in threads:
+                thread.start()
+            barrier.wait()
+            start = time.perf_counter()
+            for thread in threads:
+                thread.join()
+            return CONCURRENT / (time.perf_counter() - start)
+
+        engine = ig.backend.engine  # type: ignore[attr-defined]
+        batches_before = engine.batches
+        rounds8 = max(3, args.rounds // 3)
+        raw_rates: list[float] = []
+        our_rates: list[float] = []
+        for i in range(rounds8):
+            cases = [(raw_eight, raw_rates), (our_eight, our_rates)]
+            for run, rates in cases if i % 2 else reversed(cases):
+                rates.append(run())
+        calls_per_round = (engine.batches - batches_before) / rounds8
+        raw8, ours8 = statistics.median(raw_rates), statistics.median(our_rates)
+        ratio8 = ours8 / raw8
+
+    ok1 = ratio1 <= BATCH1_TARGET
+    ok8 = ratio8 >= CONCURRENT_TARGET
+    print_table(
+        "Results",
+        ["case", "raw pipeline", "genkit", "ratio", "target", "verdict"],
+        [
+            [
+                "batch 1, time per image (median)",
+                f"{raw1 * 1000:.1f} ms",
+                f"{ours1 * 1000:.1f} ms",
+                f"{ratio1:.3f}x",
+                f"<= {BATCH1_TARGET}x",
+                verdict(ok1),
+            ],
+            [
+                f"{CONCURRENT} concurrent requests, images/s (median)",
+                f"{raw8:.2f}",
+                f"{ours8:.2f}",
+                f"{ratio8:.2f}x",
+                f">= {CONCURRENT_TARGET}x",
+                verdict(ok8),
+            ],
+        ],
+        notes=[
+            f"genkit served each round of {CONCURRENT} requests in {calls_per_round:.1f} "
+            f"pipeline calls; rounds: {args.rounds} (batch 1), {rounds8} (concurrent)."
+        ],
+    )
+    return 0 if ok1 and ok8 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
