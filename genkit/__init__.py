@@ -9,7 +9,7 @@ Switch models with ``GENKIT_MODEL`` (``huggingface:gpt2``, ``anthropic:claude-so
 and no torch: a backend's SDK loads when a model of that provider is first loaded.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from genkit.errors import (
     AllModelsFailedError,
@@ -63,7 +63,7 @@ from genkit.types import (
     UsageUpdate,
 )
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from genkit.images._generator import ImageGenerator
     from genkit.images._spec import ImageGeneration
 

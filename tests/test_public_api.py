@@ -31,6 +31,8 @@ PUBLIC_NAMES = [
     "GeneratorClosedError",
     "GenkitError",
     "Image",
+    "ImageGeneration",
+    "ImageGenerator",
     "InvalidParameterError",
     "InvalidResponseError",
     "Message",
