@@ -125,3 +125,17 @@ def test_images_example_runs_on_a_hosted_image_model(
     previews = "2 preview(s)" if model.startswith("openai") else "0 preview(s)"
     assert previews in proc.stdout
     assert len(server.requests) == 3
+
+
+def test_the_readme_backend_runs_through_the_public_provider_surface() -> None:
+    # examples/custom_backend.py is the README's "Writing a backend" example: a backend
+    # built only on genkit.provider, registered at run time, called and streamed.
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "custom_backend.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["HELLO THERE, BACKEND", "STREAMS"]
