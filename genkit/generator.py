@@ -31,7 +31,7 @@ from genkit.types import Generation, price_as
 __all__ = ["Generator", "load"]
 
 #: load()'s own keyword arguments beside the call options, for "did you mean" hints.
-_LOAD_ARGUMENTS = ("api_key", "base_url", "retry")
+_LOAD_ARGUMENTS = ("api_key", "base_url", "retry", "fallbacks", "fallback_on")
 
 
 def load(

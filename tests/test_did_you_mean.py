@@ -55,6 +55,12 @@ def test_load_arguments_are_suggested_at_load(server: FakeProviderServer) -> Non
         genkit.load("gemini:gemini-2.5-flash", api_verison="v1beta")  # a backend load option
 
 
+def test_a_misspelt_fallbacks_argument_is_suggested(server: FakeProviderServer) -> None:
+    with pytest.raises(genkit.InvalidParameterError, match="did you mean 'fallbacks'"):
+        genkit.load("openai:gpt-4o", fallback=["anthropic:claude-sonnet-4-6"])
+    assert server.requests == []
+
+
 def test_a_name_close_to_nothing_gets_no_guess(server: FakeProviderServer) -> None:
     with pytest.raises(genkit.InvalidParameterError) as info:
         genkit.load("openai:gpt-4o").generate("hi", colour="blue")
