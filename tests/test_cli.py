@@ -400,6 +400,12 @@ def test_a_stream_broken_midway_keeps_its_text_and_exits_1(server: FakeProviderS
 # --------------------------------------------------------------------------- signals, pipes
 
 
+def _default_sigint() -> None:
+    """Ctrl-C as from a terminal, however the suite was started: a shell starts background
+    jobs with SIGINT ignored, and a Python started so installs no handler for it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         genkit_cmd(*args),
@@ -407,6 +413,7 @@ def start(*args: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=child_env(),
+        preexec_fn=_default_sigint,  # only signal state: safe between fork and exec
     )
 
 

@@ -46,6 +46,9 @@ PARALLEL = 6
 #: parent send that child SIGINT if its case name starts with "sigint".
 _HARNESS = r"""
 import json, os, selectors, signal, sys
+# Ctrl-C as in a script started from a terminal, however this suite was started: a shell
+# starts background jobs with SIGINT ignored, and Python then installs no handler for it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import genkit
 import transformers
 transformers.AutoTokenizer, transformers.AutoModelForCausalLM, transformers.GPT2LMHeadModel
