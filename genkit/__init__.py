@@ -39,6 +39,7 @@ from genkit.params import SHARED_PARAMETERS
 from genkit.registry import providers, register
 from genkit.retry import RetryPolicy
 from genkit.streaming import AsyncStream, Stream
+from genkit.tools import Tool
 from genkit.types import (
     Chunk,
     Document,
@@ -48,8 +49,10 @@ from genkit.types import (
     Image,
     Message,
     Part,
+    ProviderData,
     ProviderPart,
     ReasoningDelta,
+    RefusalDelta,
     ResponseMetadata,
     StreamEvent,
     StreamWarning,
@@ -113,10 +116,12 @@ __all__ = [
     "NotFoundError",
     "Part",
     "PermissionDeniedError",
+    "ProviderData",
     "ProviderError",
     "ProviderPart",
     "RateLimitError",
     "ReasoningDelta",
+    "RefusalDelta",
     "ResponseMetadata",
     "RetryPolicy",
     "ServerError",
@@ -126,6 +131,7 @@ __all__ = [
     "StreamWarning",
     "Text",
     "TimeoutError",
+    "Tool",
     "ToolCall",
     "ToolCallDelta",
     "ToolCallEnd",

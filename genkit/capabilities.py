@@ -15,7 +15,19 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from types import MappingProxyType
 
-__all__ = ["CapabilityTable", "ModelCapabilities"]
+__all__ = ["FEATURES", "CapabilityTable", "ModelCapabilities"]
+
+#: What a capability row's ``features`` may name.
+FEATURES: frozenset[str] = frozenset(
+    {
+        "tools",  # function calling (tools=, tool_choice=)
+        "parallel_tool_calls",  # parallel_tool_calls= can be set
+        "image_input",  # genkit.Image parts in user turns (and tool results where allowed)
+        "pdf_input",  # genkit.Document parts
+        "structured_output",  # schema=
+        "structured_output_with_tools",  # schema= and tools= in one call
+    }
+)
 
 _EMPTY: Mapping[str, tuple[float, float]] = MappingProxyType({})
 
@@ -28,6 +40,12 @@ class ModelCapabilities:
     parameter's allowed closed interval for this model (e.g. Anthropic temperature
     0..1); ``max_stop`` and ``max_n`` bound list sizes; ``blank_stop`` is False where
     the provider refuses a stop sequence made only of whitespace (Anthropic).
+
+    ``features`` names what the model can do beyond text (see :data:`FEATURES`): a
+    request that needs a feature the row lacks is refused before sending.
+    ``reasoning_levels`` are the string values the shared ``reasoning`` parameter may
+    take on this model; an int budget is allowed where ``ranges`` has ``"reasoning"``.
+    ``max_image_bytes``/``max_document_bytes`` bound one inline image or document.
     """
 
     supported: frozenset[str]
@@ -35,6 +53,10 @@ class ModelCapabilities:
     max_stop: int | None = None
     max_n: int | None = None
     blank_stop: bool = True
+    features: frozenset[str] = frozenset()
+    reasoning_levels: frozenset[str] = frozenset()
+    max_image_bytes: int | None = None
+    max_document_bytes: int | None = None
 
     def without(self, *names: str) -> ModelCapabilities:
         """The same capabilities minus some parameters: how table rows derive from a default."""

@@ -13,12 +13,16 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genkit.capabilities import ModelCapabilities
 from genkit.errors import InvalidParameterError, UnsupportedParameterError
 from genkit.messages import check_text
 from genkit.types import Message
+
+if TYPE_CHECKING:
+    from genkit.structured import OutputSchema
+    from genkit.tools import Tool, ToolChoice
 
 __all__ = [
     "CALL_OPTIONS",
@@ -69,6 +73,14 @@ class Request:
     timeout: float | None = None
     #: Extra HTTP headers for hosted providers (load-time ones merged with the call's).
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: Tools the model may call, checked and converted from ``tools=`` (empty: none).
+    tools: tuple[Tool, ...] = ()
+    #: ``"auto"``, ``"none"``, ``"required"`` or one tool's name; ``None``: provider default.
+    tool_choice: ToolChoice | None = None
+    #: ``False`` asks for at most one call per turn; ``None``: provider default.
+    parallel_tool_calls: bool | None = None
+    #: The JSON Schema the answer must follow (``schema=``); ``None``: free text.
+    output: OutputSchema | None = None
 
 
 # --------------------------------------------------------------------------- type checks

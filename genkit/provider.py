@@ -12,16 +12,20 @@ import beyond ``genkit`` itself.
 """
 
 from genkit.backends.base import Backend, BackendSettings
-from genkit.capabilities import CapabilityTable, ModelCapabilities
+from genkit.capabilities import FEATURES, CapabilityTable, ModelCapabilities
 from genkit.errors import error_for_status
 from genkit.messages import text_only
 from genkit.params import SHARED_PARAMETERS, Request
+from genkit.structured import OutputSchema
+from genkit.tools import Tool
 from genkit.types import (
     Chunk,
     Finish,
     Generation,
     Message,
+    ProviderData,
     ReasoningDelta,
+    RefusalDelta,
     ResponseMetadata,
     StreamEvent,
     StreamWarning,
@@ -33,6 +37,7 @@ from genkit.types import (
 )
 
 __all__ = [
+    "FEATURES",
     "SHARED_PARAMETERS",
     "Backend",
     "BackendSettings",
@@ -42,11 +47,15 @@ __all__ = [
     "Generation",
     "Message",
     "ModelCapabilities",
+    "OutputSchema",
+    "ProviderData",
     "ReasoningDelta",
+    "RefusalDelta",
     "Request",
     "ResponseMetadata",
     "StreamEvent",
     "StreamWarning",
+    "Tool",
     "ToolCallDelta",
     "ToolCallEnd",
     "ToolCallStart",

@@ -30,7 +30,9 @@ from genkit.types import (
     Finish,
     FinishReason,
     Generation,
+    ProviderData,
     ReasoningDelta,
+    RefusalDelta,
     ResponseMetadata,
     StreamEvent,
     StreamWarning,
@@ -107,6 +109,8 @@ class _Accumulator:
                 self.warnings.append(message)
             case (
                 ReasoningDelta(index=index)
+                | RefusalDelta(index=index)
+                | ProviderData(index=index)
                 | ToolCallStart(index=index)
                 | ToolCallDelta(index=index)
             ):
@@ -538,7 +542,9 @@ class AsyncEventIterator:
 
 
 #: Event kinds that reach the caller as content: once one has, a retry would repeat it.
-_CONTENT = frozenset({Chunk, ReasoningDelta, ToolCallStart, ToolCallDelta, ToolCallEnd})
+_CONTENT = frozenset(
+    {Chunk, ReasoningDelta, RefusalDelta, ToolCallStart, ToolCallDelta, ToolCallEnd}
+)
 
 
 def _check_buffer_complete(buffered: list[StreamEvent], provider: str) -> None:

@@ -71,6 +71,8 @@ class Usage(_PricedAs):
 
     input_tokens: int = 0
     output_tokens: int = 0
+    #: Of ``output_tokens``, those spent on reasoning (thinking) the answer does not show.
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -91,7 +93,9 @@ class Usage(_PricedAs):
 
     def __add__(self, other: Usage) -> Usage:
         total = Usage(
-            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
         )
         object.__setattr__(total, "_parts", self._addends() + other._addends())
         return total
@@ -100,7 +104,10 @@ class Usage(_PricedAs):
         # The pricing is no field: keep it through pickle and copy all the same.
         priced_as = getattr(self, "_priced_as", None)
         parts = getattr(self, "_parts", None)
-        return (_rebuild_usage, (self.input_tokens, self.output_tokens, priced_as, parts))
+        return (
+            _rebuild_usage,
+            (self.input_tokens, self.output_tokens, priced_as, parts, self.reasoning_tokens),
+        )
 
     def _addends(self) -> tuple[Usage, ...]:
         """What this usage adds to a sum: an unpriced sum its parts, an unpriced 0 nothing."""
@@ -118,8 +125,9 @@ def _rebuild_usage(
     output_tokens: int,
     priced_as: tuple[str, str, str] | None,
     parts: tuple[Usage, ...] | None,
+    reasoning_tokens: int = 0,
 ) -> Usage:
-    usage = Usage(input_tokens, output_tokens)
+    usage = Usage(input_tokens, output_tokens, reasoning_tokens)
     if priced_as is not None:
         object.__setattr__(usage, "_priced_as", priced_as)
     if parts is not None:
@@ -156,10 +164,45 @@ class Generation:
     #: provider gave none.  The local and test backends have no provider: theirs are
     #: genkit's reasons.
     raw_finish_reasons: list[str | None] = field(default_factory=list)
+    #: Each candidate's assistant turn as parts (text, tool calls, provider data that
+    #: must go back unchanged).  Backends fill it when a turn holds more than text;
+    #: empty means each turn is its text alone (see :attr:`message`).
+    messages: list[Message] = field(default_factory=list, repr=False)
+    #: The first candidate's reasoning (thinking) text or summary, where returned.
+    reasoning: str | None = None
+    #: The provider's refusal text (OpenAI ``message.refusal``, Anthropic ``refusal``
+    #: stop); ``finish_reason`` is then ``"content_filter"``.
+    refusal: str | None = None
+    #: The validated answer for ``schema=``: an instance of the schema's type.
+    parsed: Any = None
+    #: Every step of a tool loop, this one last; empty for a single-step call.
+    _steps: list[Generation] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def text(self) -> str:
         return self.texts[0] if self.texts else ""
+
+    @property
+    def message(self) -> Message:
+        """The first candidate's assistant turn, ready to append to the conversation."""
+        if self.messages:
+            return self.messages[0]
+        return Message("assistant", self.text)
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The first candidate's tool calls, in order (empty when it called none)."""
+        if not self.messages:
+            return []
+        content = self.messages[0].content
+        if isinstance(content, str):
+            return []
+        return [part for part in content if isinstance(part, ToolCall)]
+
+    @property
+    def steps(self) -> list[Generation]:
+        """Each step's Generation of a tool loop (``max_steps``); ``[self]`` for one step."""
+        return self._steps or [self]
 
     @property
     def finish_reason(self) -> FinishReason | None:
@@ -243,6 +286,28 @@ class ToolCallEnd:
     type: ClassVar[Literal["tool_call_end"]] = "tool_call_end"
 
 
+@dataclass(slots=True)
+class RefusalDelta:
+    """A piece of the provider's refusal text (OpenAI streams ``delta.refusal``)."""
+
+    text: str
+    index: int = 0
+    type: ClassVar[Literal["refusal"]] = "refusal"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderData:
+    """Provider data for the candidate's assistant turn (a thinking block, a signature).
+
+    The stream puts ``part`` into ``result.message`` at this point of the turn, between
+    the text and tool calls around it, so the next turn sends it back in order.
+    """
+
+    part: ProviderPart
+    index: int = 0
+    type: ClassVar[Literal["provider_data"]] = "provider_data"
+
+
 @dataclass(frozen=True, slots=True)
 class Finish:
     """A candidate ended: genkit's ``reason`` and the provider's own ``raw_reason``.
@@ -289,6 +354,7 @@ class ResponseMetadata:
 StreamEvent: TypeAlias = (
     Chunk
     | ReasoningDelta
+    | RefusalDelta
     | ToolCallStart
     | ToolCallDelta
     | ToolCallEnd
@@ -296,6 +362,7 @@ StreamEvent: TypeAlias = (
     | UsageUpdate
     | StreamWarning
     | ResponseMetadata
+    | ProviderData
 )
 
 #: What a backend's stream yields (kept for backends written against the old name).
