@@ -67,6 +67,7 @@ _PARSE: dict[str, Any] = {
     "n": int,
     "max_retries": int,
     "stop": str,
+    "reasoning": lambda text: int(text) if text.isdigit() else text,
 }
 
 #: One line of ``--help`` per parameter, the README's table in short.
@@ -80,6 +81,7 @@ _HELP: dict[str, str] = {
     "n": "number of candidates (>= 1)",
     "presence_penalty": "OpenAI's presence penalty, -2 to 2",
     "frequency_penalty": "OpenAI's frequency penalty, -2 to 2",
+    "reasoning": "reasoning effort: none, minimal, low, medium, high, or a token budget",
     "timeout": "seconds per attempt (default $GENKIT_TIMEOUT, else the SDK's)",
     "max_retries": "attempts after the first (default $GENKIT_MAX_RETRIES, else 2)",
 }

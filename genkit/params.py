@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CALL_OPTIONS",
+    "REASONING_LEVELS",
     "SHARED_PARAMETERS",
     "Request",
     "check_call_options",
@@ -45,7 +46,10 @@ SHARED_PARAMETERS: tuple[str, ...] = (
     "n",
     "presence_penalty",
     "frequency_penalty",
+    "reasoning",
 )
+#: The reasoning efforts ``reasoning=`` takes by name, least first; an int is a token budget.
+REASONING_LEVELS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high")
 #: Options that shape how genkit calls the provider rather than what the model does.
 CALL_OPTIONS: tuple[str, ...] = (
     "timeout",
@@ -244,6 +248,19 @@ def _headers(name: str, value: object, provider: str) -> dict[str, str]:
     return checked
 
 
+def _reasoning(name: str, value: object, provider: str) -> str | int:
+    if isinstance(value, str) and value in REASONING_LEVELS:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise InvalidParameterError(
+        name,
+        f"got {value!r:.40}",
+        provider=provider,
+        allowed=", ".join(map(repr, REASONING_LEVELS)) + " or a token budget (an integer >= 0)",
+    )
+
+
 def _boolean(name: str, value: object, provider: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidParameterError(
@@ -262,6 +279,7 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "n": _at_least(1),
     "presence_penalty": _penalty,
     "frequency_penalty": _penalty,
+    "reasoning": _reasoning,
     "timeout": _positive_number,
     "max_retries": _at_least(0),
     "provider_options": _mapping,
@@ -352,6 +370,8 @@ def _check_model_limits(
     ``top_p=0``) still raises: that is a bug in the caller, not a difference between
     models.
     """
+    if name == "reasoning":
+        return _check_reasoning(value, provider, model, caps, adapt, warnings)
     bounds = caps.ranges.get(name)
     if bounds is not None and not bounds[0] <= value <= bounds[1]:
         low, high = bounds
@@ -410,6 +430,67 @@ def _check_model_limits(
         )
         return caps.max_n
     return value
+
+
+def _check_reasoning(
+    value: str | int,
+    provider: str,
+    model: str,
+    caps: ModelCapabilities,
+    adapt: bool,
+    warnings: list[str],
+) -> str | int | None:
+    """A reasoning level the model names, or a budget within its range.
+
+    Models take levels, budgets or both (the capability row says which).  Drop mode
+    moves a level the model lacks to the nearest one it has (the higher on a tie) and
+    drops a budget given to a model that takes levels only.
+    """
+    levels = caps.reasoning_levels
+    budget = caps.ranges.get("reasoning")
+    allowed = ", ".join(repr(level) for level in REASONING_LEVELS if level in levels)
+    if budget is not None:
+        allowed += (" or " if allowed else "") + (
+            f"a token budget in [{_fmt(budget[0])}, {_fmt(budget[1])}]"
+        )
+    if isinstance(value, str):
+        if value in levels:
+            return value
+        if adapt and levels:
+            rank = REASONING_LEVELS.index(value)
+            nearest = min(
+                levels,
+                key=lambda level: (
+                    abs(REASONING_LEVELS.index(level) - rank),
+                    -REASONING_LEVELS.index(level),
+                ),
+            )
+            _warn(
+                warnings,
+                f"reasoning {value!r} changed to {nearest!r} "
+                f"({provider} model {model!r} takes {allowed})",
+            )
+            return nearest
+    elif budget is not None:
+        if budget[0] <= value <= budget[1]:
+            return value
+        if adapt:
+            clamped = int(budget[0] if value < budget[0] else budget[1])
+            _warn(
+                warnings,
+                f"reasoning {value} clamped to {clamped} "
+                f"({provider} model {model!r} allows {_fmt(budget[0])} to {_fmt(budget[1])})",
+            )
+            return clamped
+    if adapt:
+        _warn(warnings, f"dropped reasoning {value!r}: {provider} model {model!r} takes {allowed}")
+        return None
+    raise InvalidParameterError(
+        "reasoning",
+        f"got {value!r} for model {model!r}" + _CLAMP_HINT.format("adapts"),
+        provider=provider,
+        allowed=allowed or "nothing",
+    )
 
 
 def _warn(warnings: list[str], message: str) -> None:

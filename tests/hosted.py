@@ -53,7 +53,7 @@ OPENAI = Hosted(
     },
     system=lambda b: b["messages"][0]["content"] if b["messages"][0]["role"] == "system" else "",
     roles=lambda b: [m["role"] for m in b["messages"] if m["role"] != "system"],
-    unsupported=("top_k",),
+    unsupported=("top_k", "reasoning"),
 )
 
 ANTHROPIC = Hosted(
@@ -68,7 +68,7 @@ ANTHROPIC = Hosted(
     },
     system=lambda b: b["system"] if isinstance(b["system"], str) else b["system"][0]["text"],
     roles=lambda b: [m["role"] for m in b["messages"]],
-    unsupported=("seed", "presence_penalty", "frequency_penalty"),
+    unsupported=("seed", "presence_penalty", "frequency_penalty", "reasoning"),
 )
 
 GEMINI = Hosted(
@@ -87,6 +87,7 @@ GEMINI = Hosted(
     },
     system=lambda b: (b.get("systemInstruction") or b["system_instruction"])["parts"][0]["text"],
     roles=lambda b: [c["role"] for c in b["contents"]],
+    unsupported=("reasoning",),
 )
 
 HOSTED = [OPENAI, ANTHROPIC, GEMINI]
@@ -102,6 +103,7 @@ PARAM_VALUES: dict[str, Any] = {
     "n": 1,
     "presence_penalty": 0.5,
     "frequency_penalty": -0.5,
+    "reasoning": "low",
 }
 
 API_KEY = "sk-test-conformance-0123456789"

@@ -120,7 +120,7 @@ def test_json_prints_the_generation_as_one_object(server: FakeProviderServer) ->
     assert data == {
         "text": "Hi there.",
         "finish_reason": "stop",
-        "usage": {"input_tokens": 5, "output_tokens": 3, "total_tokens": 8},
+        "usage": {"input_tokens": 5, "output_tokens": 3, "reasoning_tokens": 0, "total_tokens": 8},
         "model": "gpt-4o-2024-08-06",
         "provider": "openai",
         "warnings": [],

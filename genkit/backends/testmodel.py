@@ -29,7 +29,7 @@ from genkit.backends.base import Backend, BackendSettings
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import InvalidParameterError, ModelNotFoundError
 from genkit.messages import text_only
-from genkit.params import SHARED_PARAMETERS, Request
+from genkit.params import REASONING_LEVELS, SHARED_PARAMETERS, Request
 from genkit.types import (
     Chunk,
     Finish,
@@ -52,7 +52,14 @@ PROVIDER = "test"
 MODELS: tuple[str, ...] = ("echo", "lorem", "scripted")
 
 CAPABILITIES = CapabilityTable(
-    [], default=ModelCapabilities(supported=frozenset(SHARED_PARAMETERS))
+    [],
+    default=ModelCapabilities(
+        supported=frozenset(SHARED_PARAMETERS),
+        # The test models take every reasoning setting (and ignore it) so that an
+        # application's reasoning= runs offline unchanged.
+        reasoning_levels=frozenset(REASONING_LEVELS),
+        ranges={"reasoning": (0, 2**31 - 1)},
+    ),
 )
 
 #: ``test:lorem`` writes this many words when ``max_tokens`` is not set.
