@@ -17,6 +17,7 @@ checked and otherwise ignored.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +26,7 @@ from itertools import count
 from typing import TYPE_CHECKING
 
 from genkit import testing
+from genkit._jsonschema import example_instance
 from genkit.backends.base import Backend, BackendSettings
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import InvalidParameterError, ModelNotFoundError
@@ -43,7 +45,8 @@ from genkit.types import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
 
 __all__ = ["CAPABILITIES", "MODELS", "OfflineBackend", "split_words"]
 
@@ -52,7 +55,11 @@ PROVIDER = "test"
 MODELS: tuple[str, ...] = ("echo", "lorem", "scripted")
 
 CAPABILITIES = CapabilityTable(
-    [], default=ModelCapabilities(supported=frozenset(SHARED_PARAMETERS))
+    [],
+    default=ModelCapabilities(
+        supported=frozenset(SHARED_PARAMETERS),
+        features=frozenset({"structured_output", "structured_output_with_tools"}),
+    ),
 )
 
 #: ``test:lorem`` writes this many words when ``max_tokens`` is not set.
@@ -159,6 +166,10 @@ class OfflineBackend(Backend):
         if self.model == "scripted":
             return self._scripted(request, method, n)
         words, default_length = _WORD_SOURCES[self.model]
+        if request.output is not None:
+            # schema=: a valid instance, its strings from the model's words; the whole
+            # of it unless max_tokens cuts it (then invalid JSON, finish "length").
+            words, default_length = _json_words(request.output.json_schema, words), None
         max_tokens: int | None = request.params.get("max_tokens", default_length)
         stop: tuple[str, ...] = request.params.get("stop", ())
         candidates = [_cut(words(request, index), max_tokens, stop) for index in range(n)]
@@ -205,6 +216,22 @@ def _echo(request: Request, index: int) -> list[str]:
     """The last user message (the last message when there are only assistant turns)."""
     user = [m for m in request.messages if m.role == "user"]
     return split_words((user or list(request.messages))[-1].text)
+
+
+def _json_words(
+    schema: Mapping[str, Any], words: Callable[[Request, int], Iterable[str]]
+) -> Callable[[Request, int], list[str]]:
+    """``words`` turned into JSON: an example instance of ``schema``, one chunk per word.
+
+    Written with a space after each separator, so ``max_tokens`` (words) can cut it
+    anywhere, as a provider's token budget does.
+    """
+
+    def answer(request: Request, index: int) -> list[str]:
+        value = example_instance(schema, iter(words(request, index)))
+        return split_words(json.dumps(value, separators=(", ", ": ")))
+
+    return answer
 
 
 def _lorem_words(request: Request, index: int) -> Iterator[str]:
