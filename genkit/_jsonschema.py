@@ -233,8 +233,11 @@ def openai_strict(schema: Mapping[str, Any]) -> Schema:
     """The canonical schema for OpenAI strict mode (``"strict": true``).
 
     Every object gets ``additionalProperties: false`` and lists every property in
-    ``required``; a property that was optional becomes nullable instead (its value is
-    ``null`` when absent, which pydantic reads back as the default ``None``).  A
+    ``required`` (strict mode has no optional properties).  An optional property whose
+    default is ``null`` is made nullable, so the model can still leave it empty and
+    pydantic reads back the default; one with another default must be filled by the
+    model (its default is lost, as with OpenAI's own ``parse()``), which keeps every
+    strict answer valid for the canonical schema too.  A
     ``$ref`` with sibling keywords and a single-entry ``allOf`` are inlined; ``default:
     null`` is dropped.  ``allOf``, ``not``, ``if``/``then``/``else``,
     ``dependentRequired``/``dependentSchemas``, ``patternProperties`` and open objects
@@ -279,7 +282,7 @@ def openai_strict(schema: Mapping[str, Any]) -> Schema:
         properties: dict[str, Any] = node.setdefault("properties", {})
         required = set(node.get("required", ()))
         for name, sub in properties.items():
-            if name not in required and isinstance(sub, dict):
+            if name not in required and isinstance(sub, dict) and sub.get("default", 0) is None:
                 properties[name] = _nullable(sub)
         node["required"] = list(properties)
 
@@ -308,7 +311,7 @@ def _nullable(node: Schema) -> Schema:
         return {**node, "anyOf": [*any_of, {"type": "null"}]}
     # A $ref, a const or anything else: one more branch beside it.
     description = node.get("description")
-    inner = {k: v for k, v in node.items() if k != "description"}
+    inner = {k: v for k, v in node.items() if k not in ("description", "default")}
     wrapped: Schema = {"anyOf": [inner, {"type": "null"}]}
     if description is not None:
         wrapped["description"] = description

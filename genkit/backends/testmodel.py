@@ -38,6 +38,7 @@ from genkit.types import (
     FinishReason,
     Generation,
     Message,
+    RefusalDelta,
     ResponseMetadata,
     StreamEvent,
     Usage,
@@ -112,6 +113,7 @@ class _Answer:
     candidates: list[_Candidate]
     usage: Usage
     error: BaseException | None = None  # raised by a stream after its chunks
+    refusal: str | None = None  # a scripted refusal, for every candidate
 
 
 class OfflineBackend(Backend):
@@ -182,7 +184,8 @@ class OfflineBackend(Backend):
             raise reply.error
         chunks = list(reply.chunks) if reply.chunks is not None else split_words(reply.text)
         candidates = [_Candidate(chunks, reply.finish_reason) for _ in range(n)]
-        return _Answer(candidates, reply.usage or _usage(request, candidates), reply.error)
+        usage = reply.usage or _usage(request, candidates)
+        return _Answer(candidates, usage, reply.error, reply.refusal)
 
     def _events(self, answer: _Answer) -> Iterator[StreamEvent]:
         candidates = answer.candidates
@@ -195,6 +198,9 @@ class OfflineBackend(Backend):
         if answer.error is not None:
             # A scripted stream that breaks after its text, before the provider finished.
             raise answer.error
+        if answer.refusal is not None:
+            for index in range(len(candidates)):
+                yield RefusalDelta(answer.refusal, index)
         for index, candidate in enumerate(candidates):
             # No provider here: the raw reason is genkit's own.
             yield Finish(candidate.finish_reason, candidate.finish_reason, index)
@@ -209,6 +215,7 @@ class OfflineBackend(Backend):
             usage=answer.usage,
             model=self.model,
             provider=PROVIDER,
+            refusal=answer.refusal,
         )
 
 
