@@ -180,7 +180,13 @@ class Generator:
     # ------------------------------------------------------------------ calls
 
     def generate(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> Generation:
-        """Generate a completion; raises a :class:`genkit.GenkitError` subclass on failure."""
+        """Generate a completion; raises a :class:`genkit.GenkitError` subclass on failure.
+
+        ``schema=`` (a pydantic model, dataclass, TypedDict or JSON Schema dict) asks for
+        JSON of that shape and sets ``result.parsed`` to the validated value;
+        ``output_retries=N`` asks again up to N times when it does not validate
+        (see :mod:`genkit.structured`).
+        """
         retries = structured.output_retries(params, self.provider)
         request, warnings, policy = self._prepare(prompt, system, params)
         if request.output is not None:

@@ -400,3 +400,20 @@ def test_schema_none_is_free_text() -> None:
     result = genkit.load("test:echo").generate("hello there", schema=None, output_retries=0)
     assert result.text == "hello there"
     assert result.parsed is None
+
+
+async def test_a_fallback_chain_parses_and_streams_partial_objects() -> None:
+    down = genkit.ServerError("down", provider="test", retryable=False)
+    gen = genkit.load("test:scripted", fallbacks=["test:lorem"])
+    with genkit.testing.scripted([down, down, down]) as script:
+        parsed = gen.generate("x", schema=City).parsed
+        with gen.stream("x", schema=City) as stream:
+            seen = [stream.partial_object for _ in stream]
+        astream = gen.astream("x", schema=City)
+        aseen = [astream.partial_object async for _ in astream]
+    assert len(script.requests) == 3
+    assert isinstance(parsed, City)
+    assert stream.result.parsed == parsed
+    assert (await astream.get_result()).parsed == parsed
+    assert seen[-1] == parsed.model_dump()
+    assert aseen == seen
