@@ -9,7 +9,7 @@ as ``__cause__``.  Each provider error says whether retrying can help
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from genkit.types import Generation
@@ -28,9 +28,11 @@ __all__ = [
     "MissingDependencyError",
     "ModelNotFoundError",
     "NotFoundError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "ProviderError",
     "RateLimitError",
+    "RefusalError",
     "ServerError",
     "StreamNotFinishedError",
     "TimeoutError",
@@ -168,6 +170,72 @@ class UnsupportedParameterError(InvalidParameterError):
             provider=provider,
             allowed=", ".join(supported) or "no optional parameters",
         )
+
+
+# --------------------------------------------------------------------------- structured output
+
+
+class OutputValidationError(GenkitError):
+    """The answer to a ``schema=`` call is not a valid instance of the schema.
+
+    ``text`` is the answer as received, ``errors`` the validation errors (pydantic's
+    ``errors()`` dicts: ``loc``, ``msg``, ``type``).  ``truncated`` is True when the
+    answer was cut at ``max_tokens`` (``finish_reason == "length"``): the cause is then
+    the budget, not the model, and the message says so.  ``generation`` is the failed
+    :class:`~genkit.Generation` (usage summed over every ``output_retries`` attempt).
+    Not a provider error: genkit's retry policy never retries it (``output_retries``
+    asks again, with the errors, when set).
+    """
+
+    def __init__(
+        self,
+        text: str,
+        errors: list[dict[str, Any]],
+        *,
+        truncated: bool = False,
+        generation: Generation | None = None,
+    ) -> None:
+        self.text = text
+        self.errors = errors
+        self.truncated = truncated
+        self.generation = generation
+        first = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())) or '$'}: {e.get('msg', '')}"
+            for e in errors[:3]
+        )
+        more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+        if truncated:
+            head = (
+                "the answer was cut at max_tokens (finish_reason 'length') before the JSON "
+                "was complete: raise max_tokens"
+            )
+        else:
+            head = "the answer does not match the schema"
+        super().__init__(f"{head}: {first}{more}")
+
+
+class RefusalError(GenkitError):
+    """The model refused to answer a ``schema=`` call (safety or policy).
+
+    ``refusal`` is the provider's refusal text (``None`` where it gave none),
+    ``category`` the provider's reason for it (its raw finish reason: ``"refusal"``,
+    ``"SAFETY"``, ...).  Without ``schema=`` a refusal is no error: the result has
+    ``finish_reason == "content_filter"`` and the text in ``result.refusal``.
+    """
+
+    def __init__(
+        self,
+        refusal: str | None,
+        category: str | None = None,
+        *,
+        generation: Generation | None = None,
+    ) -> None:
+        self.refusal = refusal
+        self.category = category
+        self.generation = generation
+        why = f" ({category})" if category else ""
+        said = f": {refusal}" if refusal else ""
+        super().__init__(f"the model refused to answer{why}{said}")
 
 
 # --------------------------------------------------------------------------- provider errors

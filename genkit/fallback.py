@@ -466,6 +466,11 @@ class FallbackStream(_FallbackStreamBase):
         return self._current.text
 
     @property
+    def partial_object(self) -> Any:
+        """The answering model's ``partial_object`` (``schema=``: the JSON so far)."""
+        return self._current.partial_object
+
+    @property
     def result(self) -> Generation:
         """The answering model's Generation (reads the rest of the stream first)."""
         if not self._finished:
@@ -553,6 +558,11 @@ class AsyncFallbackStream(_FallbackStreamBase):
     @property
     def text(self) -> str:
         return self._current.text
+
+    @property
+    def partial_object(self) -> Any:
+        """The answering model's ``partial_object`` (``schema=``: the JSON so far)."""
+        return self._current.partial_object
 
     async def get_result(self) -> Generation:
         """The answering model's Generation, reading the rest of the stream first."""

@@ -16,6 +16,7 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
+from genkit import structured
 from genkit._credentials import check_load_arguments
 from genkit.backends.base import Backend, BackendSettings
 from genkit.config import DEFAULT_MODEL, env_bool, env_float, env_int, parse_model
@@ -179,8 +180,20 @@ class Generator:
     # ------------------------------------------------------------------ calls
 
     def generate(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> Generation:
-        """Generate a completion; raises a :class:`genkit.GenkitError` subclass on failure."""
+        """Generate a completion; raises a :class:`genkit.GenkitError` subclass on failure.
+
+        ``schema=`` (a pydantic model, dataclass, TypedDict or JSON Schema dict) asks for
+        JSON of that shape and sets ``result.parsed`` to the validated value;
+        ``output_retries=N`` asks again up to N times when it does not validate
+        (see :mod:`genkit.structured`).
+        """
+        retries = structured.output_retries(params, self.provider)
         request, warnings, policy = self._prepare(prompt, system, params)
+        if request.output is not None:
+            return structured.run(lambda r: self._generate(r, warnings, policy), request, retries)
+        return self._generate(request, warnings, policy)
+
+    def _generate(self, request: Request, warnings: list[str], policy: RetryPolicy) -> Generation:
         call = observe(self.provider, request, policy)
         if call is None:
             result = policy.call(lambda: self._live().generate(request))
@@ -195,7 +208,17 @@ class Generator:
         self, prompt: Prompt, *, system: str | None = None, **params: Any
     ) -> Generation:
         """``generate`` for asyncio; never blocks the event loop."""
+        retries = structured.output_retries(params, self.provider)
         request, warnings, policy = self._prepare(prompt, system, params)
+        if request.output is not None:
+            return await structured.arun(
+                lambda r: self._agenerate(r, warnings, policy), request, retries
+            )
+        return await self._agenerate(request, warnings, policy)
+
+    async def _agenerate(
+        self, request: Request, warnings: list[str], policy: RetryPolicy
+    ) -> Generation:
         call = observe(self.provider, request, policy)
         if call is None:
             result = await policy.acall(lambda: self._live().agenerate(request))
@@ -211,6 +234,7 @@ class Generator:
 
         Bad input raises here, before anything is sent.
         """
+        structured.output_retries(params, self.provider, streaming=True)
         request, warnings, policy = self._prepare(prompt, system, params)
         return Stream(
             lambda: self._live().stream(request),
@@ -223,6 +247,7 @@ class Generator:
 
     def astream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> AsyncStream:
         """``stream`` for asyncio: ``async for chunk in gen.astream(...)``."""
+        structured.output_retries(params, self.provider, streaming=True)
         request, warnings, policy = self._prepare(prompt, system, params)
         return AsyncStream(
             lambda: self._live().astream(request),
@@ -240,7 +265,8 @@ class Generator:
             raise GeneratorClosedError(self.provider, self.model)
         messages = to_messages(prompt, system, self.provider)
         warnings = list(self._load_warnings)
-        if not params:
+        schema = params.pop("schema", None)
+        if not params and schema is None:
             request = Request(
                 self.model,
                 messages,
@@ -285,7 +311,10 @@ class Generator:
             provider_options,
             options.get("timeout", self._timeout),
             headers,
+            output=None if schema is None else structured.output_schema(schema, self.provider),
         )
+        if request.output is not None:
+            structured.check_request(request.output, request, self._capabilities, self.provider)
         self._backend.check(request)
         return request, warnings, policy
 

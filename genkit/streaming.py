@@ -19,9 +19,11 @@ and own the rules every backend shares:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import suppress
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from genkit import structured
 from genkit.errors import GenkitError, InvalidResponseError, ProviderError, StreamNotFinishedError
 from genkit.retry import RetryPolicy
 from genkit.telemetry import Call, observe
@@ -56,6 +58,7 @@ class _Accumulator:
     __slots__ = (
         "finish",
         "model",
+        "parsed",
         "parts",
         "provider",
         "raw",
@@ -77,6 +80,8 @@ class _Accumulator:
         self.raw: list[Any] = []
         #: Complete calls per candidate, for the result once it has a place for them.
         self.tool_calls: list[ToolCallEnd] = []
+        #: The validated answer of a ``schema=`` stream, once it has ended.
+        self.parsed: Any = None
 
     def _grow(self, index: int) -> None:
         while index >= len(self.parts):
@@ -139,6 +144,7 @@ class _Accumulator:
             raw=list(self.raw) or None,
             warnings=self.warnings,
             raw_finish_reasons=list(self.raw_finish),
+            parsed=self.parsed,
         )
 
     def check_complete(self) -> None:
@@ -161,6 +167,9 @@ class _StreamBase:
         self._acc = _Accumulator(provider, model, warnings)
         self._policy = policy
         self._request = request
+        self._output = request.output if request is not None else None
+        #: ``partial_object``'s last parse: (chunks it had read, value).
+        self._partial: tuple[int, Any] = (0, None)
         #: Telemetry for this stream, from its first iteration to its end (None: off).
         self._call: Call | None = None
         self._buffer: list[StreamEvent] = []
@@ -175,6 +184,31 @@ class _StreamBase:
     def text(self) -> str:
         """The first candidate's text received so far."""
         return "".join(self._acc.parts[0])
+
+    @property
+    def partial_object(self) -> Any:
+        """With ``schema=``: the JSON value received so far (a dict, list, ...), else None.
+
+        Parsed from the text when read (strings cut mid-way included), not per chunk,
+        so streams nobody asks this of pay nothing.  Not validated: the validated
+        object is ``result.parsed`` once the stream has ended.
+        """
+        if self._output is None:
+            return None
+        parts = self._acc.parts[0]
+        read, value = self._partial
+        if read != len(parts):
+            with suppress(ValueError):  # not JSON (yet): keep the last value that was
+                value = structured.partial_value("".join(parts), self._output)
+            self._partial = (len(parts), value)
+        return value
+
+    def _check_output(self) -> None:
+        """Validate a ``schema=`` stream's answer at its end (``result.parsed``), or raise."""
+        if self._output is not None:
+            result = self._acc.generation()
+            structured.check_answer(result, self._output)
+            self._acc.parsed = result.parsed
 
     def _fail(self, error: GenkitError) -> None:
         self._done = True
@@ -300,6 +334,7 @@ class Stream(_StreamBase):
         self._close_events()
         try:
             self._acc.check_complete()
+            self._check_output()
         except GenkitError as error:
             self._fail(error)
             raise
@@ -436,6 +471,7 @@ class AsyncStream(_StreamBase):
         await self._close_events()
         try:
             self._acc.check_complete()
+            self._check_output()
         except GenkitError as error:
             self._fail(error)
             raise

@@ -20,8 +20,8 @@ Each request genkit sends - each attempt, so a retry takes the next reply - cons
 one entry of the script:
 
 - a ``str``: the answer's text (finish reason ``"stop"``);
-- a :class:`Reply`: text, finish reason, usage, the chunks a stream yields, and an
-  error a stream raises after those chunks;
+- a :class:`Reply`: text, finish reason, usage, the chunks a stream yields, an
+  error a stream raises after those chunks, or a refusal;
 - an exception instance: raised as the provider's error would be, so genkit's retry
   policy, ``fallbacks`` and error handling see exactly what a real failure gives them;
 - a callable taking the :class:`ScriptedRequest` and returning one of the above (or
@@ -47,6 +47,7 @@ from genkit.types import FINISH_REASONS, FinishReason, Message, Usage
 if TYPE_CHECKING:
     from genkit.generator import Generator
     from genkit.params import Request
+    from genkit.structured import OutputSchema
 
 __all__ = ["Reply", "Script", "ScriptError", "ScriptedRequest", "active_script", "scripted"]
 
@@ -67,7 +68,10 @@ class Reply:
     either, or both when they agree.  ``usage`` defaults to words counted like the
     other test models.  ``error``, when set, is raised by a stream after its chunks -
     a stream that breaks mid-way - and by ``generate``/``agenerate`` at once.
-    With ``n > 1`` every candidate gets this reply.
+    ``refusal`` scripts a provider's refusal: the text lands in ``result.refusal``
+    (a stream yields it as a :class:`~genkit.RefusalDelta`) and the finish reason
+    becomes ``"content_filter"``; with ``schema=`` the call raises
+    :class:`~genkit.RefusalError`.  With ``n > 1`` every candidate gets this reply.
     """
 
     text: str = ""
@@ -75,8 +79,11 @@ class Reply:
     usage: Usage | None = None
     chunks: Sequence[str] | None = None
     error: BaseException | None = None
+    refusal: str | None = None
 
     def __post_init__(self) -> None:
+        if self.refusal is not None and self.finish_reason == "stop":
+            object.__setattr__(self, "finish_reason", "content_filter")
         if self.finish_reason not in FINISH_REASONS:
             raise InvalidParameterError(
                 "finish_reason", f"got {self.finish_reason!r}", allowed=", ".join(FINISH_REASONS)
@@ -108,6 +115,8 @@ class ScriptedRequest:
     params: Mapping[str, Any]  #: shared parameters, load() defaults merged in
     provider_options: Mapping[str, Any] = field(default_factory=dict)
     timeout: float | None = None
+    #: The schema= of the call (its canonical JSON Schema in ``output.json_schema``).
+    output: OutputSchema | None = None
 
     @property
     def prompt(self) -> str:
@@ -172,6 +181,7 @@ class Script:
             dict(request.params),
             request.provider_options,
             request.timeout,
+            request.output,
         )
         with self._lock:
             self._requests.append(recorded)

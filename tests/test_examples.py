@@ -139,3 +139,15 @@ def test_the_readme_backend_runs_through_the_public_provider_surface() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["HELLO THERE, BACKEND", "STREAMS"]
+
+
+@pytest.mark.parametrize("model", ["test:lorem", "test:echo"])
+def test_structured_example_parses_a_city_and_streams_partial_objects(model: str) -> None:
+    # Offline through the test models; hosted runs join once their backends send schemas.
+    proc = run_example("structured.py", model)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("generate: ")
+    assert "1 landmarks" in lines[0]
+    assert lines[1].startswith("stream: ")
+    assert "(4 fields seen while streaming)" in lines[1]

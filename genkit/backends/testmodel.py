@@ -17,6 +17,7 @@ checked and otherwise ignored.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +26,7 @@ from itertools import count
 from typing import TYPE_CHECKING
 
 from genkit import testing
+from genkit._jsonschema import example_instance
 from genkit.backends.base import Backend, BackendSettings
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import InvalidParameterError, ModelNotFoundError
@@ -36,6 +38,7 @@ from genkit.types import (
     FinishReason,
     Generation,
     Message,
+    RefusalDelta,
     ResponseMetadata,
     StreamEvent,
     Usage,
@@ -43,7 +46,8 @@ from genkit.types import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
 
 __all__ = ["CAPABILITIES", "MODELS", "OfflineBackend", "split_words"]
 
@@ -59,6 +63,7 @@ CAPABILITIES = CapabilityTable(
         # application's reasoning= runs offline unchanged.
         reasoning_levels=frozenset(REASONING_LEVELS),
         ranges={"reasoning": (0, 2**31 - 1)},
+        features=frozenset({"structured_output", "structured_output_with_tools"}),
     ),
 )
 
@@ -112,6 +117,7 @@ class _Answer:
     candidates: list[_Candidate]
     usage: Usage
     error: BaseException | None = None  # raised by a stream after its chunks
+    refusal: str | None = None  # a scripted refusal, for every candidate
 
 
 class OfflineBackend(Backend):
@@ -166,6 +172,10 @@ class OfflineBackend(Backend):
         if self.model == "scripted":
             return self._scripted(request, method, n)
         words, default_length = _WORD_SOURCES[self.model]
+        if request.output is not None:
+            # schema=: a valid instance, its strings from the model's words; the whole
+            # of it unless max_tokens cuts it (then invalid JSON, finish "length").
+            words, default_length = _json_words(request.output.json_schema, words), None
         max_tokens: int | None = request.params.get("max_tokens", default_length)
         stop: tuple[str, ...] = request.params.get("stop", ())
         candidates = [_cut(words(request, index), max_tokens, stop) for index in range(n)]
@@ -178,7 +188,8 @@ class OfflineBackend(Backend):
             raise reply.error
         chunks = list(reply.chunks) if reply.chunks is not None else split_words(reply.text)
         candidates = [_Candidate(chunks, reply.finish_reason) for _ in range(n)]
-        return _Answer(candidates, reply.usage or _usage(request, candidates), reply.error)
+        usage = reply.usage or _usage(request, candidates)
+        return _Answer(candidates, usage, reply.error, reply.refusal)
 
     def _events(self, answer: _Answer) -> Iterator[StreamEvent]:
         candidates = answer.candidates
@@ -191,6 +202,9 @@ class OfflineBackend(Backend):
         if answer.error is not None:
             # A scripted stream that breaks after its text, before the provider finished.
             raise answer.error
+        if answer.refusal is not None:
+            for index in range(len(candidates)):
+                yield RefusalDelta(answer.refusal, index)
         for index, candidate in enumerate(candidates):
             # No provider here: the raw reason is genkit's own.
             yield Finish(candidate.finish_reason, candidate.finish_reason, index)
@@ -205,6 +219,7 @@ class OfflineBackend(Backend):
             usage=answer.usage,
             model=self.model,
             provider=PROVIDER,
+            refusal=answer.refusal,
         )
 
 
@@ -212,6 +227,22 @@ def _echo(request: Request, index: int) -> list[str]:
     """The last user message (the last message when there are only assistant turns)."""
     user = [m for m in request.messages if m.role == "user"]
     return split_words((user or list(request.messages))[-1].text)
+
+
+def _json_words(
+    schema: Mapping[str, Any], words: Callable[[Request, int], Iterable[str]]
+) -> Callable[[Request, int], list[str]]:
+    """``words`` turned into JSON: an example instance of ``schema``, one chunk per word.
+
+    Written with a space after each separator, so ``max_tokens`` (words) can cut it
+    anywhere, as a provider's token budget does.
+    """
+
+    def answer(request: Request, index: int) -> list[str]:
+        value = example_instance(schema, iter(words(request, index)))
+        return split_words(json.dumps(value, separators=(", ", ": ")))
+
+    return answer
 
 
 def _lorem_words(request: Request, index: int) -> Iterator[str]:
