@@ -139,3 +139,12 @@ def test_the_readme_backend_runs_through_the_public_provider_surface() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["HELLO THERE, BACKEND", "STREAMS"]
+
+
+def test_tools_example_runs_a_loop_offline() -> None:
+    proc = run_example("tools.py", "test:echo")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "-> get_weather({'city': ''})"
+    assert lines[1] == "What's the weather in Paris, and how much is 20 EUR in USD?"
+    assert "steps=2 finish=stop" in proc.stderr
