@@ -13,7 +13,9 @@ stays fast, and ``genkit.Tool`` with a JSON Schema needs neither.
 from __future__ import annotations
 
 import inspect
+import logging
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +35,8 @@ __all__ = [
     "function_tool",
     "settle_finish_reasons",
 ]
+
+logger = logging.getLogger("genkit")
 
 #: The keyword arguments of a call (and of ``load()``) that this module owns.
 TOOL_ARGUMENTS: tuple[str, ...] = ("tools", "tool_choice", "parallel_tool_calls", "max_steps")
@@ -78,7 +82,14 @@ def function_tool(function: Callable[..., Any]) -> Tool:
     Converted once per function (cached): a call with 20 tools costs 20 dict lookups,
     not 20 schema generations.
     """
-    return _convert(function).tool
+    return _converted(function).tool
+
+
+def _converted(function: Callable[..., Any]) -> _Converted:
+    try:
+        return _convert(function)
+    except TypeError:  # a method of an unhashable object: not cacheable, converted each time
+        return _convert.__wrapped__(function)
 
 
 def bind_arguments(function: Callable[..., Any], arguments: Mapping[str, Any]) -> Any:
@@ -86,7 +97,7 @@ def bind_arguments(function: Callable[..., Any], arguments: Mapping[str, Any]) -
 
     Raises ``pydantic.ValidationError`` for arguments that do not fit the signature.
     """
-    converted = _convert(function)
+    converted = _converted(function)
     validated = converted.model.model_validate(dict(arguments))
     values = {name: getattr(validated, name) for name in type(validated).model_fields}
     args = [values.pop(name) for name in converted.positional]
@@ -134,7 +145,11 @@ def _convert(function: Callable[..., Any]) -> _Converted:
             return False
 
     try:
-        model = pydantic.create_model(f"{name}_arguments", **fields)
+        with warnings.catch_warnings():
+            # A parameter named like a BaseModel attribute ("json", "copy") works; the
+            # warning pydantic gives about it would only confuse the caller.
+            warnings.simplefilter("ignore", UserWarning)
+            model = pydantic.create_model(f"{name}_arguments", **fields)
         schema = model.model_json_schema(schema_generator=_NoFieldTitles)
     except (pydantic.PydanticUserError, pydantic.PydanticSchemaGenerationError, NameError) as error:
         raise BadFunctionError(
@@ -181,10 +196,15 @@ def check_tool_arguments(
     provider: str,
     model: str,
     capabilities: ModelCapabilities,
+    drop_unsupported: bool = False,
+    warnings: list[str] | None = None,
 ) -> ToolSettings:
     """``tools``/``tool_choice``/``parallel_tool_calls``/``max_steps`` checked together.
 
     ``None`` means "not set" (it clears a load() default), as for every parameter.
+    Drop mode drops ``parallel_tool_calls`` on a model that cannot take it (a hint, the
+    way an unsupported sampling parameter is dropped) but never ``tools``: without them
+    the model would be asked something else.
     """
     raw_tools = values.get("tools")
     tools: tuple[Tool, ...] = ()
@@ -230,7 +250,13 @@ def check_tool_arguments(
                 provider=provider,
                 allowed="parallel_tool_calls together with tools=[...]",
             )
-        if "parallel_tool_calls" not in capabilities.features:
+        if "parallel_tool_calls" not in capabilities.features and drop_unsupported:
+            message = f"dropped 'parallel_tool_calls': not supported by {provider} model {model!r}"
+            logger.warning(message)
+            if warnings is not None:
+                warnings.append(message)
+            parallel = None
+        elif "parallel_tool_calls" not in capabilities.features:
             raise UnsupportedParameterError(
                 "parallel_tool_calls",
                 provider,

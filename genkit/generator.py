@@ -174,6 +174,7 @@ class Generator:
                 provider=self.provider,
                 model=self.model,
                 capabilities=self._capabilities,
+                drop_unsupported=drop_unsupported,
             )
         self._defaults: dict[str, Any] = check_parameters(
             defaults,
@@ -340,6 +341,8 @@ class Generator:
                 provider=self.provider,
                 model=self.model,
                 capabilities=self._capabilities,
+                drop_unsupported=options.get("drop_unsupported", self._drop),
+                warnings=warnings,
             )
         checked = check_parameters(
             params,

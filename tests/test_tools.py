@@ -287,8 +287,12 @@ def test_a_matching_history_is_sent() -> None:
 # --------------------------------------------------------------------------- capabilities
 
 
+#: What reached the backend below: its tests expect nothing, or one drop-mode request.
+SENT: list[Request] = []
+
+
 class _Limited(Backend):
-    """A backend with a capability row of few features; it must never be reached."""
+    """A backend with a capability row of few features; refused input must never reach it."""
 
     provider = "limited"
     capabilities = CapabilityTable(
@@ -308,7 +312,8 @@ class _Limited(Backend):
     )
 
     def generate(self, request: Request) -> Generation:
-        raise AssertionError("sent")
+        SENT.append(request)
+        return Generation(["ok"], ["stop"], genkit.Usage(), self.model, self.provider)
 
     async def agenerate(self, request: Request) -> Generation:
         raise AssertionError("sent")
@@ -325,9 +330,11 @@ genkit.register("limited", _Limited)
 
 def _unsupported(model: str, prompt: Any = "hi", **call: Any) -> genkit.UnsupportedParameterError:
     gen = genkit.load(f"limited:{model}")
+    SENT.clear()
     for method in (gen.generate, gen.stream, gen.astream):
         with pytest.raises(genkit.UnsupportedParameterError) as info:
             method(prompt, **call)
+    assert SENT == []
     assert info.value.provider == "limited"
     assert info.value.model == model
     return info.value
@@ -351,6 +358,20 @@ def test_features_the_model_lacks_are_refused_before_sending() -> None:
         genkit.Message("tool", [genkit.ToolResult("c1", "x")]),
     ]
     assert _unsupported("plain", history).parameter == "prompt[1].content[0]"
+
+
+def test_drop_mode_drops_parallel_tool_calls_but_never_tools() -> None:
+    SENT.clear()
+    gen = genkit.load("limited:toolsonly", drop_unsupported=True)
+    result = gen.generate("hi", tools=[add], parallel_tool_calls=False)
+    (request,) = SENT
+    assert request.parallel_tool_calls is None
+    assert request.tools[0].name == "add"
+    assert result.warnings == [
+        "dropped 'parallel_tool_calls': not supported by limited model 'toolsonly'"
+    ]
+    with pytest.raises(genkit.UnsupportedParameterError):
+        genkit.load("limited:plain", drop_unsupported=True).generate("hi", tools=[add])
 
 
 def test_images_inside_tool_results_and_limits() -> None:
