@@ -30,7 +30,7 @@ from genkit.types import Generation, Message, Usage
 if TYPE_CHECKING:
     from genkit.params import Request
 
-__all__ = ["StreamLoop", "arun_loop", "combine", "run_loop"]
+__all__ = ["StreamLoop", "ToolLoop", "arun_loop", "combine", "run_loop"]
 
 Step = Callable[["Request"], Generation]
 
@@ -64,21 +64,42 @@ def _next_request(request: Request, result: Generation, results: list[ToolResult
     )
 
 
+class ToolLoop:
+    """A loop's state: the conversation so far and the steps done.
+
+    ``calls`` says what to run after a step (nothing: the loop ends with it), ``next``
+    records the step and makes the next request, ``combined`` is the result to return.
+    """
+
+    def __init__(self, request: Request, max_steps: int, check: Callable[..., None]) -> None:
+        self.request = request
+        self.max_steps = max_steps
+        self.check = check
+        self.steps: list[Generation] = []
+
+    def calls(self, result: Generation) -> list[ToolCall]:
+        if len(self.steps) + 1 >= self.max_steps or result.finish_reason is None:
+            return []
+        return _runnable(self.request, result)
+
+    def next(self, result: Generation, results: list[ToolResult]) -> Request:
+        self.steps.append(result)
+        self.request = _next_request(self.request, result, results)
+        self.check(self.request)
+        return self.request
+
+    def combined(self, last: Generation) -> Generation:
+        return combine([*self.steps, last]) if self.steps else last
+
+
 def run_loop(
     request: Request, result: Generation, max_steps: int, step: Step, check: Callable[..., None]
 ) -> Generation:
     """Steps 2..max_steps after ``result``, run synchronously; the combined result."""
-    steps = [result]
-    while len(steps) < max_steps:
-        calls = _runnable(request, result)
-        if not calls:
-            break
-        results = [_run(request.tools, call) for call in calls]
-        request = _next_request(request, result, results)
-        check(request)
-        result = step(request)
-        steps.append(result)
-    return combine(steps)
+    loop = ToolLoop(request, max_steps, check)
+    while calls := loop.calls(result):
+        result = step(loop.next(result, [_run(request.tools, call) for call in calls]))
+    return loop.combined(result)
 
 
 async def arun_loop(
@@ -89,17 +110,11 @@ async def arun_loop(
     check: Callable[..., None],
 ) -> Generation:
     """``run_loop`` for asyncio: the calls of one step run concurrently."""
-    steps = [result]
-    while len(steps) < max_steps:
-        calls = _runnable(request, result)
-        if not calls:
-            break
-        results = list(await asyncio.gather(*(_arun(request.tools, call) for call in calls)))
-        request = _next_request(request, result, results)
-        check(request)
-        result = await step(request)
-        steps.append(result)
-    return combine(steps)
+    loop = ToolLoop(request, max_steps, check)
+    while calls := loop.calls(result):
+        results = await asyncio.gather(*(_arun(request.tools, call) for call in calls))
+        result = await step(loop.next(result, list(results)))
+    return loop.combined(result)
 
 
 def combine(steps: list[Generation]) -> Generation:
@@ -117,8 +132,8 @@ def combine(steps: list[Generation]) -> Generation:
     return replace(last, usage=usage, warnings=warnings, _steps=list(steps))
 
 
-class StreamLoop:
-    """A streamed tool loop's state, for a :class:`~genkit.Stream` that reads every step.
+class StreamLoop(ToolLoop):
+    """A streamed tool loop, for a :class:`~genkit.Stream` that reads every step.
 
     ``advance`` is called with each step's result when its stream ends; it runs the
     calls and returns the next step's request and event source, or ``None`` when the
@@ -133,41 +148,24 @@ class StreamLoop:
         check: Callable[..., None],
         warnings: list[str],
     ) -> None:
-        self.request = request
-        self.max_steps = max_steps
+        super().__init__(request, max_steps, check)
         self.open_step = open_step
-        self.check = check
         self.warnings = list(warnings)
-        self.steps: list[Generation] = []
-
-    def combined(self, last: Generation) -> Generation:
-        return combine([*self.steps, last]) if self.steps else last
-
-    def _calls(self, result: Generation) -> list[ToolCall]:
-        if len(self.steps) + 1 >= self.max_steps or result.finish_reason is None:
-            return []
-        return _runnable(self.request, result)
-
-    def _next(
-        self, result: Generation, results: list[ToolResult]
-    ) -> tuple[Request, Callable[[], Any]]:
-        self.steps.append(result)
-        self.request = _next_request(self.request, result, results)
-        self.check(self.request)
-        return self.request, self.open_step(self.request)
 
     def advance(self, result: Generation) -> tuple[Request, Callable[[], Any]] | None:
-        calls = self._calls(result)
+        calls = self.calls(result)
         if not calls:
             return None
-        return self._next(result, [_run(self.request.tools, call) for call in calls])
+        request = self.next(result, [_run(self.request.tools, call) for call in calls])
+        return request, self.open_step(request)
 
     async def aadvance(self, result: Generation) -> tuple[Request, Callable[[], Any]] | None:
-        calls = self._calls(result)
+        calls = self.calls(result)
         if not calls:
             return None
         results = await asyncio.gather(*(_arun(self.request.tools, call) for call in calls))
-        return self._next(result, list(results))
+        request = self.next(result, list(results))
+        return request, self.open_step(request)
 
 
 # --------------------------------------------------------------------------- running a call
