@@ -11,13 +11,21 @@ connections (or the loaded model) and reuses them.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from types import TracebackType
 from typing import Any
 
 from genkit import structured
 from genkit._credentials import check_load_arguments
+from genkit._tooling import (
+    NO_TOOLS,
+    TOOL_ARGUMENTS,
+    check_history,
+    check_tool_arguments,
+    settle_finish_reasons,
+)
 from genkit.backends.base import Backend, BackendSettings
 from genkit.config import DEFAULT_MODEL, env_bool, env_float, env_int, parse_model
 from genkit.errors import GeneratorClosedError, GenkitError, InvalidParameterError
@@ -27,7 +35,7 @@ from genkit.registry import resolve
 from genkit.retry import RetryPolicy
 from genkit.streaming import AsyncStream, Stream
 from genkit.telemetry import observe
-from genkit.types import Generation, price_as
+from genkit.types import Generation, StreamEvent, price_as
 
 __all__ = ["Generator", "load"]
 
@@ -158,8 +166,19 @@ class Generator:
         self._headers: Mapping[str, str] = dict(headers or {})
         self._load_warnings: list[str] = []
         self._closed = False
+        defaults = dict(defaults or {})
+        #: tools=, tool_choice=, ... given to load(): every call's, unless it overrides them.
+        self._tool_defaults = {k: defaults.pop(k) for k in TOOL_ARGUMENTS if k in defaults}
+        if self._tool_defaults:
+            check_tool_arguments(
+                self._tool_defaults,
+                provider=self.provider,
+                model=self.model,
+                capabilities=self._capabilities,
+                drop_unsupported=drop_unsupported,
+            )
         self._defaults: dict[str, Any] = check_parameters(
-            defaults or {},
+            defaults,
             provider=self.provider,
             model=self.model,
             capabilities=self._capabilities,
@@ -182,16 +201,28 @@ class Generator:
     def generate(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> Generation:
         """Generate a completion; raises a :class:`genkit.GenkitError` subclass on failure.
 
+        With ``tools=`` and ``max_steps > 1`` it runs the tool loop (``result.steps``);
         ``schema=`` (a pydantic model, dataclass, TypedDict or JSON Schema dict) asks for
-        JSON of that shape and sets ``result.parsed`` to the validated value;
-        ``output_retries=N`` asks again up to N times when it does not validate
+        JSON of that shape and sets ``result.parsed`` to the validated value of the final
+        answer; ``output_retries=N`` asks again up to N times when it does not validate
         (see :mod:`genkit.structured`).
         """
         retries = structured.output_retries(params, self.provider)
+        max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
+
+        def once(request: Request) -> Generation:
+            result = self._generate(request, warnings, policy)
+            if max_steps > 1 and request.tools:
+                from genkit._toolloop import run_loop
+
+                step = partial(self._generate, warnings=warnings, policy=policy)
+                result = run_loop(request, result, max_steps, step, self._backend.check)
+            return result
+
         if request.output is not None:
-            return structured.run(lambda r: self._generate(r, warnings, policy), request, retries)
-        return self._generate(request, warnings, policy)
+            return structured.run(once, request, retries)
+        return once(request)
 
     def _generate(self, request: Request, warnings: list[str], policy: RetryPolicy) -> Generation:
         call = observe(self.provider, request, policy)
@@ -200,6 +231,8 @@ class Generator:
         else:
             result = call.call(policy, lambda: self._live().generate(request))
         price_as(result.usage, self.provider, result.model, self.model)
+        if result.messages:
+            settle_finish_reasons(result)
         if warnings:
             result.warnings = warnings
         return result
@@ -209,12 +242,21 @@ class Generator:
     ) -> Generation:
         """``generate`` for asyncio; never blocks the event loop."""
         retries = structured.output_retries(params, self.provider)
+        max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
+
+        async def once(request: Request) -> Generation:
+            result = await self._agenerate(request, warnings, policy)
+            if max_steps > 1 and request.tools:
+                from genkit._toolloop import arun_loop
+
+                astep = partial(self._agenerate, warnings=warnings, policy=policy)
+                result = await arun_loop(request, result, max_steps, astep, self._backend.check)
+            return result
+
         if request.output is not None:
-            return await structured.arun(
-                lambda r: self._agenerate(r, warnings, policy), request, retries
-            )
-        return await self._agenerate(request, warnings, policy)
+            return await structured.arun(once, request, retries)
+        return await once(request)
 
     async def _agenerate(
         self, request: Request, warnings: list[str], policy: RetryPolicy
@@ -225,6 +267,8 @@ class Generator:
         else:
             result = await call.acall(policy, lambda: self._live().agenerate(request))
         price_as(result.usage, self.provider, result.model, self.model)
+        if result.messages:
+            settle_finish_reasons(result)
         if warnings:
             result.warnings = warnings
         return result
@@ -232,11 +276,13 @@ class Generator:
     def stream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> Stream:
         """Stream chunks as they are generated; the request starts on first iteration.
 
-        Bad input raises here, before anything is sent.
+        Bad input raises here, before anything is sent.  With ``tools=`` and
+        ``max_steps > 1`` the stream runs the tool loop: each step's events in turn.
         """
         structured.output_retries(params, self.provider, streaming=True)
+        max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
-        return Stream(
+        stream = Stream(
             lambda: self._live().stream(request),
             provider=self.provider,
             model=self.model,
@@ -244,12 +290,20 @@ class Generator:
             warnings=warnings,
             request=request,
         )
+        if max_steps > 1 and request.tools:
+            from genkit._toolloop import StreamLoop
+
+            stream._loop = StreamLoop(
+                request, max_steps, self._stream_opener, self._backend.check, warnings
+            )
+        return stream
 
     def astream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> AsyncStream:
         """``stream`` for asyncio: ``async for chunk in gen.astream(...)``."""
         structured.output_retries(params, self.provider, streaming=True)
+        max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
-        return AsyncStream(
+        stream = AsyncStream(
             lambda: self._live().astream(request),
             provider=self.provider,
             model=self.model,
@@ -257,6 +311,24 @@ class Generator:
             warnings=warnings,
             request=request,
         )
+        if max_steps > 1 and request.tools:
+            from genkit._toolloop import StreamLoop
+
+            stream._loop = StreamLoop(
+                request, max_steps, self._astream_opener, self._backend.check, warnings
+            )
+        return stream
+
+    def _stream_opener(self, request: Request) -> Callable[[], Iterator[StreamEvent]]:
+        return lambda: self._live().stream(request)
+
+    def _astream_opener(self, request: Request) -> Callable[[], AsyncIterator[StreamEvent]]:
+        return lambda: self._live().astream(request)
+
+    def _max_steps(self, params: Mapping[str, Any]) -> int:
+        """The call's ``max_steps`` (else load()'s); ``_prepare`` checks the value."""
+        steps = params.get("max_steps", self._tool_defaults.get("max_steps"))
+        return steps if isinstance(steps, int) else 1
 
     def _prepare(
         self, prompt: Prompt, system: str | None, params: dict[str, Any]
@@ -264,9 +336,10 @@ class Generator:
         if self._closed:
             raise GeneratorClosedError(self.provider, self.model)
         messages = to_messages(prompt, system, self.provider)
+        check_history(messages, self._capabilities, self.provider, self.model)
         warnings = list(self._load_warnings)
         schema = params.pop("schema", None)
-        if not params and schema is None:
+        if not params and schema is None and not self._tool_defaults:
             request = Request(
                 self.model,
                 messages,
@@ -282,6 +355,17 @@ class Generator:
             {k: params.pop(k) for k in CALL_OPTIONS if k in params and params[k] is not None},
             self.provider,
         )
+        tools = NO_TOOLS
+        tool_values = {k: params.pop(k) for k in TOOL_ARGUMENTS if k in params}
+        if tool_values or self._tool_defaults:
+            tools = check_tool_arguments(
+                {**self._tool_defaults, **tool_values},
+                provider=self.provider,
+                model=self.model,
+                capabilities=self._capabilities,
+                drop_unsupported=options.get("drop_unsupported", self._drop),
+                warnings=warnings,
+            )
         checked = check_parameters(
             params,
             provider=self.provider,
@@ -311,6 +395,9 @@ class Generator:
             provider_options,
             options.get("timeout", self._timeout),
             headers,
+            tools.tools,
+            tools.tool_choice,
+            tools.parallel_tool_calls,
             output=None if schema is None else structured.output_schema(schema, self.provider),
         )
         if request.output is not None:

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from genkit import structured
+from genkit._tooling import settle_finish_reasons
 from genkit.errors import GenkitError, InvalidResponseError, ProviderError, StreamNotFinishedError
 from genkit.retry import RetryPolicy
 from genkit.telemetry import Call, observe
@@ -32,12 +33,16 @@ from genkit.types import (
     Finish,
     FinishReason,
     Generation,
+    Message,
+    Part,
     ProviderData,
     ReasoningDelta,
     RefusalDelta,
     ResponseMetadata,
     StreamEvent,
     StreamWarning,
+    Text,
+    ToolCall,
     ToolCallDelta,
     ToolCallEnd,
     ToolCallStart,
@@ -47,24 +52,33 @@ from genkit.types import (
 )
 
 if TYPE_CHECKING:
+    from genkit._toolloop import StreamLoop
     from genkit.params import Request
 
 __all__ = ["AsyncEventIterator", "AsyncStream", "EventIterator", "Stream"]
 
 
 class _Accumulator:
-    """Collects events into per-candidate text, finish reasons, usage and model."""
+    """Collects events into per-candidate text, finish reasons, usage and model.
+
+    Text stays a plain list of pieces per candidate (the per-chunk path appends to it
+    and nothing else); whatever else a turn holds - complete tool calls, provider data -
+    is kept beside it with the number of text pieces before it, and the assistant turn
+    is put together in event order only when the result is read.
+    """
 
     __slots__ = (
         "finish",
+        "items",
         "model",
         "parsed",
         "parts",
         "provider",
         "raw",
         "raw_finish",
+        "reasoning",
+        "refusal",
         "requested",
-        "tool_calls",
         "usage",
         "warnings",
     )
@@ -78,10 +92,13 @@ class _Accumulator:
         self.raw_finish: list[str | None] = [None]
         self.usage: Usage | None = None
         self.raw: list[Any] = []
-        #: Complete calls per candidate, for the result once it has a place for them.
-        self.tool_calls: list[ToolCallEnd] = []
         #: The validated answer of a ``schema=`` stream, once it has ended.
         self.parsed: Any = None
+        #: Per candidate: (text pieces before it, part) for each non-text part, in order.
+        self.items: dict[int, list[tuple[int, Part]]] = {}
+        #: The first candidate's reasoning and refusal text, as pieces.
+        self.reasoning: list[str] = []
+        self.refusal: list[str] = []
 
     def _grow(self, index: int) -> None:
         while index >= len(self.parts):
@@ -107,18 +124,22 @@ class _Accumulator:
                 if model:
                     self.model = model
                 self._keep(raw)
-            case ToolCallEnd(index=index):
-                self._grow(index)
-                self.tool_calls.append(event)
+            case ToolCallEnd(id=id, name=name, arguments=arguments, index=index):
+                # Only an ended call enters the turn: a call cut mid-arguments never does.
+                self._item(index, ToolCall(id, name, arguments))
+            case ProviderData(part=part, index=index):
+                self._item(index, part)
             case StreamWarning(message=message):
                 self.warnings.append(message)
-            case (
-                ReasoningDelta(index=index)
-                | RefusalDelta(index=index)
-                | ProviderData(index=index)
-                | ToolCallStart(index=index)
-                | ToolCallDelta(index=index)
-            ):
+            case ReasoningDelta(text=text, index=index):
+                self._grow(index)
+                if index == 0:
+                    self.reasoning.append(text)
+            case RefusalDelta(text=text, index=index):
+                self._grow(index)
+                if index == 0:
+                    self.refusal.append(text)
+            case ToolCallStart(index=index) | ToolCallDelta(index=index):
                 self._grow(index)
             case _:
                 raise InvalidResponseError(
@@ -126,6 +147,27 @@ class _Accumulator:
                     "event (see genkit.StreamEvent)",
                     provider=self.provider,
                 )
+
+    def _item(self, index: int, part: Part) -> None:
+        self._grow(index)
+        self.items.setdefault(index, []).append((len(self.parts[index]), part))
+
+    def _message(self, index: int) -> Message:
+        """Candidate ``index``'s assistant turn: text and parts in the order they came."""
+        texts = self.parts[index]
+        items = self.items.get(index)
+        if not items:
+            return Message("assistant", "".join(texts))
+        content: list[Part] = []
+        done = 0
+        for at, part in items:
+            if at > done:
+                content.append(Text("".join(texts[done:at])))
+                done = at
+            content.append(part)
+        if done < len(texts):
+            content.append(Text("".join(texts[done:])))
+        return Message("assistant", tuple(content))
 
     def _keep(self, raw: Any) -> None:
         """The provider's final events, once each, become ``stream.result.raw``."""
@@ -135,7 +177,8 @@ class _Accumulator:
     def generation(self) -> Generation:
         usage = self.usage or Usage()
         price_as(usage, self.provider, self.model, self.requested)
-        return Generation(
+        messages = [self._message(i) for i in range(len(self.parts))] if self.items else []
+        generation = Generation(
             texts=["".join(p) for p in self.parts],
             finish_reasons=list(self.finish),
             usage=usage,
@@ -145,7 +188,13 @@ class _Accumulator:
             warnings=self.warnings,
             raw_finish_reasons=list(self.raw_finish),
             parsed=self.parsed,
+            messages=messages,
+            reasoning="".join(self.reasoning) if self.reasoning else None,
+            refusal="".join(self.refusal) if self.refusal else None,
         )
+        if messages:
+            settle_finish_reasons(generation)
+        return generation
 
     def check_complete(self) -> None:
         if any(reason is None for reason in self.finish):
@@ -179,6 +228,25 @@ class _StreamBase:
         # events() runs.  A plain function, not a bound method: no cycle through self,
         # so a dropped stream is closed at once.
         self._deliver: Callable[[_StreamBase, StreamEvent], StreamEvent | None] = _StreamBase._chunk
+        #: The tool loop (``max_steps > 1``) that may start another step at the end.
+        self._loop: StreamLoop | None = None
+
+    def _result(self) -> Generation:
+        """The result so far: this step's, with the earlier steps of a tool loop."""
+        generation = self._acc.generation()
+        return generation if self._loop is None else self._loop.combined(generation)
+
+    def _begin_step(self, request: Request, open_events: Callable[[], Any]) -> None:
+        """Read the next step of a tool loop through this same stream object."""
+        acc = self._acc
+        self._acc = _Accumulator(acc.provider, acc.requested, list(self._loop_warnings()))
+        self._request = request
+        self._open = open_events
+        self._call = None
+        self._done = False
+
+    def _loop_warnings(self) -> list[str]:
+        return self._loop.warnings if self._loop is not None else []
 
     @property
     def text(self) -> str:
@@ -321,6 +389,12 @@ class Stream(_StreamBase):
             except StopIteration:
                 self._done = True
                 self._finish()
+                loop = self._loop
+                if loop is not None:
+                    step = loop.advance(self._acc.generation())
+                    if step is not None:
+                        self._begin_step(*step)
+                        continue
                 raise
             except GenkitError as error:
                 self._fail(error)
@@ -353,7 +427,7 @@ class Stream(_StreamBase):
         if not self._done:
             for _ in self:
                 pass
-        return self._acc.generation()
+        return self._result()
 
     def close(self) -> None:
         """Stop reading and close the connection (or stop local generation)."""
@@ -452,6 +526,12 @@ class AsyncStream(_StreamBase):
             except StopAsyncIteration:
                 self._done = True
                 await self._finish()
+                loop = self._loop
+                if loop is not None:
+                    step = await loop.aadvance(self._acc.generation())
+                    if step is not None:
+                        self._begin_step(*step)
+                        continue
                 raise
             except GenkitError as error:
                 self._fail(error)
@@ -482,7 +562,7 @@ class AsyncStream(_StreamBase):
         if not self._done:
             async for _ in self:
                 pass
-        return self._acc.generation()
+        return self._result()
 
     @property
     def result(self) -> Generation:
@@ -496,7 +576,7 @@ class AsyncStream(_StreamBase):
         """
         if not self._done:
             raise StreamNotFinishedError
-        return self._acc.generation()
+        return self._result()
 
     async def aclose(self) -> None:
         self._done = True

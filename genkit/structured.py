@@ -292,6 +292,10 @@ def check_answer(result: Generation, output: OutputSchema) -> None:
     :class:`~genkit.errors.OutputValidationError`, marked ``truncated`` when the
     answer was cut at ``max_tokens``.
     """
+    if result.tool_calls:
+        # A turn that calls tools holds no answer yet: the loop (or the caller) sends
+        # the results back, and the turn that answers is the one validated.
+        return
     if result.refusal is not None or result.finish_reason == "content_filter":
         category = result.raw_finish_reasons[0] if result.raw_finish_reasons else None
         raise RefusalError(result.refusal, category, generation=result)

@@ -20,8 +20,9 @@ Each request genkit sends - each attempt, so a retry takes the next reply - cons
 one entry of the script:
 
 - a ``str``: the answer's text (finish reason ``"stop"``);
-- a :class:`Reply`: text, finish reason, usage, the chunks a stream yields, an
-  error a stream raises after those chunks, or a refusal;
+- a :class:`Reply`: text, tool calls, finish reason, usage, the chunks a stream
+  yields, an error a stream raises after those chunks, or a refusal - or the exact
+  stream events, for a test of what a stream puts together;
 - an exception instance: raised as the provider's error would be, so genkit's retry
   policy, ``fallbacks`` and error handling see exactly what a real failure gives them;
 - a callable taking the :class:`ScriptedRequest` and returning one of the above (or
@@ -42,12 +43,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from genkit.errors import GenkitError, InvalidParameterError
-from genkit.types import FINISH_REASONS, FinishReason, Message, Usage
+from genkit.types import FINISH_REASONS, FinishReason, Message, StreamEvent, ToolCall, Usage
 
 if TYPE_CHECKING:
     from genkit.generator import Generator
     from genkit.params import Request
     from genkit.structured import OutputSchema
+    from genkit.tools import Tool
 
 __all__ = ["Reply", "Script", "ScriptError", "ScriptedRequest", "active_script", "scripted"]
 
@@ -72,6 +74,17 @@ class Reply:
     (a stream yields it as a :class:`~genkit.RefusalDelta`) and the finish reason
     becomes ``"content_filter"``; with ``schema=`` the call raises
     :class:`~genkit.RefusalError`.  With ``n > 1`` every candidate gets this reply.
+
+    ``tool_calls`` are the calls the turn makes after its text (a call with an empty
+    ``id`` gets a generated one); a stream yields each as ``ToolCallStart``, its
+    arguments as ``ToolCallDelta`` pieces and ``ToolCallEnd``.  genkit decides
+    ``finish_reason == "tool_calls"`` from them, as for every provider, while
+    ``raw_finish_reason`` stays this ``finish_reason``.
+
+    ``events``, instead of all of the above but ``error`` and ``usage``: the exact
+    events a stream yields (then ``error``, if set, is raised); ``generate`` returns
+    what they add up to.  For tests of stream handling: a call cut mid-arguments, a
+    refusal, provider data.
     """
 
     text: str = ""
@@ -80,6 +93,8 @@ class Reply:
     chunks: Sequence[str] | None = None
     error: BaseException | None = None
     refusal: str | None = None
+    tool_calls: Sequence[ToolCall] = ()
+    events: Sequence[StreamEvent] | None = None
 
     def __post_init__(self) -> None:
         if self.refusal is not None and self.finish_reason == "stop":
@@ -92,6 +107,20 @@ class Reply:
             raise InvalidParameterError(
                 "error", f"expected an exception instance, got {type(self.error).__name__}"
             )
+        calls = tuple(self.tool_calls)
+        if not all(isinstance(call, ToolCall) for call in calls):
+            raise InvalidParameterError("tool_calls", "every item must be a genkit.ToolCall")
+        if any(not call.id for call in calls):
+            from genkit.backends._toolcalls import call_id
+
+            calls = tuple(ToolCall(c.id or call_id(), c.name, c.arguments) for c in calls)
+        object.__setattr__(self, "tool_calls", calls)
+        if self.events is not None:
+            if self.text or self.chunks is not None or calls:
+                raise InvalidParameterError(
+                    "events", "give events alone, or text/chunks/tool_calls without events"
+                )
+            object.__setattr__(self, "events", tuple(self.events))
         if self.chunks is None:
             return
         chunks = tuple(self.chunks)
@@ -117,6 +146,15 @@ class ScriptedRequest:
     timeout: float | None = None
     #: The schema= of the call (its canonical JSON Schema in ``output.json_schema``).
     output: OutputSchema | None = None
+    #: The tools sent (functions already converted), and the tool options.
+    tools: tuple[Tool, ...] = ()
+    tool_choice: str | None = None
+    parallel_tool_calls: bool | None = None
+
+    @property
+    def tool_names(self) -> list[str]:
+        """The names of the tools sent, in order."""
+        return [tool.name for tool in self.tools]
 
     @property
     def prompt(self) -> str:
@@ -182,6 +220,9 @@ class Script:
             request.provider_options,
             request.timeout,
             request.output,
+            request.tools,
+            request.tool_choice,
+            request.parallel_tool_calls,
         )
         with self._lock:
             self._requests.append(recorded)

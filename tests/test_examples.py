@@ -151,3 +151,12 @@ def test_structured_example_parses_a_city_and_streams_partial_objects(model: str
     assert "1 landmarks" in lines[0]
     assert lines[1].startswith("stream: ")
     assert "(4 fields seen while streaming)" in lines[1]
+
+
+def test_tools_example_runs_a_loop_offline() -> None:
+    proc = run_example("tools.py", "test:echo")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "-> get_weather({'city': ''})"
+    assert lines[1] == "What's the weather in Paris, and how much is 20 EUR in USD?"
+    assert "steps=2 finish=stop" in proc.stderr

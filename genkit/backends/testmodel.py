@@ -12,6 +12,15 @@ yields one chunk per word (the word with the whitespace before it), so the joine
 chunks are exactly the text ``generate`` returns.  Every shared parameter is accepted;
 ``max_tokens``, ``stop``, ``n`` and ``seed`` change the answer, the sampling knobs are
 checked and otherwise ignored.
+
+Every feature is declared (tools, images and documents in, structured output), so an
+application's tool loop runs offline: ``test:scripted`` replies script the calls
+(:class:`genkit.testing.Reply` ``tool_calls=``), and ``test:echo`` calls a tool when
+``tool_choice`` forces one - ``"required"`` the first tool, a name that tool - with
+the least arguments its schema allows (each required property's empty value: ``""``,
+``0``, ``false``, ``[]``, ``{}``, an enum's first value); otherwise it answers with
+text, so a loop ends on the next step.  Parts other than text are accepted and read
+as nothing (``echo`` repeats the text of the last user turn).
 """
 
 from __future__ import annotations
@@ -20,17 +29,17 @@ import asyncio
 import json
 import random
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import count
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from genkit import testing
 from genkit._jsonschema import example_instance
+from genkit.backends._toolcalls import call_id
 from genkit.backends.base import Backend, BackendSettings
-from genkit.capabilities import CapabilityTable, ModelCapabilities
+from genkit.capabilities import FEATURES, CapabilityTable, ModelCapabilities
 from genkit.errors import InvalidParameterError, ModelNotFoundError
-from genkit.messages import text_only
 from genkit.params import REASONING_LEVELS, SHARED_PARAMETERS, Request
 from genkit.types import (
     Chunk,
@@ -41,6 +50,11 @@ from genkit.types import (
     RefusalDelta,
     ResponseMetadata,
     StreamEvent,
+    Text,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
     Usage,
     UsageUpdate,
 )
@@ -63,7 +77,7 @@ CAPABILITIES = CapabilityTable(
         # application's reasoning= runs offline unchanged.
         reasoning_levels=frozenset(REASONING_LEVELS),
         ranges={"reasoning": (0, 2**31 - 1)},
-        features=frozenset({"structured_output", "structured_output_with_tools"}),
+        features=FEATURES,
     ),
 )
 
@@ -106,6 +120,7 @@ class _Candidate:
 
     chunks: list[str]
     finish_reason: FinishReason
+    calls: tuple[ToolCall, ...] = ()
 
     @property
     def text(self) -> str:
@@ -118,6 +133,7 @@ class _Answer:
     usage: Usage
     error: BaseException | None = None  # raised by a stream after its chunks
     refusal: str | None = None  # a scripted refusal, for every candidate
+    events: tuple[StreamEvent, ...] | None = None  # a scripted stream, exactly
 
 
 class OfflineBackend(Backend):
@@ -146,10 +162,9 @@ class OfflineBackend(Backend):
     # ------------------------------------------------------------------ calls
 
     def check(self, request: Request) -> None:
-        # Like a real backend: a part it cannot answer about is refused, not ignored.
-        for i, message in enumerate(request.messages):
-            if not isinstance(message.content, str):
-                text_only(message.content, i, PROVIDER, request.model)
+        # Every part is accepted (the models read text only): genkit's own checks
+        # (capabilities, tool result ids) are what runs before this.
+        return None
 
     def generate(self, request: Request) -> Generation:
         return self._generation(self._answer(request, "generate"))
@@ -171,6 +186,10 @@ class OfflineBackend(Backend):
         n: int = request.params.get("n", 1)
         if self.model == "scripted":
             return self._scripted(request, method, n)
+        forced = _forced_call(request)
+        if forced is not None:
+            candidates = [_Candidate([], "tool_calls", (forced,)) for _ in range(n)]
+            return _Answer(candidates, _usage(request, candidates))
         words, default_length = _WORD_SOURCES[self.model]
         if request.output is not None:
             # schema=: a valid instance, its strings from the model's words; the whole
@@ -186,12 +205,20 @@ class OfflineBackend(Backend):
         reply = script.next_reply(request, method)
         if reply.error is not None and method in ("generate", "agenerate"):
             raise reply.error
+        if reply.events is not None:
+            return _Answer([], reply.usage or Usage(), reply.error, events=tuple(reply.events))
         chunks = list(reply.chunks) if reply.chunks is not None else split_words(reply.text)
-        candidates = [_Candidate(chunks, reply.finish_reason) for _ in range(n)]
+        calls = tuple(reply.tool_calls)
+        candidates = [_Candidate(chunks, reply.finish_reason, calls) for _ in range(n)]
         usage = reply.usage or _usage(request, candidates)
-        return _Answer(candidates, usage, reply.error, reply.refusal)
+        return _Answer(candidates, usage, reply.error, refusal=reply.refusal)
 
     def _events(self, answer: _Answer) -> Iterator[StreamEvent]:
+        if answer.events is not None:
+            yield from answer.events
+            if answer.error is not None:
+                raise answer.error
+            return
         candidates = answer.candidates
         # Candidates interleave word by word, as a provider streaming n choices does.
         longest = max(len(c.chunks) for c in candidates)
@@ -199,6 +226,15 @@ class OfflineBackend(Backend):
             for index, candidate in enumerate(candidates):
                 if step < len(candidate.chunks) and candidate.chunks[step]:
                     yield Chunk(candidate.chunks[step], index)
+        for index, candidate in enumerate(candidates):
+            for number, call in enumerate(candidate.calls):
+                yield ToolCallStart(call.id, call.name, index, number)
+                arguments = json.dumps(call.arguments)
+                half = len(arguments) // 2  # two pieces, as providers send fragments
+                for piece in (arguments[:half], arguments[half:]):
+                    if piece:
+                        yield ToolCallDelta(piece, index, number)
+                yield ToolCallEnd(call.id, call.name, call.arguments, index, number)
         if answer.error is not None:
             # A scripted stream that breaks after its text, before the provider finished.
             raise answer.error
@@ -212,6 +248,9 @@ class OfflineBackend(Backend):
         yield ResponseMetadata(self.model)
 
     def _generation(self, answer: _Answer) -> Generation:
+        if answer.events is not None:
+            return _from_events(answer.events, self.model)
+        calls = any(c.calls for c in answer.candidates)
         return Generation(
             texts=[c.text for c in answer.candidates],
             finish_reasons=[c.finish_reason for c in answer.candidates],
@@ -220,7 +259,70 @@ class OfflineBackend(Backend):
             model=self.model,
             provider=PROVIDER,
             refusal=answer.refusal,
+            messages=[_message(c) for c in answer.candidates] if calls else [],
         )
+
+
+def _message(candidate: _Candidate) -> Message:
+    text = candidate.text
+    return Message("assistant", ((Text(text),) if text else ()) + candidate.calls)
+
+
+def _from_events(events: tuple[StreamEvent, ...], model: str) -> Generation:
+    """What a scripted stream adds up to, put together as genkit puts any stream together."""
+    from genkit.streaming import _Accumulator
+
+    accumulator = _Accumulator(PROVIDER, model, [])
+    for event in events:
+        accumulator.add(event)
+    accumulator.check_complete()
+    return accumulator.generation()
+
+
+def _forced_call(request: Request) -> ToolCall | None:
+    """``test:echo``'s call when ``tool_choice`` forces one: the least arguments allowed."""
+    choice = request.tool_choice
+    if not request.tools or choice in (None, "auto", "none"):
+        return None
+    tool = next((t for t in request.tools if t.name == choice), request.tools[0])
+    return ToolCall(call_id(), tool.name, _least(tool.parameters, tool.parameters))  # type: ignore[arg-type]  # an object schema gives a dict
+
+
+#: The least value of each JSON Schema type.
+_LEAST: dict[str, object] = {
+    "string": "",
+    "integer": 0,
+    "number": 0,
+    "boolean": False,
+    "array": [],
+}
+
+
+def _least(schema: object, root: Mapping[str, Any], depth: int = 0) -> object:
+    """The least value ``schema`` allows: required properties only, local refs followed."""
+    if not isinstance(schema, Mapping) or depth > 8:
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return _least(root.get("$defs", {}).get(ref[len("#/$defs/") :]), root, depth + 1)
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for combined in ("anyOf", "oneOf", "allOf"):
+        if schema.get(combined):
+            return _least(schema[combined][0], root, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = kind[0] if kind else None
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {
+            name: _least(properties.get(name, {}), root, depth + 1)
+            for name in schema.get("required", ())
+        }
+    least = _LEAST.get(kind) if isinstance(kind, str) else None
+    return [] if isinstance(least, list) else least
 
 
 def _echo(request: Request, index: int) -> list[str]:
