@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import sys
 import threading
 import time
@@ -43,12 +42,16 @@ import genkit
 from bench._backends import Urls, load_generator, raw_client
 from bench._common import (
     BenchServer,
+    Point,
+    agrowth,
     clear_sdk_environment,
+    fresh,
+    growth,
     hosted_backends,
+    parser,
     print_machine,
     print_table,
     rss_mib,
-    run_python,
 )
 from genkit.backends._transport import POOL_LIMITS
 
@@ -65,28 +68,21 @@ WARM_UP = 200
 
 
 def sockets_to(port: int) -> int:
-    """TCP sockets this process has open to ``port`` (read from /proc, no psutil needed)."""
-    wanted = f":{port:04X}"
-    inodes: set[str] = set()
-    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
-        try:
-            with open(table) as lines:
-                next(lines)
-                for line in lines:
-                    fields = line.split()
-                    if fields[2].endswith(wanted) and fields[3] == "01":  # ESTABLISHED
-                        inodes.add(fields[9])
-        except OSError:
-            continue
-    held = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:[") and target[8:-1] in inodes:
-            held += 1
-    return held
+    """TCP connections this process has established to ``port``."""
+    import psutil
+
+    return sum(
+        1
+        for conn in psutil.Process().net_connections(kind="tcp")
+        if conn.raddr and conn.raddr.port == port and conn.status == psutil.CONN_ESTABLISHED
+    )
+
+
+def drain(gen: genkit.Generator, prompt: str) -> None:
+    """One whole ``gen.stream`` call, its chunks read and dropped."""
+    with gen.stream(prompt) as stream:
+        for _chunk in stream:
+            pass
 
 
 # --------------------------------------------------------------------------- load
@@ -138,9 +134,7 @@ def _threaded(
         for i in range(per_thread):
             try:
                 if streaming:
-                    with gen.stream(f"story {i}") as stream:
-                        for _chunk in stream:
-                            pass
+                    drain(gen, f"story {i}")
                 else:
                     gen.generate(f"story {i}")
             except Exception as error:
@@ -211,83 +205,52 @@ def load_rows(provider: str, server: BenchServer, args: argparse.Namespace) -> l
 # --------------------------------------------------------------------------- memory
 
 
-@dataclass
-class Series:
-    rss: list[float]
-    blocks: list[int]
+def _series(gen: genkit.Generator, api: str, marks: list[int]) -> list[Point]:
+    """Checkpoints over sequential calls of one API, each call with its own prompt."""
 
-    @property
-    def rss_growth(self) -> float:
-        return self.rss[-1] - self.rss[0]
+    def generate(i: int) -> object:
+        return gen.generate(f"call {i}")
 
-    @property
-    def blocks_growth(self) -> int:
-        return self.blocks[-1] - self.blocks[0]
+    def stream(i: int) -> None:
+        drain(gen, f"call {i}")
 
+    async def agenerate(i: int) -> object:
+        return await gen.agenerate(f"call {i}")
 
-def _sample(series: Series) -> None:
-    gc.collect()
-    series.rss.append(rss_mib())
-    series.blocks.append(sys.getallocatedblocks())
-
-
-def _sequential(gen: genkit.Generator, api: str, calls: int, step: int) -> Series:
-    series = Series([], [])
-
-    def call(i: int) -> None:
-        if api == "generate":
-            gen.generate(f"call {i}")
-        else:
-            with gen.stream(f"call {i}") as stream:
-                for _chunk in stream:
-                    pass
-
-    async def acalls(start: int, count: int) -> None:
-        for i in range(start, start + count):
-            await gen.agenerate(f"call {i}")
-
-    async def arun() -> None:
-        await acalls(0, WARM_UP)
-        _sample(series)
-        for done in range(0, calls, step):
-            await acalls(done, step)
-            _sample(series)
+    async def arun() -> list[Point]:
+        points = await agrowth(agenerate, marks, WARM_UP)
         await gen.aclose()
+        return points
 
     if api == "agenerate":
-        asyncio.run(arun())
-        return series
-    for i in range(WARM_UP):
-        call(i)
-    _sample(series)
-    for done in range(0, calls, step):
-        for i in range(done, done + step):
-            call(i)
-        _sample(series)
-    return series
+        return asyncio.run(arun())
+    return growth(stream if api == "stream" else generate, marks, WARM_UP)
 
 
 def memory_rows(provider: str, server: BenchServer, calls: int) -> tuple[list[list[str]], bool]:
     rows: list[list[str]] = []
     ok = True
     step = max(1, calls // 4)
+    marks = [step * i for i in range(1, 5)]
     for api in ("generate", "stream", "agenerate"):
         gen = load_generator(provider, server)
-        series = _sequential(gen, api, step * 4, step)
+        points = _series(gen, api, marks)
         gen.close()
-        flat = series.rss_growth <= RSS_NOISE_MB and series.blocks_growth <= BLOCKS_PER_CALL * (
-            step * 4
-        )
+        rss_growth = points[-1][1] - points[0][1]
+        blocks_growth = points[-1][2] - points[0][2]
+        flat = rss_growth <= RSS_NOISE_MB and blocks_growth <= BLOCKS_PER_CALL * marks[-1]
         ok = ok and flat
+        rss = [f"{mb:.1f}" for _, mb, _ in points]
+        verdict = "flat" if flat else "GREW"
         rows.append(
             [
                 provider,
                 api,
-                f"{step * 4:,}",
-                *(f"{mb:.1f}" for mb in series.rss),
-                f"{series.rss_growth:+.1f}",
-                f"{series.blocks_growth:+,}",
-                "flat" if flat else "GREW",
+                f"{marks[-1]:,}",
+                *rss,
+                f"{rss_growth:+.1f}",
+                f"{blocks_growth:+,}",
+                verdict,
             ]
         )
         print(f"  done: {provider} memory {api}", file=sys.stderr)
@@ -341,7 +304,7 @@ def loop_per_call_row(provider: str, server: BenchServer, loops: int) -> tuple[l
             f"loop_child({provider!r}, {side!r}, {server.url!r}, "
             f"{server.port}, {loops})"
         )
-        rss_text, blocks_text, held_text = run_python(code).split()
+        rss_text, blocks_text, held_text = fresh(code)[1].stdout.split()
         measured[side] = (float(rss_text), float(blocks_text), int(held_text))
     rss, blocks, held = measured["genkit"]
     raw_rss, raw_blocks, _ = measured["raw"]
@@ -361,21 +324,19 @@ def loop_per_call_row(provider: str, server: BenchServer, loops: int) -> tuple[l
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser_ = parser(
+        __doc__,
+        server=False,
+        concurrent=(1000, "concurrent agenerate calls"),
+        streams=(200, "concurrent astream streams"),
+        threads=(32, "threads for the sync API"),
+        per_thread=(32, "calls per thread"),
+        sequential=(10_000, "calls per API in the memory run"),
+        loops=(200, "asyncio.run() calls in the event-loop run"),
     )
-    parser.add_argument("--backends", nargs="*", help="hosted backends to run (default: all)")
-    parser.add_argument("--concurrent", type=int, default=1000, help="concurrent agenerate calls")
-    parser.add_argument("--streams", type=int, default=200, help="concurrent astream streams")
-    parser.add_argument("--threads", type=int, default=32, help="threads for the sync API")
-    parser.add_argument("--per-thread", type=int, default=32, help="calls per thread")
-    parser.add_argument(
-        "--sequential", type=int, default=10_000, help="calls per API in the memory run"
-    )
-    parser.add_argument(
-        "--loops", type=int, default=200, help="asyncio.run() calls in the event-loop run"
-    )
-    args = parser.parse_args(argv)
+    parser_.description = __doc__
+    parser_.formatter_class = argparse.RawDescriptionHelpFormatter
+    args = parser_.parse_args(argv)
 
     clear_sdk_environment()
     providers = hosted_backends(args.backends)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import threading
@@ -51,7 +50,7 @@ import transformers
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
 import genkit
-from bench._common import print_table
+from bench._common import abba, load_average, median, print_table
 
 PROMPT = "Once upon a time"
 VOCAB = 50257
@@ -174,21 +173,10 @@ def measure(cases: dict[str, Callable[[], float]], rounds: int) -> dict[str, flo
     """Warm every case up once, then run them interleaved; median per case."""
     for run in cases.values():
         run()
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for round_number in range(rounds):
-        order = list(cases) if round_number % 2 == 0 else list(reversed(cases))
-        for name in order:
-            samples[name].append(cases[name]())
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return {name: median(values) for name, values in abba(cases, rounds).items()}
 
 
 # --------------------------------------------------------------------------- report
-
-
-def load_average() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "n/a"
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def print_machine(device: str, gen: genkit.Generator, args: argparse.Namespace) -> None:
