@@ -254,14 +254,6 @@ def hygiene_line(client_core: int | None, server_core: int | None, impl: str) ->
 
 # --------------------------------------------------------------------------- arguments
 
-#: Help for the integer options several commands share (see :func:`parser`).
-HELP = {
-    "calls": "calls per block: short blocks alternate often, so drift cancels in the pairs",
-    "rounds": "ABBA rounds",
-    "chunks": "text chunks per stream",
-    "reps": "fresh processes per row",
-}
-
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, server: bool = True) -> None:
     """``--backends``; with ``server``, also ``--server`` and ``--no-pin``."""
@@ -299,7 +291,7 @@ def parser(
     """
     out = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     for name, value in ints.items():
-        default, help_ = value if isinstance(value, tuple) else (value, HELP.get(name))
+        default, help_ = value if isinstance(value, tuple) else (value, None)
         out.add_argument(f"--{name.replace('_', '-')}", type=int, default=default, help=help_)
     if modes:
         out.add_argument("--modes", nargs="*", choices=modes, default=list(modes))

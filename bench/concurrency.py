@@ -83,7 +83,11 @@ async def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = parser(__doc__, rounds=4, budget=200)
+    parser_ = parser(
+        __doc__,
+        rounds=(4, "ABBA rounds per level"),
+        budget=(200, "calls per batch (per side, per round)"),
+    )
     parser_.add_argument("--levels", nargs="*", type=int, default=[1, 10, 100, 1000])
     args = parser_.parse_args(argv)
     run = begin(

@@ -129,7 +129,7 @@ def importtime_breakdown(env: dict[str, str], runs: int = 5) -> list[tuple[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = parser(__doc__, server=False, reps=12)
+    parser_ = parser(__doc__, server=False, reps=(12, "fresh processes per variant"))
     parser_.add_argument(
         "--importtime",
         action="store_true",

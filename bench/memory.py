@@ -121,7 +121,7 @@ def run_series(series: str, backend: str, url: str, calls: int, core: int | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = parser(__doc__, calls=10_000, reps=5)
+    parser_ = parser(__doc__, calls=10_000, reps=(5, "fresh processes per import row"))
     parser_.add_argument(
         "--modes",
         nargs="*",

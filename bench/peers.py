@@ -174,6 +174,25 @@ def raw_contender(server: BenchServer) -> Contender:
     )
 
 
+def openai_shaped(
+    name: str, create: Callable[..., Any], acreate: Callable[..., Any], prefix: str, **extra: Any
+) -> Contender:
+    """A peer whose answers and stream chunks are shaped like the OpenAI SDK's."""
+    call = partial(create, model=f"{prefix}{MODEL}", messages=MESSAGES, **extra)
+
+    async def acall() -> str:
+        response = await acreate(model=f"{prefix}{MODEL}", messages=MESSAGES, **extra)
+        return str(response.choices[0].message.content)
+
+    return Contender(
+        name,
+        lambda: str(call().choices[0].message.content),
+        acall,
+        lambda: count_chunks(call(stream=True)),
+        partial(create, model=f"{prefix}bench-fail", messages=MESSAGES, **extra),
+    )
+
+
 def litellm_contender(server: BenchServer) -> Contender:
     import litellm
 
@@ -182,25 +201,12 @@ def litellm_contender(server: BenchServer) -> Contender:
     # max_retries reaches the OpenAI client.  num_retries stays unset: LiteLLM then
     # retries on its own on top (num_retries=2 sent 5 requests to a 503 here), and
     # num_retries=0 also zeroes the client's retries (1 request).
-    args: dict[str, Any] = {
+    extra = {
         "api_base": server.base_url("openai"),
         "api_key": KEYS["openai"],
         "max_retries": RETRIES,
-        "messages": MESSAGES,
     }
-    call = partial(litellm.completion, model=f"openai/{MODEL}", **args)
-
-    async def acall() -> str:
-        response = await litellm.acompletion(model=f"openai/{MODEL}", **args)
-        return str(response.choices[0].message.content)
-
-    return Contender(
-        "litellm",
-        lambda: str(call().choices[0].message.content),
-        acall,
-        lambda: count_chunks(call(stream=True)),
-        partial(litellm.completion, model="openai/bench-fail", **args),
-    )
+    return openai_shaped("litellm", litellm.completion, litellm.acompletion, "openai/", **extra)
 
 
 def aisuite_contender(server: BenchServer) -> Contender:
@@ -212,19 +218,7 @@ def aisuite_contender(server: BenchServer) -> Contender:
         "max_retries": RETRIES,
     }
     completions = aisuite.Client(provider_configs={"openai": config}).chat.completions
-    call = partial(completions.create, model=f"openai:{MODEL}", messages=MESSAGES)
-
-    async def acall() -> str:
-        response = await completions.acreate(model=f"openai:{MODEL}", messages=MESSAGES)
-        return str(response.choices[0].message.content)
-
-    return Contender(
-        "aisuite",
-        lambda: str(call().choices[0].message.content),
-        acall,
-        lambda: count_chunks(call(stream=True)),
-        partial(completions.create, model="openai:bench-fail", messages=MESSAGES),
-    )
+    return openai_shaped("aisuite", completions.create, completions.acreate, "openai:")
 
 
 # --------------------------------------------------------------------------- measurement

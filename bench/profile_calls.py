@@ -219,7 +219,9 @@ def profile_backend(backend: str, server: BenchServer, calls: int, chunks: int, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser(__doc__, calls=2000, chunks=2000, top=12).parse_args(argv)
+    args = parser(__doc__, calls=2000, chunks=(2000, "text chunks per stream"), top=12).parse_args(
+        argv
+    )
     run = begin("Profile of genkit's per-call and per-chunk path", args)
     run.table(
         "genkit's layer alone (stub backend, no network, no profiler; best of 7), µs",

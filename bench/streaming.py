@@ -96,7 +96,12 @@ def run_async(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser(__doc__, modes=("sync", "async"), chunks=2000, rounds=16).parse_args(argv)
+    args = parser(
+        __doc__,
+        modes=("sync", "async"),
+        chunks=(2000, "text chunks per stream"),
+        rounds=(16, "ABBA rounds (streams per side)"),
+    ).parse_args(argv)
     run = begin(
         "Streaming throughput",
         args,
