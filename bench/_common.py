@@ -109,9 +109,18 @@ def verdict(ok: bool) -> str:
 
 
 def print_table(
-    title: str, headers: Sequence[str], rows: Iterable[Sequence[object]], notes: Sequence[str] = ()
+    title: str,
+    headers: Sequence[str] | str,
+    rows: Iterable[Sequence[object]],
+    notes: Sequence[str] = (),
 ) -> None:
-    """A markdown table: readable in a terminal, pastes into an issue as is."""
+    """A markdown table: readable in a terminal, pastes into an issue as is.
+
+    ``headers`` is a list, or one string written as the table's header row
+    (``"backend | mode | ratio"``).
+    """
+    if isinstance(headers, str):
+        headers = headers.split(" | ")
     text = [[str(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for line in text:
@@ -326,7 +335,7 @@ class Run:
     def table(
         self,
         title: str,
-        headers: Sequence[str],
+        headers: Sequence[str] | str,
         rows: Iterable[Sequence[object]],
         notes: Sequence[str] = (),
         *,

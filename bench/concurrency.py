@@ -107,34 +107,13 @@ def main(argv: list[str] | None = None) -> int:
                 cpu_ratio = paired(sides["raw"], sides["genkit"], lambda r, g: r[1] / g[1])
                 ok = run.check(ratio >= TARGET and cpu_ratio >= TARGET)
                 conns = f"{raw_conn:.0f} / {gk_conn:.0f}"
-                rows.append(
-                    [
-                        backend,
-                        f"{level:,}",
-                        f"{raw_rps:,.0f}",
-                        f"{gk_rps:,.0f}",
-                        pct(ratio),
-                        us(raw_cpu),
-                        us(gk_cpu),
-                        pct(cpu_ratio),
-                        conns,
-                        verdict(ok),
-                    ]
-                )
+                cells = [backend, f"{level:,}", f"{raw_rps:,.0f}", f"{gk_rps:,.0f}", pct(ratio)]
+                rows.append([*cells, us(raw_cpu), us(gk_cpu), pct(cpu_ratio), conns, verdict(ok)])
     run.table(
         "Requests per second at each concurrency level (medians)",
-        [
-            "backend",
-            "concurrent",
-            "raw req/s",
-            "genkit req/s",
-            "genkit/raw",
-            "raw CPU µs/req",
-            "genkit CPU µs/req",
-            "CPU raw/genkit",
-            "new connections raw / genkit",
-            "target ≥ 95% (both)",
-        ],
+        "backend | concurrent | raw req/s | genkit req/s | genkit/raw | raw CPU µs/req "
+        "| genkit CPU µs/req | CPU raw/genkit | new connections raw / genkit "
+        "| target ≥ 95% (both)",
         rows,
         notes=[
             "genkit/raw (paired) = median over rounds of genkit's rate / the adjacent raw "

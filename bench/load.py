@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import genkit
 from bench._backends import Urls, load_generator, raw_client
@@ -161,43 +162,25 @@ def load_rows(provider: str, server: BenchServer, args: argparse.Namespace) -> l
     def new() -> genkit.Generator:
         return load_generator(provider, server)
 
-    cases: list[tuple[str, int, Callable[[], Burst]]] = [
-        (
-            f"async agenerate x{n}, {ROUNDS} bursts",
-            n * ROUNDS,
-            lambda: asyncio.run(_concurrent(new(), server, n, False)),
-        ),
-        (
-            f"async astream x{streams}, {ROUNDS} bursts",
-            streams * ROUNDS,
-            lambda: asyncio.run(_concurrent(new(), server, streams, True)),
-        ),
-        (
-            f"{threads} threads x {per_thread} generate",
-            threads * per_thread,
-            lambda: _threaded(new(), server, threads, per_thread, False),
-        ),
-        (
-            f"{threads} threads x {per_thread} stream",
-            threads * per_thread,
-            lambda: _threaded(new(), server, threads, per_thread, True),
-        ),
-    ]
+    def concurrent(size: int, streaming: bool) -> Burst:
+        return asyncio.run(_concurrent(new(), server, size, streaming))
+
+    def threaded(streaming: bool) -> Burst:
+        return _threaded(new(), server, threads, per_thread, streaming)
+
+    cases: list[tuple[str, int, Callable[[], Burst]]] = []
+    for api, size, streaming in (("agenerate", n, False), ("astream", streams, True)):
+        label = f"async {api} x{size}, {ROUNDS} bursts"
+        cases.append((label, size * ROUNDS, partial(concurrent, size, streaming)))
+    for api, streaming in (("generate", False), ("stream", True)):
+        label = f"{threads} threads x {per_thread} {api}"
+        cases.append((label, threads * per_thread, partial(threaded, streaming)))
     rows: list[list[str]] = []
     for label, calls, run in cases:
         burst = run()
-        rows.append(
-            [
-                provider,
-                label,
-                str(calls),
-                str(burst.errors),
-                f"{burst.elapsed:.2f} s",
-                f"{calls / burst.elapsed:,.0f}/s",
-                str(burst.requests),
-                " + ".join(str(c) for c in burst.connections),
-            ]
-        )
+        cells = [provider, label, str(calls), str(burst.errors), f"{burst.elapsed:.2f} s"]
+        opened = " + ".join(str(c) for c in burst.connections)
+        rows.append([*cells, f"{calls / burst.elapsed:,.0f}/s", str(burst.requests), opened])
         print(f"  done: {provider} {label}", file=sys.stderr)
     return rows
 
@@ -367,16 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = ok and all(row[3] == "0" for row in load)
     print_table(
         "Load: one Generator per case",
-        [
-            "backend",
-            "case",
-            "calls",
-            "errors",
-            "wall",
-            "calls/s",
-            "requests at server",
-            "connections opened (per burst)",
-        ],
+        "backend | case | calls | errors | wall | calls/s | requests at server "
+        "| connections opened (per burst)",
         load,
         notes=[
             "A second burst that opens few or no connections reuses the first one's; "
@@ -386,16 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     quarter = max(1, args.sequential // 4)
     print_table(
         f"Memory across {quarter * 4:,} sequential calls (VmRSS in MB, after gc.collect())",
-        [
-            "backend",
-            "API",
-            "calls",
-            "after warm-up",
-            *(f"+{quarter * i:,}" for i in range(1, 5)),
-            "RSS growth",
-            "blocks kept",
-            "verdict",
-        ],
+        " | ".join(
+            ["backend | API | calls | after warm-up", *(f"+{quarter * i:,}" for i in range(1, 5))]
+        )
+        + " | RSS growth | blocks kept | verdict",
         memory,
         notes=[
             f"flat: RSS growth <= {RSS_NOISE_MB} MB and at most {BLOCKS_PER_CALL} allocated "
@@ -404,14 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_table(
         f"asyncio.run() per call ({args.loops:,} event loops, one Generator)",
-        [
-            "backend",
-            "loops",
-            "sockets still open",
-            "RSS growth, MB (genkit / raw)",
-            "blocks kept per loop (genkit / raw)",
-            "verdict",
-        ],
+        "backend | loops | sockets still open | RSS growth, MB (genkit / raw) "
+        "| blocks kept per loop (genkit / raw) | verdict",
         loops,
         notes=[
             "Each event loop gets its own async client.  'released': it is closed when its "

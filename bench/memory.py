@@ -190,31 +190,13 @@ def main(argv: list[str] | None = None) -> int:
                     blocks = f"{points[0][2]:,} → {points[-1][2]:,}"
                     flat = verdict(run.check(ok)) if side == "genkit" else "(reference)"
                     rss = [f"{rss:.1f}" for _, rss, _ in points]
-                    growth_rows.append(
-                        [
-                            backend,
-                            side,
-                            mode,
-                            *rss,
-                            f"{rss_growth:+.2f}",
-                            blocks,
-                            f"{obj_growth:+,}",
-                            flat,
-                        ]
-                    )
+                    figures = [f"{rss_growth:+.2f}", blocks, f"{obj_growth:+,}", flat]
+                    growth_rows.append([backend, side, mode, *rss, *figures])
     marks = [0, *(round(args.calls * f) for f in (0.25, 0.5, 0.75, 1.0))]
     run.table(
         f"RSS (MiB) over {args.calls:,} calls, after gc.collect() at each mark",
-        [
-            "backend",
-            "side",
-            "mode",
-            *(f"@{m:,}" for m in marks),
-            "RSS 25%→100%",
-            "allocated blocks 0 → end",
-            "blocks 25%→100%",
-            "flat?",
-        ],
+        " | ".join(["backend | side | mode", *(f"@{m:,}" for m in marks), "RSS 25%→100%"])
+        + " | allocated blocks 0 → end | blocks 25%→100% | flat?",
         growth_rows,
         notes=[
             f"flat = between the 25% and 100% marks, Python's allocated blocks "
