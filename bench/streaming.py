@@ -96,12 +96,9 @@ def run_async(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser(
-        __doc__,
-        modes=("sync", "async"),
-        chunks=(2000, "text chunks per stream"),
-        rounds=(16, "ABBA rounds (streams per side)"),
-    ).parse_args(argv)
+    rounds = (16, "ABBA rounds (streams per side)")
+    chunks = (2000, "text chunks per stream")
+    args = parser(__doc__, modes=("sync", "async"), chunks=chunks, rounds=rounds).parse_args(argv)
     run = begin(
         "Streaming throughput",
         args,
