@@ -9,8 +9,10 @@ difference in the benchmarks is then genkit's own cost, not a different request.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -27,6 +29,7 @@ SHAPES: tuple[Shape, ...] = ("plain", "params")
 SYSTEM = "Be brief."
 TEMPERATURE = 0.5
 MAX_TOKENS = 100
+PARAMS: dict[str, Any] = {"system": SYSTEM, "temperature": TEMPERATURE, "max_tokens": MAX_TOKENS}
 
 
 class Server(Protocol):
@@ -60,70 +63,41 @@ def load_generator(provider: str, server: Server, **options: Any) -> genkit.Gene
 
 
 def genkit_call(gen: genkit.Generator, shape: Shape = "plain") -> Callable[[], str]:
-    if shape == "params":
-
-        def call_params() -> str:
-            return gen.generate(
-                PROMPT, system=SYSTEM, temperature=TEMPERATURE, max_tokens=MAX_TOKENS
-            ).text
-
-        return call_params
-
-    def call() -> str:
-        return gen.generate(PROMPT).text
-
-    return call
+    params = PARAMS if shape == "params" else {}
+    return lambda: gen.generate(PROMPT, **params).text
 
 
 def genkit_acall(gen: genkit.Generator, shape: Shape = "plain") -> Callable[[], Awaitable[str]]:
-    if shape == "params":
-
-        async def call_params() -> str:
-            result = await gen.agenerate(
-                PROMPT, system=SYSTEM, temperature=TEMPERATURE, max_tokens=MAX_TOKENS
-            )
-            return result.text
-
-        return call_params
+    params = PARAMS if shape == "params" else {}
 
     async def call() -> str:
-        return (await gen.agenerate(PROMPT)).text
+        return (await gen.agenerate(PROMPT, **params)).text
 
     return call
 
 
 def genkit_stream(gen: genkit.Generator) -> Callable[[], StreamResult]:
-    clock = time.perf_counter
-
     def run() -> StreamResult:
-        start = clock()
-        first = 0.0
-        count = 0
+        start, first, count = time.perf_counter(), 0.0, 0
         with gen.stream(PROMPT) as stream:
             for _chunk in stream:
                 if not count:
-                    first = clock() - start
+                    first = time.perf_counter() - start
                 count += 1
-            text = stream.result.text
-        return first, count, text
+            return first, count, stream.result.text
 
     return run
 
 
 def genkit_astream(gen: genkit.Generator) -> Callable[[], Awaitable[StreamResult]]:
-    clock = time.perf_counter
-
     async def run() -> StreamResult:
-        start = clock()
-        first = 0.0
-        count = 0
+        start, first, count = time.perf_counter(), 0.0, 0
         async with gen.astream(PROMPT) as stream:
             async for _chunk in stream:
                 if not count:
-                    first = clock() - start
+                    first = time.perf_counter() - start
                 count += 1
-            text = stream.result.text
-        return first, count, text
+            return first, count, stream.result.text
 
     return run
 
@@ -131,18 +105,50 @@ def genkit_astream(gen: genkit.Generator) -> Callable[[], Awaitable[StreamResult
 # --------------------------------------------------------------------------- raw SDKs
 
 
-class RawClient:
+def collect(texts: Iterator[str | None]) -> StreamResult:
+    """Read a raw stream's texts as they arrive, and join them at the end.
+
+    ``texts`` is a generator that makes the request when first asked, so the clock
+    starts before the request, as it does for genkit.
+    """
+    start, first, parts = time.perf_counter(), 0.0, list[str]()
+    for text in texts:
+        if text:
+            if not parts:
+                first = time.perf_counter() - start
+            parts.append(text)
+    return first, len(parts), "".join(parts)
+
+
+async def acollect(texts: AsyncIterator[str | None]) -> StreamResult:
+    start, first, parts = time.perf_counter(), 0.0, list[str]()
+    async for text in texts:
+        if text:
+            if not parts:
+                first = time.perf_counter() - start
+            parts.append(text)
+    return first, len(parts), "".join(parts)
+
+
+class RawClient(ABC):
     """One vendor SDK used directly; subclasses make the same request genkit makes.
 
-    ``call``/``acall`` take the request shape; streams always use the plain shape.
+    ``caller``/``acaller`` take the request shape; streams always use the plain shape.
+    ``retries`` is 0, as genkit sets its SDK clients; ``bench.peers`` gives 2.
+    Subclasses say how to build the clients, the request (``args``: lists in it are
+    copied for every call, as genkit rebuilds its own body), which SDK method sends it
+    (``create``) and how to read the answer (``text``) and a stream's items (``texts``).
     """
 
     provider: str
+    #: What turns the request into a stream.
+    stream_args: dict[str, Any] = {"stream": True}
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, retries: int = 0) -> None:
         self.base_url = server.base_url(self.provider)
         self.key = KEYS[self.provider]
         self.model = MODELS[self.provider]
+        self.retries = retries
         self._sync: Any = None
         self._async: Any = None
 
@@ -159,23 +165,62 @@ class RawClient:
             self._async = self.make_async()
         return self._async
 
-    def make_sync(self) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def make_sync(self) -> Any: ...
+    @abstractmethod
+    def make_async(self) -> Any: ...
+    @abstractmethod
+    def args(self, shape: Shape) -> dict[str, Any]: ...
+    @abstractmethod
+    def create(self, client: Any) -> Callable[..., Any]: ...
+    @abstractmethod
+    def text(self, response: Any) -> str: ...
+    @abstractmethod
+    def texts(self, stream: Any) -> Iterator[str | None]: ...
 
-    def make_async(self) -> Any:
-        raise NotImplementedError
+    def open_stream(self, client: Any) -> Any:
+        return self.create(client)(**self.args("plain"), **self.stream_args)
+
+    def fresh_args(self, shape: Shape) -> Callable[[], dict[str, Any]]:
+        args = self.args(shape)
+        lists = [k for k, v in args.items() if isinstance(v, list)]
+        return lambda: {**args, **{k: list(args[k]) for k in lists}}
 
     def caller(self, shape: Shape = "plain") -> Callable[[], str]:
-        raise NotImplementedError
+        # The bound ``self.text`` holds this object and so the client: google-genai
+        # closes its HTTP pool when its Client is collected, even while ``models`` lives.
+        create, args, text = self.create(self.sync), self.fresh_args(shape), self.text
+        return lambda: text(create(**args()))
 
     def acaller(self, shape: Shape = "plain") -> Callable[[], Awaitable[str]]:
-        raise NotImplementedError
+        args = self.fresh_args(shape)
+
+        async def call() -> str:
+            return self.text(await self.create(self.aclient)(**args()))
+
+        return call
 
     def stream(self) -> StreamResult:
-        raise NotImplementedError
+        def texts() -> Iterator[str | None]:
+            with contextlib.ExitStack() as stack:
+                stream = self.open_stream(self.sync)
+                if hasattr(stream, "__exit__"):
+                    stack.enter_context(stream)
+                yield from self.texts(stream)
+
+        return collect(texts())
 
     async def astream(self) -> StreamResult:
-        raise NotImplementedError
+        async def texts() -> AsyncIterator[str | None]:
+            async with contextlib.AsyncExitStack() as stack:
+                stream = await self.open_stream(self.aclient)
+                if hasattr(stream, "__aexit__"):
+                    await stack.enter_async_context(stream)
+                async for item in stream:
+                    for text in self.texts([item]):
+                        yield text
+
+        return await acollect(texts())
 
     def close(self) -> None:
         if self._sync is not None:
@@ -191,86 +236,39 @@ class RawClient:
 
 class RawOpenAI(RawClient):
     provider = "openai"
+    stream_args = {"stream": True, "stream_options": {"include_usage": True}}
 
     def make_sync(self) -> Any:
         import openai
 
-        return openai.OpenAI(api_key=self.key, base_url=self.base_url, max_retries=0)
+        return openai.OpenAI(api_key=self.key, base_url=self.base_url, max_retries=self.retries)
 
     def make_async(self) -> Any:
         import openai
 
-        return openai.AsyncOpenAI(api_key=self.key, base_url=self.base_url, max_retries=0)
-
-    def _args(self, shape: Shape) -> dict[str, Any]:
-        if shape == "params":
-            return {
-                "model": self.model,
-                "messages": [
-                    {"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": PROMPT},
-                ],
-                "temperature": TEMPERATURE,
-                "max_completion_tokens": MAX_TOKENS,
-            }
-        return {"model": self.model, "messages": [{"role": "user", "content": PROMPT}]}
-
-    def caller(self, shape: Shape = "plain") -> Callable[[], str]:
-        create = self.sync.chat.completions.create
-        args = self._args(shape)
-
-        def call() -> str:
-            # The body is rebuilt on every call, as genkit rebuilds its own.
-            response = create(**{**args, "messages": list(args["messages"])})
-            return str(response.choices[0].message.content)
-
-        return call
-
-    def acaller(self, shape: Shape = "plain") -> Callable[[], Awaitable[str]]:
-        args = self._args(shape)
-
-        async def call() -> str:
-            response = await self.aclient.chat.completions.create(
-                **{**args, "messages": list(args["messages"])}
-            )
-            return str(response.choices[0].message.content)
-
-        return call
-
-    def stream(self) -> StreamResult:
-        clock = time.perf_counter
-        start = clock()
-        first = 0.0
-        parts: list[str] = []
-        with self.sync.chat.completions.create(
-            **self._args("plain"), stream=True, stream_options={"include_usage": True}
-        ) as stream:
-            for chunk in stream:
-                for choice in chunk.choices:
-                    text = choice.delta.content
-                    if text:
-                        if not parts:
-                            first = clock() - start
-                        parts.append(text)
-        return first, len(parts), "".join(parts)
-
-    async def astream(self) -> StreamResult:
-        clock = time.perf_counter
-        start = clock()
-        first = 0.0
-        parts: list[str] = []
-        stream = await self.aclient.chat.completions.create(
-            **self._args("plain"), stream=True, stream_options={"include_usage": True}
+        return openai.AsyncOpenAI(
+            api_key=self.key, base_url=self.base_url, max_retries=self.retries
         )
-        async with stream:
-            async for chunk in stream:
-                for choice in chunk.choices:
-                    text = choice.delta.content
-                    if text:
-                        if not parts:
-                            first = clock() - start
-                        parts.append(text)
-        return first, len(parts), "".join(parts)
+
+    def args(self, shape: Shape) -> dict[str, Any]:
+        user = {"role": "user", "content": PROMPT}
+        args: dict[str, Any] = {"model": self.model, "messages": [user]}
+        if shape == "params":
+            system = {"role": "system", "content": SYSTEM}
+            args.update(messages=[system, user], temperature=TEMPERATURE)
+            args.update(max_completion_tokens=MAX_TOKENS)
+        return args
+
+    def create(self, client: Any) -> Callable[..., Any]:
+        return client.chat.completions.create  # type: ignore[no-any-return]
+
+    def text(self, response: Any) -> str:
+        return str(response.choices[0].message.content)
+
+    def texts(self, stream: Any) -> Iterator[str | None]:
+        for chunk in stream:
+            for choice in chunk.choices:
+                yield choice.delta.content
 
 
 class RawAnthropic(RawClient):
@@ -282,19 +280,20 @@ class RawAnthropic(RawClient):
     def make_sync(self) -> Any:
         import anthropic
 
-        return anthropic.Anthropic(api_key=self.key, base_url=self.base_url, max_retries=0)
+        return anthropic.Anthropic(
+            api_key=self.key, base_url=self.base_url, max_retries=self.retries
+        )
 
     def make_async(self) -> Any:
         import anthropic
 
-        return anthropic.AsyncAnthropic(api_key=self.key, base_url=self.base_url, max_retries=0)
+        return anthropic.AsyncAnthropic(
+            api_key=self.key, base_url=self.base_url, max_retries=self.retries
+        )
 
-    def _args(self, shape: Shape) -> dict[str, Any]:
-        args: dict[str, Any] = {
-            "model": self.model,
-            "max_tokens": self.default_max_tokens,
-            "messages": [{"role": "user", "content": PROMPT}],
-        }
+    def args(self, shape: Shape) -> dict[str, Any]:
+        messages = [{"role": "user", "content": PROMPT}]
+        args = {"model": self.model, "max_tokens": self.default_max_tokens, "messages": messages}
         if shape == "params":
             # anthropic 2.x has no temperature argument: it travels in extra_body.
             args.update(
@@ -302,56 +301,16 @@ class RawAnthropic(RawClient):
             )
         return args
 
-    @staticmethod
-    def _text(message: Any) -> str:
-        return "".join(block.text for block in message.content if block.type == "text")
+    def create(self, client: Any) -> Callable[..., Any]:
+        return client.messages.create  # type: ignore[no-any-return]
 
-    def caller(self, shape: Shape = "plain") -> Callable[[], str]:
-        create = self.sync.messages.create
-        args = self._args(shape)
+    def text(self, response: Any) -> str:
+        return "".join(block.text for block in response.content if block.type == "text")
 
-        def call() -> str:
-            return self._text(create(**{**args, "messages": list(args["messages"])}))
-
-        return call
-
-    def acaller(self, shape: Shape = "plain") -> Callable[[], Awaitable[str]]:
-        args = self._args(shape)
-
-        async def call() -> str:
-            message = await self.aclient.messages.create(
-                **{**args, "messages": list(args["messages"])}
-            )
-            return self._text(message)
-
-        return call
-
-    def stream(self) -> StreamResult:
-        clock = time.perf_counter
-        start = clock()
-        first = 0.0
-        parts: list[str] = []
-        with self.sync.messages.create(**self._args("plain"), stream=True) as stream:
-            for event in stream:
-                if event.type == "content_block_delta" and event.delta.type == "text_delta":
-                    if not parts:
-                        first = clock() - start
-                    parts.append(event.delta.text)
-        return first, len(parts), "".join(parts)
-
-    async def astream(self) -> StreamResult:
-        clock = time.perf_counter
-        start = clock()
-        first = 0.0
-        parts: list[str] = []
-        stream = await self.aclient.messages.create(**self._args("plain"), stream=True)
-        async with stream:
-            async for event in stream:
-                if event.type == "content_block_delta" and event.delta.type == "text_delta":
-                    if not parts:
-                        first = clock() - start
-                    parts.append(event.delta.text)
-        return first, len(parts), "".join(parts)
+    def texts(self, stream: Any) -> Iterator[str | None]:
+        for event in stream:
+            if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                yield event.delta.text
 
 
 class RawGemini(RawClient):
@@ -368,7 +327,7 @@ class RawGemini(RawClient):
             http_options=types.HttpOptions(
                 base_url=self.base_url,
                 timeout=600_000,  # milliseconds, genkit's default
-                retry_options=types.HttpRetryOptions(attempts=1),
+                retry_options=types.HttpRetryOptions(attempts=self.retries + 1),
             ),
         )
 
@@ -381,84 +340,35 @@ class RawGemini(RawClient):
             await self._async.aclose()
             self._async = None
 
-    def _config(self, shape: Shape) -> Any:
-        if shape != "params":
-            return None
+    def args(self, shape: Shape) -> dict[str, Any]:
+        if shape == "plain":
+            return {"model": self.model, "contents": PROMPT}
         from google.genai import types
 
-        return types.GenerateContentConfig(
+        config = types.GenerateContentConfig(
             system_instruction=SYSTEM, temperature=TEMPERATURE, max_output_tokens=MAX_TOKENS
         )
+        return {"model": self.model, "contents": PROMPT, "config": config}
 
-    def caller(self, shape: Shape = "plain") -> Callable[[], str]:
-        # Hold the Client itself: google-genai closes its HTTP pool when the Client is
-        # collected, even while its ``models`` object is still referenced.
-        client = self.sync
-        model = self.model
-        if shape == "params":
+    def fresh_args(self, shape: Shape) -> Callable[[], dict[str, Any]]:
+        # The config object is built for every call, as genkit builds its own.
+        return (lambda: self.args(shape)) if shape == "params" else super().fresh_args(shape)
 
-            def call_params() -> str:
-                config = self._config(shape)
-                return str(
-                    client.models.generate_content(model=model, contents=PROMPT, config=config).text
-                )
+    def create(self, client: Any) -> Callable[..., Any]:
+        return client.models.generate_content  # type: ignore[no-any-return]
 
-            return call_params
+    def open_stream(self, client: Any) -> Any:
+        return client.models.generate_content_stream(**self.args("plain"))
 
-        def call() -> str:
-            return str(client.models.generate_content(model=model, contents=PROMPT).text)
+    def text(self, response: Any) -> str:
+        return str(response.text)
 
-        return call
-
-    def acaller(self, shape: Shape = "plain") -> Callable[[], Awaitable[str]]:
-        model = self.model
-
-        async def call() -> str:
-            response = await self.aclient.models.generate_content(
-                model=model, contents=PROMPT, config=self._config(shape)
+    def texts(self, stream: Any) -> Iterator[str | None]:
+        for chunk in stream:
+            contents = [c.content for c in chunk.candidates or () if c.content is not None]
+            yield "".join(
+                part.text for content in contents for part in content.parts or () if part.text
             )
-            return str(response.text)
-
-        return call
-
-    @staticmethod
-    def _chunk_text(chunk: Any) -> str:
-        out = []
-        for candidate in chunk.candidates or ():
-            content = candidate.content
-            for part in (content.parts if content is not None else None) or ():
-                if part.text:
-                    out.append(part.text)
-        return "".join(out)
-
-    def stream(self) -> StreamResult:
-        clock = time.perf_counter
-        start = clock()
-        first = 0.0
-        parts: list[str] = []
-        for chunk in self.sync.models.generate_content_stream(model=self.model, contents=PROMPT):
-            text = self._chunk_text(chunk)
-            if text:
-                if not parts:
-                    first = clock() - start
-                parts.append(text)
-        return first, len(parts), "".join(parts)
-
-    async def astream(self) -> StreamResult:
-        clock = time.perf_counter
-        start = clock()
-        first = 0.0
-        parts: list[str] = []
-        stream = await self.aclient.models.generate_content_stream(
-            model=self.model, contents=PROMPT
-        )
-        async for chunk in stream:
-            text = self._chunk_text(chunk)
-            if text:
-                if not parts:
-                    first = clock() - start
-                parts.append(text)
-        return first, len(parts), "".join(parts)
 
 
 RAW: dict[str, type[RawClient]] = {
@@ -468,8 +378,8 @@ RAW: dict[str, type[RawClient]] = {
 }
 
 
-def raw_client(provider: str, server: Server) -> RawClient:
-    return RAW[provider](server)
+def raw_client(provider: str, server: Server, retries: int = 0) -> RawClient:
+    return RAW[provider](server, retries)
 
 
 # --------------------------------------------------------------------------- wire check
@@ -486,7 +396,6 @@ def wire_check(backends: list[str]) -> list[list[str]]:
     except ImportError as error:
         return [["—", "—", "—", "—", f"fakeprovider not importable: {error}"]]
     rows = []
-    ignore = {"content-length"}
     with FakeProviderServer() as fake:
         fake.default = Reply.text("hello")
         urls = Urls(fake.url)
@@ -497,26 +406,19 @@ def wire_check(backends: list[str]) -> list[list[str]]:
                 fake.reset()
                 raw.caller(shape)()
                 genkit_call(gen, shape)()
-                recorded = fake.requests
-                if len(recorded) != 2:
-                    rows.append([backend, shape, "—", "—", f"{len(recorded)} requests seen"])
+                if len(fake.requests) != 2:
+                    rows.append([backend, shape, "—", "—", f"{len(fake.requests)} requests seen"])
                     continue
-                a, b = recorded
+                a, b = fake.requests
                 headers = sorted(
                     f"{name}: {a.headers.get(name)!r} vs {b.headers.get(name)!r}"
                     for name in set(a.headers) | set(b.headers)
-                    if name not in ignore and a.headers.get(name) != b.headers.get(name)
+                    if name != "content-length" and a.headers.get(name) != b.headers.get(name)
                 )
+                same = (a.method, a.path, a.query) == (b.method, b.path, b.query)
+                body = _body_difference(a.body, b.body)
                 rows.append(
-                    [
-                        backend,
-                        shape,
-                        "yes"
-                        if (a.method, a.path, a.query) == (b.method, b.path, b.query)
-                        else "NO",
-                        _body_difference(a.body, b.body),
-                        "; ".join(headers) or "none",
-                    ]
+                    [backend, shape, "yes" if same else "NO", body, "; ".join(headers) or "none"]
                 )
             gen.close()
     return rows

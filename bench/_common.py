@@ -1,16 +1,23 @@
-"""Plumbing every benchmark shares: statistics, tables, the machine, the server process.
+"""The harness every benchmark runs on: arguments, the server process, timing, tables.
 
-Measurement hygiene on a small machine is the point of most of this module:
+Measurement hygiene on a small shared machine is the point of most of this module:
 
 - The server runs in its **own process** (:class:`BenchServer`), never as a thread of
   the process being measured: a server thread would take the GIL from the client
   exactly while the client's time is being measured.
 - With two or more cores the server is pinned to the last core and the benchmark to
-  the first (:func:`pin_client`), so the two never migrate onto one core and the
-  scheduler's choices do not add noise; ``--no-pin`` turns that off.
-- Competing variants are run **interleaved** in alternating order (ABBA...,
-  :func:`interleave`), so drift (thermal, page cache, other tenants of the VM) lands
-  on both sides alike, and differences are also reported **paired** per round.
+  the first (:func:`pin_client`), so the two never migrate onto one core; ``--no-pin``
+  turns that off.
+- Competing variants run **interleaved** (ABBA..., or a rotating order for more than
+  two: :func:`abba`), so drift (thermal, page cache, other tenants of the VM) lands on
+  all of them alike, and differences are also reported **paired** per round.
+- Every call is timed in wall-clock time *and* in this process's CPU time
+  (:func:`timed`): whatever genkit adds is CPU work in the client, which CPU time shows
+  even when other processes take the cores; :class:`LoadMonitor` says how much they did.
+
+A benchmark builds its parser with :func:`parser`, calls :func:`begin` for its
+:class:`Run` (backends, cores, header printed), measures inside ``run.server()``, prints
+with ``run.table`` and returns ``run.status``.
 """
 
 from __future__ import annotations
@@ -25,12 +32,14 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +57,6 @@ PROMPT = "Say hello."
 
 PACKAGES = ("genkit-sdk", "openai", "anthropic", "google-genai", "httpx2", "pydantic", "tenacity")
 
-
 # --------------------------------------------------------------------------- statistics
 
 
@@ -65,6 +73,16 @@ def percentile(values: Sequence[float], q: float) -> float:
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def columns(rows: Sequence[Sequence[float]]) -> list[float]:
+    """The median of each column of a list of equal-length samples."""
+    return [median(column) for column in zip(*rows, strict=True)]
+
+
+def paired(a: Sequence[T], b: Sequence[T], figure: Callable[[T, T], float]) -> float:
+    """Median over rounds of ``figure(a, b)``: each sample against the one next to it in time."""
+    return median([figure(x, y) for x, y in zip(a, b, strict=True)])
 
 
 # --------------------------------------------------------------------------- formatting
@@ -91,9 +109,18 @@ def verdict(ok: bool) -> str:
 
 
 def print_table(
-    title: str, headers: Sequence[str], rows: Iterable[Sequence[object]], notes: Sequence[str] = ()
+    title: str,
+    headers: Sequence[str] | str,
+    rows: Iterable[Sequence[object]],
+    notes: Sequence[str] = (),
 ) -> None:
-    """A markdown table: readable in a terminal, pastes into an issue as is."""
+    """A markdown table: readable in a terminal, pastes into an issue as is.
+
+    ``headers`` is a list, or one string written as the table's header row
+    (``"backend | mode | ratio"``).
+    """
+    if isinstance(headers, str):
+        headers = headers.split(" | ")
     text = [[str(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for line in text:
@@ -123,27 +150,25 @@ def version_of(package: str) -> str | None:
         return None
 
 
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+
+
 def print_machine(
     title: str, packages: Sequence[str] = PACKAGES, extra: Sequence[str] = ()
 ) -> None:
     """What the numbers were measured on; a benchmark without this is not comparable."""
     versions = ", ".join(f"{p} {v}" for p in packages if (v := version_of(p)) is not None)
     print(f"## {title}\n")
-    print(
-        f"- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} "
-        f"{platform.release()}"
-    )
-    print(
-        f"- python: {platform.python_implementation()} {platform.python_version()} "
-        f"({sys.executable})"
-    )
+    system = f"{platform.system()} {platform.release()}"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    print(f"- machine: {cpu_model()}, {os.cpu_count()} cores, {system}")
+    print(f"- python: {python} ({sys.executable})")
     print(f"- packages: {versions}")
-    if hasattr(os, "getloadavg"):
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(
-            f"- load average before the run (1, 5, 15 min): {load} "
-            "(anything else running on the machine shows here)"
-        )
+    print(
+        f"- load average before the run (1, 5, 15 min): {load_average()} "
+        "(anything else running on the machine shows here)"
+    )
     for line in extra:
         print(f"- {line}")
     sys.stdout.flush()
@@ -152,17 +177,21 @@ def print_machine(
 # --------------------------------------------------------------------------- environment
 
 
+def backend_present(name: str) -> bool:
+    """Whether this checkout has the backend (a module today, a package after issue 10)."""
+    folder = REPO_ROOT / "genkit" / "backends"
+    return (folder / name).is_dir() or (folder / f"{name}.py").exists()
+
+
 def hosted_backends(requested: Sequence[str] | None = None) -> list[str]:
     """Hosted backends that exist in this checkout and whose SDK is installed.
 
-    The Anthropic and Gemini backends may land after the benchmarks; a benchmark then
-    simply measures the ones that are there and says which it skipped.
+    A backend may land after the benchmarks; a benchmark then measures the ones that
+    are there and says which it skipped.
     """
     found = []
     for name, module in HOSTED.items():
-        if requested and name not in requested:
-            continue
-        if not (REPO_ROOT / "genkit" / "backends" / f"{name}.py").exists():
+        if (requested and name not in requested) or not backend_present(name):
             continue
         if importlib.util.find_spec(module.split(".")[0]) is None:
             continue
@@ -173,8 +202,7 @@ def hosted_backends(requested: Sequence[str] | None = None) -> list[str]:
 
 
 def skipped_backends(found: Sequence[str], requested: Sequence[str] | None = None) -> list[str]:
-    wanted = requested or list(HOSTED)
-    return [name for name in wanted if name not in found]
+    return [name for name in requested or list(HOSTED) if name not in found]
 
 
 def clear_sdk_environment() -> None:
@@ -194,6 +222,17 @@ def clear_sdk_environment() -> None:
         "GENKIT_MAX_RETRIES",
     ):
         os.environ.pop(name, None)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without ``PYTHON*`` variables, for children timed as a user's would be.
+
+    This machine sets ``PYTHONDONTWRITEBYTECODE``; a child without it uses bytecode
+    caches as on a user's machine (and runs from the repository root, so it still
+    imports this checkout).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    return {**env, **extra}
 
 
 def cpu_layout(pin: bool) -> tuple[int | None, int | None]:
@@ -222,7 +261,11 @@ def hygiene_line(client_core: int | None, server_core: int | None, impl: str) ->
     )
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+# --------------------------------------------------------------------------- arguments
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, *, server: bool = True) -> None:
+    """``--backends``; with ``server``, also ``--server`` and ``--no-pin``."""
     parser.add_argument(
         "--backends",
         nargs="*",
@@ -230,6 +273,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="hosted backends to measure (default: every one present)",
     )
+    if not server:
+        return
     parser.add_argument(
         "--server",
         choices=("lean", "fakeprovider"),
@@ -241,25 +286,93 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def start_run(
-    title: str, args: argparse.Namespace, *lines: str, pin: bool = True
-) -> tuple[list[str], int | None, int | None]:
-    """The preamble every server benchmark shares, so each module only states its own setup.
+def parser(
+    doc: str | None,
+    *,
+    server: bool = True,
+    modes: Sequence[str] = (),
+    **ints: int | tuple[int, str],
+) -> argparse.ArgumentParser:
+    """A command's parser: its docstring's first paragraph as description, the common
+    arguments, ``--modes`` over ``modes`` (all by default) and one integer option per
+    keyword: ``rounds=300`` is ``--rounds`` with default 300, ``per_thread=(32, "help")``
+    is ``--per-thread`` with its help.
+    """
+    out = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    for name, value in ints.items():
+        default, help_ = value if isinstance(value, tuple) else (value, None)
+        out.add_argument(f"--{name.replace('_', '-')}", type=int, default=default, help=help_)
+    if modes:
+        out.add_argument("--modes", nargs="*", choices=modes, default=list(modes))
+    add_common_arguments(out, server=server)
+    return out
 
-    Clears the SDKs' environment, picks the backends, lays out (and pins) the cores and
-    prints the machine header; returns ``(backends, client_core, server_core)``.
+
+@dataclass
+class Run:
+    """One invocation of a benchmark: what it measures, where, and whether targets held."""
+
+    args: argparse.Namespace
+    backends: list[str]
+    client_core: int | None
+    server_core: int | None
+    monitor: LoadMonitor = field(default_factory=lambda: LoadMonitor())
+    failed: bool = False
+
+    @contextlib.contextmanager
+    def server(self, chunks: int = 30) -> Iterator[BenchServer]:
+        """The bench server on its core, watched by the load monitor."""
+        impl = getattr(self.args, "server", "lean")
+        with BenchServer(chunks=chunks, cpu=self.server_core, impl=impl) as server:
+            self.monitor.watch(server.pid)
+            yield server
+
+    def check(self, ok: bool) -> bool:
+        """Record a target's outcome; return it."""
+        self.failed |= not ok
+        return ok
+
+    def table(
+        self,
+        title: str,
+        headers: Sequence[str] | str,
+        rows: Iterable[Sequence[object]],
+        notes: Sequence[str] = (),
+        *,
+        footer: bool = False,
+    ) -> None:
+        """:func:`print_table`; ``footer`` adds how busy the rest of the machine was."""
+        print_table(title, headers, rows, [*notes, self.monitor.line()] if footer else notes)
+
+    @property
+    def status(self) -> int:
+        return 1 if self.failed else 0
+
+
+def begin(
+    title: str,
+    args: argparse.Namespace,
+    *lines: str,
+    pin: bool = True,
+    packages: Sequence[str] = PACKAGES,
+) -> Run:
+    """The preamble every benchmark shares, so each module only states its own setup.
+
+    Clears the SDKs' environment, picks the backends, lays out (and, with ``pin``,
+    pins) the cores and prints the machine header with ``lines``.
     """
     clear_sdk_environment()
-    backends = hosted_backends(args.backends)
-    skipped = skipped_backends(backends, args.backends)
-    client_core, server_core = cpu_layout(not args.no_pin)
+    requested = getattr(args, "backends", None)
+    backends = hosted_backends(requested)
+    skipped = skipped_backends(backends, requested)
+    client_core, server_core = cpu_layout(not getattr(args, "no_pin", False))
     if pin:
         pin_client(client_core)
-    extra = [hygiene_line(client_core, server_core, args.server), *lines]
+    extra = [hygiene_line(client_core, server_core, getattr(args, "server", "lean")), *lines]
     if skipped:
         extra.append(f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}")
-    print_machine(title, extra=extra)
-    return backends, client_core, server_core
+    print_machine(title, packages, extra)
+    return Run(args, backends, client_core, server_core)
 
 
 # --------------------------------------------------------------------------- load
@@ -302,11 +415,7 @@ class LoadMonitor:
         self._start = self._snapshot()
 
     def _snapshot(self) -> tuple[float, float | None, float]:
-        return (
-            time.monotonic(),
-            _busy_seconds(),
-            sum(_process_seconds(pid) for pid in self.pids),
-        )
+        return time.monotonic(), _busy_seconds(), sum(_process_seconds(p) for p in self.pids)
 
     def other_cores(self) -> float | None:
         now, busy, ours = self._snapshot()
@@ -317,9 +426,8 @@ class LoadMonitor:
 
     def line(self) -> str:
         other = self.other_cores()
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
         if other is None:
-            return f"load average after the run: {load}"
+            return f"load average after the run: {load_average()}"
         warning = (
             " - the machine was busy with other work: trust the CPU-time and paired columns "
             "over plain wall-clock medians, or rerun when it is idle"
@@ -328,7 +436,7 @@ class LoadMonitor:
         )
         return (
             f"other processes used {other:.2f} of {os.cpu_count()} cores on average during "
-            f"the run (load average after: {load}){warning}"
+            f"the run (load average after: {load_average()}){warning}"
         )
 
 
@@ -337,7 +445,10 @@ class LoadMonitor:
 
 @dataclass
 class BenchServer:
-    """The benchmark server in a child process, driven over its stdin/stdout."""
+    """``fakeprovider/lean.py`` in a child process, driven over its stdin/stdout.
+
+    Counting requests over the control channel never touches the wire being measured.
+    """
 
     chunks: int = 30
     cpu: int | None = None
@@ -346,17 +457,8 @@ class BenchServer:
     _proc: subprocess.Popen[str] | None = field(default=None, repr=False)
 
     def __enter__(self) -> BenchServer:
-        command = [
-            sys.executable,
-            "-m",
-            "fakeprovider.lean",
-            "--chunks",
-            str(self.chunks),
-            "--impl",
-            self.impl,
-        ]
-        if self.cpu is not None:
-            command += ["--cpu", str(self.cpu)]
+        command = [sys.executable, "-m", "fakeprovider.lean", "--chunks", str(self.chunks)]
+        command += ["--impl", self.impl] + ([] if self.cpu is None else ["--cpu", str(self.cpu)])
         self._proc = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
@@ -413,6 +515,13 @@ class BenchServer:
     def reset(self) -> None:
         self._command("reset")
 
+    def expect(self, requests: int) -> dict[str, Any]:
+        """The stats, after checking that exactly ``requests`` arrived since the reset."""
+        stats = self.stats()
+        if stats["requests"] != requests:
+            raise RuntimeError(f"expected {requests} requests, the server saw {stats['requests']}")
+        return stats
+
     @property
     def pid(self) -> int:
         assert self._proc is not None
@@ -435,6 +544,42 @@ def rss_mib() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
+#: One memory checkpoint: (calls made, RSS MiB, allocated blocks).
+Point = tuple[int, float, int]
+
+
+def checkpoint(calls: int) -> Point:
+    gc.collect()
+    # Every block Python's allocator hands out, strings and list buffers included: a
+    # leak of one string per call is 10,000 blocks long before it is a page of RSS.
+    return calls, rss_mib(), sys.getallocatedblocks()
+
+
+def growth(call: Callable[[int], object], marks: Sequence[int], warm_up: int = 200) -> list[Point]:
+    """Checkpoints after ``warm_up`` calls (pools open, caches filled) and at each mark."""
+    for i in range(warm_up):
+        call(i)
+    points, wanted = [checkpoint(0)], set(marks)
+    for i in range(1, max(marks) + 1):
+        call(i)
+        if i in wanted:
+            points.append(checkpoint(i))
+    return points
+
+
+async def agrowth(
+    call: Callable[[int], Awaitable[object]], marks: Sequence[int], warm_up: int = 200
+) -> list[Point]:
+    for i in range(warm_up):
+        await call(i)
+    points, wanted = [checkpoint(0)], set(marks)
+    for i in range(1, max(marks) + 1):
+        await call(i)
+        if i in wanted:
+            points.append(checkpoint(i))
+    return points
+
+
 # --------------------------------------------------------------------------- timing
 
 #: One timed call: (wall seconds, CPU seconds of this process).
@@ -446,9 +591,6 @@ def timed(call: Callable[[], object], n: int) -> list[Sample]:
 
     CPU time is the second view because this machine is shared: when other work runs,
     wall time absorbs the waits for a core while this process's CPU time does not.
-    Whatever genkit adds is CPU work in this process, so CPU time shows it as clearly
-    as an idle machine's wall time would (and with the server's share left out, the
-    ratio is the stricter one).
     """
     wall, cpu = time.perf_counter, time.process_time
     out = []
@@ -469,6 +611,60 @@ async def atimed(call: Callable[[], Awaitable[object]], n: int) -> list[Sample]:
     return out
 
 
+def measured(call: Callable[[], T]) -> tuple[T, float, float]:
+    """(result, wall seconds, CPU seconds) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+async def ameasured(call: Callable[[], Awaitable[T]]) -> tuple[T, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = await call()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def order(names: list[str], index: int) -> list[str]:
+    """Round ``index``'s order: ABBA for two variants; for more, a start that rotates every
+    round and a direction that reverses every other, so no variant always follows another."""
+    shift = index % len(names) if len(names) > 2 else 0
+    names = names[shift:] + names[:shift]
+    return names if index % 2 == 0 else names[::-1]
+
+
+def rounds_of(names: list[str], rounds: int, gc_every: int = 0) -> Iterator[str]:
+    """The variants' names in :func:`order`, round after round; ``gc.collect()`` before every
+    ``gc_every``-th round, outside the timing, so that no variant pays for another's garbage.
+
+    Samples can be as short as a few calls: this machine's speed drifts from one fraction
+    of a second to the next (a shared VM), so the finer the alternation, the better the
+    pairs cancel it.
+    """
+    for index in range(rounds):
+        if gc_every and index % gc_every == 0:
+            gc.collect()
+        yield from order(names, index)
+
+
+def abba(
+    variants: Mapping[str, Callable[[], T]], rounds: int, gc_every: int = 0
+) -> dict[str, list[T]]:
+    """Each variant's sample once per round (see :func:`rounds_of`)."""
+    out: dict[str, list[T]] = {name: [] for name in variants}
+    for name in rounds_of(list(variants), rounds, gc_every):
+        out[name].append(variants[name]())
+    return out
+
+
+async def aabba(
+    variants: Mapping[str, Callable[[], Awaitable[T]]], rounds: int, gc_every: int = 0
+) -> dict[str, list[T]]:
+    out: dict[str, list[T]] = {name: [] for name in variants}
+    for name in rounds_of(list(variants), rounds, gc_every):
+        out[name].append(await variants[name]())
+    return out
+
+
 @dataclass
 class Interleaved:
     """Samples of several variants measured in alternating rounds, wall and CPU."""
@@ -478,78 +674,115 @@ class Interleaved:
     round_wall: dict[str, list[float]]
     round_cpu: dict[str, list[float]]
 
+    @classmethod
+    def of(cls, blocks: Mapping[str, list[list[Sample]]]) -> Interleaved:
+        """From each variant's blocks, one block per round."""
+        flat = {n: [s for block in b for s in block] for n, b in blocks.items()}
+        per_round = {n: [columns(block) for block in b] for n, b in blocks.items()}
+        return cls(
+            {n: [w for w, _ in s] for n, s in flat.items()},
+            {n: [c for _, c in s] for n, s in flat.items()},
+            {n: [w for w, _ in r] for n, r in per_round.items()},
+            {n: [c for _, c in r] for n, r in per_round.items()},
+        )
+
     def paired(self, a: str, b: str, *, cpu: bool = False) -> float:
         """Median over rounds of (median of a - median of b) in the same round."""
         rounds = self.round_cpu if cpu else self.round_wall
-        return median([x - y for x, y in zip(rounds[a], rounds[b], strict=True)])
+        return paired(rounds[a], rounds[b], lambda x, y: x - y)
 
-
-class _Collector:
-    def __init__(self, names: list[str]) -> None:
-        self.result = Interleaved(
-            {n: [] for n in names},
-            {n: [] for n in names},
-            {n: [] for n in names},
-            {n: [] for n in names},
-        )
-
-    def add(self, name: str, block: list[Sample]) -> None:
-        walls = [w for w, _ in block]
-        cpus = [c for _, c in block]
-        self.result.wall[name].extend(walls)
-        self.result.cpu[name].extend(cpus)
-        self.result.round_wall[name].append(median(walls))
-        self.result.round_cpu[name].append(median(cpus))
-
-
-def _order(names: list[str], index: int) -> list[str]:
-    return names if index % 2 == 0 else list(reversed(names))
+    def ratio(self, a: str, b: str, *, cpu: bool = False) -> float:
+        """a/b from the paired difference: ``1 + paired(a, b) / median(b)``."""
+        return 1 + self.paired(a, b, cpu=cpu) / median((self.cpu if cpu else self.wall)[b])
 
 
 def interleave(
-    variants: dict[str, Callable[[], list[Sample]]], rounds: int, gc_every: int = 1
+    variants: Mapping[str, Callable[[], list[Sample]]], rounds: int, gc_every: int = 1
 ) -> Interleaved:
-    """Run each variant's block once per round, reversing the order every other round.
-
-    Blocks can be as short as a few calls: this machine's speed drifts from one
-    fraction of a second to the next (a shared VM), so the finer the alternation, the
-    better the pairs cancel it.  ``gc.collect()`` runs before the round every
-    ``gc_every`` rounds, outside the timing, so that one variant does not pay for the
-    garbage the other left behind.
-    """
-    names = list(variants)
-    collector = _Collector(names)
-    for index in range(rounds):
-        if index % gc_every == 0:
-            gc.collect()
-        for name in _order(names, index):
-            collector.add(name, variants[name]())
-    return collector.result
+    """:func:`abba` over blocks of timed calls."""
+    return Interleaved.of(abba(variants, rounds, gc_every))
 
 
 async def ainterleave(
-    variants: dict[str, Callable[[], Awaitable[list[Sample]]]], rounds: int, gc_every: int = 1
+    variants: Mapping[str, Callable[[], Awaitable[list[Sample]]]], rounds: int, gc_every: int = 1
 ) -> Interleaved:
-    names = list(variants)
-    collector = _Collector(names)
-    for index in range(rounds):
-        if index % gc_every == 0:
-            gc.collect()
-        for name in _order(names, index):
-            collector.add(name, await variants[name]())
-    return collector.result
+    return Interleaved.of(await aabba(variants, rounds, gc_every))
 
 
-def run_python(code: str, python: str = sys.executable, env: dict[str, str] | None = None) -> str:
-    """Run ``code`` in a fresh interpreter from the repository root; return its stdout."""
+def counted(server: BenchServer, block: Callable[[], list[Sample]], n: int) -> list[Sample]:
+    """Run a block and check the server saw exactly one request per call."""
+    server.reset()
+    samples = block()
+    server.expect(n)
+    return samples
+
+
+async def acounted(
+    server: BenchServer, block: Callable[[], Awaitable[list[Sample]]], n: int
+) -> list[Sample]:
+    server.reset()
+    samples = await block()
+    server.expect(n)
+    return samples
+
+
+#: Rounds between two gc.collect() calls (made outside the timing) in per-call comparisons.
+GC_EVERY = 25
+WARM_UP = 50
+
+
+def compare_calls(
+    server: BenchServer, calls: Mapping[str, Callable[[], object]], n: int, rounds: int
+) -> Interleaved:
+    """Per-call comparison: ``WARM_UP`` calls each, then ABBA blocks of ``n`` timed calls,
+    each block checked to have sent exactly one request per call."""
+    for call in calls.values():
+        timed(call, WARM_UP)  # connections, lazy imports, pydantic caches
+
+    def block(call: Callable[[], object]) -> Callable[[], list[Sample]]:
+        return lambda: counted(server, lambda: timed(call, n), n)
+
+    return interleave({name: block(call) for name, call in calls.items()}, rounds, GC_EVERY)
+
+
+async def acompare_calls(
+    server: BenchServer, calls: Mapping[str, Callable[[], Awaitable[object]]], n: int, rounds: int
+) -> Interleaved:
+    for call in calls.values():
+        await atimed(call, WARM_UP)
+
+    def block(call: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[list[Sample]]]:
+        return lambda: acounted(server, lambda: atimed(call, n), n)
+
+    return await ainterleave({name: block(call) for name, call in calls.items()}, rounds, GC_EVERY)
+
+
+# --------------------------------------------------------------------------- fresh processes
+
+
+def fresh(
+    code: str,
+    *,
+    env: dict[str, str] | None = None,
+    python: str = sys.executable,
+    flags: Sequence[str] = (),
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run ``code`` in a fresh interpreter from the repository root: (wall seconds, result).
+
+    Raises when the child fails; ``env`` defaults to this process's environment.
+    """
+    start = time.perf_counter()
     result = subprocess.run(
-        [python, "-c", code],
+        [python, *flags, "-c", code],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=False,
-        env=env if env is not None else dict(os.environ),
+        env=env,
     )
+    wall = time.perf_counter() - start
     if result.returncode != 0:
-        raise RuntimeError(f"subprocess failed ({result.returncode}): {result.stderr.strip()}")
-    return result.stdout
+        raise RuntimeError(
+            f"subprocess failed ({result.returncode}): {result.stderr.strip()[-800:]}"
+        )
+    return wall, result

@@ -1,6 +1,7 @@
 """Local images: genkit's diffusers backend vs a raw ``StableDiffusionPipeline.__call__``.
 
     python bench/images.py [--medium] [--size PX] [--steps N] [--rounds R]
+    python -m bench.images ...   (the same)
 
 What is measured, and why this way:
 
@@ -24,12 +25,14 @@ Exit status 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
-import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 
 import genkit.images
-from bench._common import print_machine, print_table, verdict
+from bench._common import abba, measured, median, print_machine, print_table, verdict
 from tests.tiny_sd import build_tiny_sd
 
 CONCURRENT = 8
@@ -86,22 +89,17 @@ def main(argv: list[str] | None = None) -> int:
             return ig.generate("a lighthouse at dusk", seed=seed).image
 
         raw(0), ours(0)  # warm up both (allocations, the engine thread)
-        raw_times: list[float] = []
-        our_times: list[float] = []
-        for i in range(args.rounds):
-            order = [(raw, raw_times), (ours, our_times)]
-            for call, times in order if i % 2 else reversed(order):
-                start = time.perf_counter()
-                call(i)
-                times.append(time.perf_counter() - start)
-        raw1, ours1 = statistics.median(raw_times), statistics.median(our_times)
+
+        def time_one(call: Callable[[int], Any]) -> Callable[[], float]:
+            seeds = itertools.count()  # round i makes image i on both sides
+            return lambda: measured(partial(call, next(seeds)))[1]
+
+        times = abba({"genkit": time_one(ours), "raw": time_one(raw)}, args.rounds)
+        raw1, ours1 = median(times["raw"]), median(times["genkit"])
         ratio1 = ours1 / raw1
 
         def raw_eight() -> float:
-            start = time.perf_counter()
-            for k in range(CONCURRENT):
-                raw(k)
-            return CONCURRENT / (time.perf_counter() - start)
+            return CONCURRENT / measured(lambda: [raw(k) for k in range(CONCURRENT)])[1]
 
         def our_eight() -> float:
             barrier = threading.Barrier(CONCURRENT + 1)
@@ -122,14 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         engine = ig.backend.engine  # type: ignore[attr-defined]
         batches_before = engine.batches
         rounds8 = max(3, args.rounds // 3)
-        raw_rates: list[float] = []
-        our_rates: list[float] = []
-        for i in range(rounds8):
-            cases = [(raw_eight, raw_rates), (our_eight, our_rates)]
-            for run, rates in cases if i % 2 else reversed(cases):
-                rates.append(run())
+        rates = abba({"genkit": our_eight, "raw": raw_eight}, rounds8)
         calls_per_round = (engine.batches - batches_before) / rounds8
-        raw8, ours8 = statistics.median(raw_rates), statistics.median(our_rates)
+        raw8, ours8 = median(rates["raw"]), median(rates["genkit"])
         ratio8 = ours8 / raw8
 
     ok1 = ratio1 <= BATCH1_TARGET

@@ -1,6 +1,6 @@
 """Import cost: ``import genkit``, and genkit + one backend, against the vendor SDK alone.
 
-    python -m bench.import_time [--reps 15] [--importtime]
+    python -m bench.import_time [--reps 12] [--importtime] [--backends openai ...]
 
 Why fresh subprocesses: an import is paid once per process, so the only honest
 measurement is a new interpreter per sample.  Each sample is timed two ways:
@@ -11,9 +11,10 @@ measurement is a new interpreter per sample.  Each sample is timed two ways:
 - **in-process**: ``time.perf_counter()`` around the statement inside the child, which
   excludes interpreter start and exit by construction (a cross-check of the first).
 
-Variants run in rotating order, one sample of each per round, after one unmeasured
-warm-up run each (so bytecode caches exist and the page cache is warm).  Each
-backend row also checks that loading it imported no other vendor SDK and no torch.
+Variants run in rotating order (the harness's :func:`bench._common.abba`), one sample
+of each per round, after one unmeasured warm-up run each (so bytecode caches exist and
+the page cache is warm).  Each backend row also checks that loading it imported no
+other vendor SDK and no torch.
 
 What genkit adds to a backend's load is measured directly: a child imports the SDK
 first, then the clock times ``import genkit; genkit.load(...)`` ("genkit's share").
@@ -24,21 +25,22 @@ anthropic), which a 30 ms budget cannot be judged against.
 
 from __future__ import annotations
 
-import argparse
-import os
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
+from functools import partial
 
 from bench._common import (
     HOSTED,
     KEYS,
     MODELS,
-    REPO_ROOT,
+    abba,
+    backend_present,
+    clean_env,
     clear_sdk_environment,
+    fresh,
     median,
     ms,
+    parser,
     pct,
     print_machine,
     print_table,
@@ -61,6 +63,8 @@ class Variant:
     sdk: str | None = None  # the SDK module this statement is allowed to import
     setup: str = ""  # run in the child before the clock starts
     share_of: str | None = None  # backend whose genkit share this variant measures
+    total: str = ""  # for a share: the name of the whole load it is part of
+    alone: str = ""  # for a share: the name of the SDK's import alone
 
 
 def variants(backends: list[str]) -> list[Variant]:
@@ -71,67 +75,33 @@ def variants(backends: list[str]) -> list[Variant]:
     for name in backends:
         sdk = HOSTED[name]
         module_stmt = "from google import genai" if sdk == "google.genai" else f"import {sdk}"
-        out.append(Variant(f"{module_stmt}", module_stmt, sdk))
         load = f'import genkit; genkit.load("{name}:{MODELS[name]}", api_key="{KEYS[name]}")'
-        out.append(Variant(f'import genkit; genkit.load("{name}:{MODELS[name]}")', load, sdk))
+        total = f'import genkit; genkit.load("{name}:{MODELS[name]}")'
+        out += [Variant(module_stmt, module_stmt, sdk), Variant(total, load, sdk)]
         # genkit's own share of that load: the SDK is already imported when the clock
         # starts, so only what genkit adds on top of it is timed (far less noisy than
         # the difference of two ~0.5-1 s imports).
-        out.append(
-            Variant(
-                f"  genkit's share, {module_stmt} done first",
-                load,
-                sdk,
-                setup=module_stmt,
-                share_of=name,
-            )
-        )
+        share = f"  genkit's share, {module_stmt} done first"
+        out.append(Variant(share, load, sdk, module_stmt, name, total, module_stmt))
     return out
 
 
-def _child_code(statement: str, setup: str = "") -> str:
-    # The probe itself imports only `sys` and `time`, both loaded by every interpreter.
-    return (
-        f"{setup}\n"
-        "import time as _t; _s = _t.perf_counter()\n"
-        f"{statement}\n"
-        "_e = _t.perf_counter() - _s\n"
-        "import sys as _sys\n"
-        f"_f = [m for m in {FOREIGN!r} if m in _sys.modules]\n"
-        "print(_e, ','.join(_f))\n"
-    )
-
-
-def sample(statement: str, env: dict[str, str], setup: str = "") -> tuple[float, float, list[str]]:
+def sample(case: Variant, env: dict[str, str]) -> tuple[float, float, list[str]]:
     """(wall seconds, in-process seconds, foreign modules loaded) for one fresh process."""
-    code = _child_code(statement, setup)
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    # The probe itself imports only `sys` and `time`, both loaded by every interpreter.
+    code = (
+        f"{case.setup}\nimport time as _t; _s = _t.perf_counter()\n{case.statement}\n"
+        "_e = _t.perf_counter() - _s\nimport sys as _sys\n"
+        f"_f = [m for m in {FOREIGN!r} if m in _sys.modules]\nprint(_e, ','.join(_f))\n"
     )
-    wall = time.perf_counter() - start
-    if result.returncode != 0:
-        raise RuntimeError(f"{statement!r} failed: {result.stderr.strip()[-500:]}")
+    wall, result = fresh(code, env=env)
     inner, _, foreign = result.stdout.strip().partition(" ")
     return wall, float(inner), [m for m in foreign.split(",") if m]
 
 
 def _importtime(statement: str, env: dict[str, str]) -> dict[str, tuple[float, float]]:
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", statement],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
     out = {}
-    for line in result.stderr.splitlines():
+    for line in fresh(statement, env=env, flags=["-X", "importtime"])[1].stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
         self_us, cumulative_us, name = (part.strip() for part in line[12:].split("|"))
@@ -153,30 +123,25 @@ def importtime_breakdown(env: dict[str, str], runs: int = 5) -> list[tuple[str, 
             if name not in at_start:
                 seen.setdefault(name, []).append(times)
     rows = [
-        (name, median([s for s, _ in values]), median([c for _, c in values]))
-        for name, values in seen.items()
+        (name, median([s for s, _ in v]), median([c for _, c in v])) for name, v in seen.items()
     ]
     return sorted(rows, key=lambda row: row[1], reverse=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=12, help="fresh processes per variant")
-    parser.add_argument("--backends", nargs="*", choices=list(HOSTED), default=None)
-    parser.add_argument(
+    parser_ = parser(__doc__, server=False, reps=(12, "fresh processes per variant"))
+    parser_.add_argument(
         "--importtime",
         action="store_true",
         help="also print the -X importtime breakdown of `import genkit` (5 runs, medians)",
     )
-    args = parser.parse_args(argv)
-
+    args = parser_.parse_args(argv)
     clear_sdk_environment()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env = clean_env()
     wanted = args.backends or list(HOSTED)
-    present = [b for b in wanted if (REPO_ROOT / "genkit" / "backends" / f"{b}.py").exists()]
+    present = [b for b in wanted if backend_present(b)]
     absent = [b for b in wanted if b not in present]
     cases = variants(present)
-
     print_machine(
         "Import time",
         extra=[
@@ -190,35 +155,24 @@ def main(argv: list[str] | None = None) -> int:
         ]
         + ([f"skipped (no genkit backend yet): {', '.join(absent)}"] if absent else []),
     )
-
     for case in cases:  # warm-up: bytecode caches, page cache
-        sample(case.statement, env, case.setup)
-    walls: dict[str, list[float]] = {c.name: [] for c in cases}
-    inner: dict[str, list[float]] = {c.name: [] for c in cases}
-    foreign: dict[str, set[str]] = {c.name: set() for c in cases}
-    for rep in range(args.reps):
-        shift = rep % len(cases)
-        order = cases[shift:] + cases[:shift]
-        if rep % 2:
-            order.reverse()
-        for case in order:
-            wall, inside, loaded = sample(case.statement, env, case.setup)
-            walls[case.name].append(wall)
-            inner[case.name].append(inside)
-            foreign[case.name].update(m for m in loaded if m != case.sdk)
-
+        sample(case, env)
+    samples = abba({c.name: partial(sample, c, env) for c in cases}, args.reps)
+    walls = {name: [s[0] for s in runs] for name, runs in samples.items()}
+    inproc = {name: median([s[1] for s in runs]) for name, runs in samples.items()}
+    foreign = {c.name: {m for s in samples[c.name] for m in s[2] if m != c.sdk} for c in cases}
     bare = median(walls[cases[0].name])
     net = {name: median(values) - bare for name, values in walls.items()}
-    inproc = {name: median(values) for name, values in inner.items()}
 
     rows = []
     for case in cases:
+        first = case is cases[0]
         rows.append(
             [
                 case.name,
                 ms(median(walls[case.name])),
-                "—" if case is cases[0] or case.setup else ms(net[case.name]),
-                "—" if case is cases[0] else ms(inproc[case.name]),
+                "—" if first or case.setup else ms(net[case.name]),
+                "—" if first else ms(inproc[case.name]),
                 ", ".join(sorted(foreign[case.name])) or "none",
             ]
         )
@@ -228,55 +182,35 @@ def main(argv: list[str] | None = None) -> int:
         rows,
     )
 
-    genkit_net = net["import genkit"]
-    genkit_in = inproc["import genkit"]
-    checks: list[list[str]] = [
-        [
-            "`import genkit` < 30 ms",
-            f"{ms(genkit_net)} ms (in-process {ms(genkit_in)} ms)",
-            verdict(genkit_net < IMPORT_GENKIT_BUDGET and genkit_in < IMPORT_GENKIT_BUDGET),
-        ]
-    ]
-    failed = not (genkit_net < IMPORT_GENKIT_BUDGET and genkit_in < IMPORT_GENKIT_BUDGET)
-    by_sdk = {c.sdk: c for c in cases if c.sdk and not c.statement.startswith("import genkit")}
-    if "openai" in by_sdk:
-        openai_net = net[by_sdk["openai"].name]
+    genkit_net, genkit_in = net["import genkit"], inproc["import genkit"]
+    ok = genkit_net < IMPORT_GENKIT_BUDGET and genkit_in < IMPORT_GENKIT_BUDGET
+    measured = f"{ms(genkit_net)} ms (in-process {ms(genkit_in)} ms)"
+    checks = [["`import genkit` < 30 ms", measured, verdict(ok)]]
+    failed = not ok
+    if "openai" in present:
+        openai_net = net["import openai"]
         share = genkit_net / openai_net
+        measured = f"{pct(share)} ({ms(genkit_net)} / {ms(openai_net)} ms)"
         checks.append(
             [
                 "`import genkit` < 10% of `import openai`",
-                f"{pct(share)} ({ms(genkit_net)} / {ms(openai_net)} ms)",
+                measured,
                 verdict(share < IMPORT_GENKIT_SHARE),
             ]
         )
         failed |= share >= IMPORT_GENKIT_SHARE
-    for case in cases:
-        if case.share_of is None:
-            continue
-        assert case.sdk is not None
-        sdk_case = by_sdk[case.sdk]
-        total_case = next(
-            c
-            for c in cases
-            if c.share_of is None
-            and c.setup == ""
-            and c.sdk == case.sdk
-            and c.statement == case.statement
-        )
-        share_in = inproc[case.name]
+    for case in (c for c in cases if c.share_of is not None):
+        share_in, others = inproc[case.name], ", ".join(sorted(foreign[case.total])) or "none"
         # For reference: the same thing as a difference of whole loads, paired per round
         # (adjacent processes); it inherits the SDK import's own variance.
-        extra = median(
-            [a - b for a, b in zip(walls[total_case.name], walls[sdk_case.name], strict=True)]
-        )
-        ok = share_in < BACKEND_EXTRA_BUDGET and not foreign[total_case.name]
+        extra = median([a - b for a, b in zip(walls[case.total], walls[case.alone], strict=True)])
+        ok = share_in < BACKEND_EXTRA_BUDGET and not foreign[case.total]
         failed |= not ok
         checks.append(
             [
-                f"{case.share_of}: genkit adds < 30 ms to `{sdk_case.name}`, loads no other SDK",
+                f"{case.share_of}: genkit adds < 30 ms to `{case.alone}`, loads no other SDK",
                 f"{ms(share_in)} ms in-process with the SDK loaded first (difference of whole "
-                f"loads, paired: {ms(extra)} ms); other SDKs: "
-                f"{', '.join(sorted(foreign[total_case.name])) or 'none'}",
+                f"loads, paired: {ms(extra)} ms); other SDKs: {others}",
                 verdict(ok),
             ]
         )
@@ -284,17 +218,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.importtime:
         breakdown = importtime_breakdown(env)
-        top = [row for row in breakdown if row[0].startswith("genkit")]
-        others = [row for row in breakdown if not row[0].startswith("genkit")][:12]
+        ours = [row for row in breakdown if row[0].startswith("genkit")]
+        stdlib = [row for row in breakdown if not row[0].startswith("genkit")][:12]
         print_table(
             "`python -X importtime -c 'import genkit'`: genkit modules (ms, median of 5)",
             ["module", "self", "cumulative"],
-            [[name, ms(s), ms(c)] for name, s, c in top],
+            [[name, ms(s), ms(c)] for name, s, c in ours],
         )
         print_table(
             "... and the stdlib modules with the largest self time in the same runs",
             ["module", "self", "cumulative"],
-            [[name, ms(s), ms(c)] for name, s, c in others],
+            [[name, ms(s), ms(c)] for name, s, c in stdlib],
             notes=["-X importtime adds its own overhead; read these as proportions."],
         )
     return 1 if failed else 0

@@ -32,23 +32,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import genkit
 from bench._backends import Urls, load_generator, raw_client
 from bench._common import (
     BenchServer,
+    Point,
+    agrowth,
     clear_sdk_environment,
+    fresh,
+    growth,
     hosted_backends,
+    parser,
     print_machine,
     print_table,
     rss_mib,
-    run_python,
 )
 from genkit.backends._transport import POOL_LIMITS
 
@@ -65,28 +69,21 @@ WARM_UP = 200
 
 
 def sockets_to(port: int) -> int:
-    """TCP sockets this process has open to ``port`` (read from /proc, no psutil needed)."""
-    wanted = f":{port:04X}"
-    inodes: set[str] = set()
-    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
-        try:
-            with open(table) as lines:
-                next(lines)
-                for line in lines:
-                    fields = line.split()
-                    if fields[2].endswith(wanted) and fields[3] == "01":  # ESTABLISHED
-                        inodes.add(fields[9])
-        except OSError:
-            continue
-    held = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:[") and target[8:-1] in inodes:
-            held += 1
-    return held
+    """TCP connections this process has established to ``port``."""
+    import psutil
+
+    return sum(
+        1
+        for conn in psutil.Process().net_connections(kind="tcp")
+        if conn.raddr and conn.raddr.port == port and conn.status == psutil.CONN_ESTABLISHED
+    )
+
+
+def drain(gen: genkit.Generator, prompt: str) -> None:
+    """One whole ``gen.stream`` call, its chunks read and dropped."""
+    with gen.stream(prompt) as stream:
+        for _chunk in stream:
+            pass
 
 
 # --------------------------------------------------------------------------- load
@@ -138,9 +135,7 @@ def _threaded(
         for i in range(per_thread):
             try:
                 if streaming:
-                    with gen.stream(f"story {i}") as stream:
-                        for _chunk in stream:
-                            pass
+                    drain(gen, f"story {i}")
                 else:
                     gen.generate(f"story {i}")
             except Exception as error:
@@ -167,43 +162,25 @@ def load_rows(provider: str, server: BenchServer, args: argparse.Namespace) -> l
     def new() -> genkit.Generator:
         return load_generator(provider, server)
 
-    cases: list[tuple[str, int, Callable[[], Burst]]] = [
-        (
-            f"async agenerate x{n}, {ROUNDS} bursts",
-            n * ROUNDS,
-            lambda: asyncio.run(_concurrent(new(), server, n, False)),
-        ),
-        (
-            f"async astream x{streams}, {ROUNDS} bursts",
-            streams * ROUNDS,
-            lambda: asyncio.run(_concurrent(new(), server, streams, True)),
-        ),
-        (
-            f"{threads} threads x {per_thread} generate",
-            threads * per_thread,
-            lambda: _threaded(new(), server, threads, per_thread, False),
-        ),
-        (
-            f"{threads} threads x {per_thread} stream",
-            threads * per_thread,
-            lambda: _threaded(new(), server, threads, per_thread, True),
-        ),
-    ]
+    def concurrent(size: int, streaming: bool) -> Burst:
+        return asyncio.run(_concurrent(new(), server, size, streaming))
+
+    def threaded(streaming: bool) -> Burst:
+        return _threaded(new(), server, threads, per_thread, streaming)
+
+    cases: list[tuple[str, int, Callable[[], Burst]]] = []
+    for api, size, streaming in (("agenerate", n, False), ("astream", streams, True)):
+        label = f"async {api} x{size}, {ROUNDS} bursts"
+        cases.append((label, size * ROUNDS, partial(concurrent, size, streaming)))
+    for api, streaming in (("generate", False), ("stream", True)):
+        label = f"{threads} threads x {per_thread} {api}"
+        cases.append((label, threads * per_thread, partial(threaded, streaming)))
     rows: list[list[str]] = []
     for label, calls, run in cases:
         burst = run()
-        rows.append(
-            [
-                provider,
-                label,
-                str(calls),
-                str(burst.errors),
-                f"{burst.elapsed:.2f} s",
-                f"{calls / burst.elapsed:,.0f}/s",
-                str(burst.requests),
-                " + ".join(str(c) for c in burst.connections),
-            ]
-        )
+        cells = [provider, label, str(calls), str(burst.errors), f"{burst.elapsed:.2f} s"]
+        opened = " + ".join(str(c) for c in burst.connections)
+        rows.append([*cells, f"{calls / burst.elapsed:,.0f}/s", str(burst.requests), opened])
         print(f"  done: {provider} {label}", file=sys.stderr)
     return rows
 
@@ -211,83 +188,52 @@ def load_rows(provider: str, server: BenchServer, args: argparse.Namespace) -> l
 # --------------------------------------------------------------------------- memory
 
 
-@dataclass
-class Series:
-    rss: list[float]
-    blocks: list[int]
+def _series(gen: genkit.Generator, api: str, marks: list[int]) -> list[Point]:
+    """Checkpoints over sequential calls of one API, each call with its own prompt."""
 
-    @property
-    def rss_growth(self) -> float:
-        return self.rss[-1] - self.rss[0]
+    def generate(i: int) -> object:
+        return gen.generate(f"call {i}")
 
-    @property
-    def blocks_growth(self) -> int:
-        return self.blocks[-1] - self.blocks[0]
+    def stream(i: int) -> None:
+        drain(gen, f"call {i}")
 
+    async def agenerate(i: int) -> object:
+        return await gen.agenerate(f"call {i}")
 
-def _sample(series: Series) -> None:
-    gc.collect()
-    series.rss.append(rss_mib())
-    series.blocks.append(sys.getallocatedblocks())
-
-
-def _sequential(gen: genkit.Generator, api: str, calls: int, step: int) -> Series:
-    series = Series([], [])
-
-    def call(i: int) -> None:
-        if api == "generate":
-            gen.generate(f"call {i}")
-        else:
-            with gen.stream(f"call {i}") as stream:
-                for _chunk in stream:
-                    pass
-
-    async def acalls(start: int, count: int) -> None:
-        for i in range(start, start + count):
-            await gen.agenerate(f"call {i}")
-
-    async def arun() -> None:
-        await acalls(0, WARM_UP)
-        _sample(series)
-        for done in range(0, calls, step):
-            await acalls(done, step)
-            _sample(series)
+    async def arun() -> list[Point]:
+        points = await agrowth(agenerate, marks, WARM_UP)
         await gen.aclose()
+        return points
 
     if api == "agenerate":
-        asyncio.run(arun())
-        return series
-    for i in range(WARM_UP):
-        call(i)
-    _sample(series)
-    for done in range(0, calls, step):
-        for i in range(done, done + step):
-            call(i)
-        _sample(series)
-    return series
+        return asyncio.run(arun())
+    return growth(stream if api == "stream" else generate, marks, WARM_UP)
 
 
 def memory_rows(provider: str, server: BenchServer, calls: int) -> tuple[list[list[str]], bool]:
     rows: list[list[str]] = []
     ok = True
     step = max(1, calls // 4)
+    marks = [step * i for i in range(1, 5)]
     for api in ("generate", "stream", "agenerate"):
         gen = load_generator(provider, server)
-        series = _sequential(gen, api, step * 4, step)
+        points = _series(gen, api, marks)
         gen.close()
-        flat = series.rss_growth <= RSS_NOISE_MB and series.blocks_growth <= BLOCKS_PER_CALL * (
-            step * 4
-        )
+        rss_growth = points[-1][1] - points[0][1]
+        blocks_growth = points[-1][2] - points[0][2]
+        flat = rss_growth <= RSS_NOISE_MB and blocks_growth <= BLOCKS_PER_CALL * marks[-1]
         ok = ok and flat
+        rss = [f"{mb:.1f}" for _, mb, _ in points]
+        verdict = "flat" if flat else "GREW"
         rows.append(
             [
                 provider,
                 api,
-                f"{step * 4:,}",
-                *(f"{mb:.1f}" for mb in series.rss),
-                f"{series.rss_growth:+.1f}",
-                f"{series.blocks_growth:+,}",
-                "flat" if flat else "GREW",
+                f"{marks[-1]:,}",
+                *rss,
+                f"{rss_growth:+.1f}",
+                f"{blocks_growth:+,}",
+                verdict,
             ]
         )
         print(f"  done: {provider} memory {api}", file=sys.stderr)
@@ -341,7 +287,7 @@ def loop_per_call_row(provider: str, server: BenchServer, loops: int) -> tuple[l
             f"loop_child({provider!r}, {side!r}, {server.url!r}, "
             f"{server.port}, {loops})"
         )
-        rss_text, blocks_text, held_text = run_python(code).split()
+        rss_text, blocks_text, held_text = fresh(code)[1].stdout.split()
         measured[side] = (float(rss_text), float(blocks_text), int(held_text))
     rss, blocks, held = measured["genkit"]
     raw_rss, raw_blocks, _ = measured["raw"]
@@ -361,21 +307,19 @@ def loop_per_call_row(provider: str, server: BenchServer, loops: int) -> tuple[l
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser_ = parser(
+        __doc__,
+        server=False,
+        concurrent=(1000, "concurrent agenerate calls"),
+        streams=(200, "concurrent astream streams"),
+        threads=(32, "threads for the sync API"),
+        per_thread=(32, "calls per thread"),
+        sequential=(10_000, "calls per API in the memory run"),
+        loops=(200, "asyncio.run() calls in the event-loop run"),
     )
-    parser.add_argument("--backends", nargs="*", help="hosted backends to run (default: all)")
-    parser.add_argument("--concurrent", type=int, default=1000, help="concurrent agenerate calls")
-    parser.add_argument("--streams", type=int, default=200, help="concurrent astream streams")
-    parser.add_argument("--threads", type=int, default=32, help="threads for the sync API")
-    parser.add_argument("--per-thread", type=int, default=32, help="calls per thread")
-    parser.add_argument(
-        "--sequential", type=int, default=10_000, help="calls per API in the memory run"
-    )
-    parser.add_argument(
-        "--loops", type=int, default=200, help="asyncio.run() calls in the event-loop run"
-    )
-    args = parser.parse_args(argv)
+    parser_.description = __doc__
+    parser_.formatter_class = argparse.RawDescriptionHelpFormatter
+    args = parser_.parse_args(argv)
 
     clear_sdk_environment()
     providers = hosted_backends(args.backends)
@@ -406,16 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = ok and all(row[3] == "0" for row in load)
     print_table(
         "Load: one Generator per case",
-        [
-            "backend",
-            "case",
-            "calls",
-            "errors",
-            "wall",
-            "calls/s",
-            "requests at server",
-            "connections opened (per burst)",
-        ],
+        "backend | case | calls | errors | wall | calls/s | requests at server "
+        "| connections opened (per burst)",
         load,
         notes=[
             "A second burst that opens few or no connections reuses the first one's; "
@@ -425,16 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     quarter = max(1, args.sequential // 4)
     print_table(
         f"Memory across {quarter * 4:,} sequential calls (VmRSS in MB, after gc.collect())",
-        [
-            "backend",
-            "API",
-            "calls",
-            "after warm-up",
-            *(f"+{quarter * i:,}" for i in range(1, 5)),
-            "RSS growth",
-            "blocks kept",
-            "verdict",
-        ],
+        " | ".join(
+            ["backend | API | calls | after warm-up", *(f"+{quarter * i:,}" for i in range(1, 5))]
+        )
+        + " | RSS growth | blocks kept | verdict",
         memory,
         notes=[
             f"flat: RSS growth <= {RSS_NOISE_MB} MB and at most {BLOCKS_PER_CALL} allocated "
@@ -443,14 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_table(
         f"asyncio.run() per call ({args.loops:,} event loops, one Generator)",
-        [
-            "backend",
-            "loops",
-            "sockets still open",
-            "RSS growth, MB (genkit / raw)",
-            "blocks kept per loop (genkit / raw)",
-            "verdict",
-        ],
+        "backend | loops | sockets still open | RSS growth, MB (genkit / raw) "
+        "| blocks kept per loop (genkit / raw) | verdict",
         loops,
         notes=[
             "Each event loop gets its own async client.  'released': it is closed when its "

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import statistics
 import sys
 import tempfile
 import threading
@@ -42,7 +40,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import product
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is built locally
 
@@ -51,7 +49,7 @@ import transformers
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
 import genkit
-from bench._common import print_table
+from bench._common import abba, load_average, median, print_machine, print_table
 
 PROMPT = "Once upon a time"
 VOCAB = 50257
@@ -174,42 +172,25 @@ def measure(cases: dict[str, Callable[[], float]], rounds: int) -> dict[str, flo
     """Warm every case up once, then run them interleaved; median per case."""
     for run in cases.values():
         run()
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for round_number in range(rounds):
-        order = list(cases) if round_number % 2 == 0 else list(reversed(cases))
-        for name in order:
-            samples[name].append(cases[name]())
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return {name: median(values) for name, values in abba(cases, rounds).items()}
 
 
 # --------------------------------------------------------------------------- report
 
 
-def load_average() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "n/a"
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def print_machine(device: str, gen: genkit.Generator, args: argparse.Namespace) -> None:
-    backend: Any = gen.backend
-    key = backend.loaded.key
+def print_header(device: str, gen: genkit.Generator, args: argparse.Namespace) -> None:
+    key = cast(Any, gen.backend).loaded.key
     gpu = torch.cuda.get_device_name() if device == "cuda" else "none used"
-    cpu = platform.processor() or platform.machine()
-    print("## Local generation: genkit vs transformers.pipeline\n")
-    print(f"- machine: {cpu}, {os.cpu_count()} cores; GPU: {gpu}")
-    print(f"- load average before the run (1, 5, 15 min): {load_average()}")
-    print(
-        f"- python {platform.python_version()}, torch {torch.__version__}, "
-        f"transformers {transformers.__version__}"
-    )
-    print(
-        f"- model: GPT-2 124M (random weights), vocab {VOCAB}, EOS off; {args.tokens} new "
-        f"tokens per candidate; batch {args.batch}; {args.rounds} rounds, medians"
-    )
-    print(
-        f"- genkit: {key.dtype}, static_cache={key.static_cache}, compile={key.compile}, "
-        f"max_batch_size={key.max_batch_size}; pipeline: checkpoint dtype (float32)"
+    print_machine(
+        "Local generation: genkit vs transformers.pipeline",
+        ("genkit-sdk", "torch", "transformers"),
+        [
+            f"GPU: {gpu}",
+            f"model: GPT-2 124M (random weights), vocab {VOCAB}, EOS off; {args.tokens} new "
+            f"tokens per candidate; batch {args.batch}; {args.rounds} rounds, medians",
+            f"genkit: {key.dtype}, static_cache={key.static_cache}, compile={key.compile}, "
+            f"max_batch_size={key.max_batch_size}; pipeline: checkpoint dtype (float32)",
+        ],
     )
 
 
@@ -262,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = build_checkpoint(Path(tmp))
         pipe = transformers.pipeline("text-generation", model=str(path), device=device)
         gen = genkit.load(f"huggingface:{path}", device=device, max_batch_size=args.batch)
-        print_machine(device, gen, args)
+        print_header(device, gen, args)
         t, b = args.tokens, args.batch
         results = measure(
             {

@@ -10,12 +10,10 @@ Why it is measured this way:
 - **growth**: each series (genkit or the raw SDK, sync or async, per backend) runs in
   its own fresh process against the shared bench server, so one series' allocations
   and allocator state cannot colour another's.  After a warm-up (pools open, lazy
-  imports and caches filled) RSS and the number of objects the garbage collector
-  tracks are read at 0, 2.5k, 5k, 7.5k and 10k calls, each after ``gc.collect()``;
-- a leak of even one small object per call shows as ~10,000 more allocated blocks
-  (``sys.getallocatedblocks()``: every object and buffer Python's allocator handed out),
-  long before it shows in RSS (which moves in pages and arenas), so both are printed.
-  The raw SDK's own series is the reference for what "flat" looks like.
+  imports and caches filled) RSS and ``sys.getallocatedblocks()`` are read at 0, 2.5k,
+  5k, 7.5k and 10k calls, each after ``gc.collect()``: a leak of even one small object
+  per call shows as ~10,000 more blocks long before it shows in RSS (which moves in
+  pages and arenas).  The raw SDK's own series is the reference for what "flat" is.
 
 Target: no growth beyond noise: from 2.5k to 10k calls Python's allocated blocks grow
 by less than 1,000 (a tenth of a block per call) and RSS by less than 1 MiB, or by no
@@ -24,15 +22,10 @@ more than the raw SDK's own series (+0.25 MiB).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import gc
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from bench._backends import (
     Urls,
@@ -46,27 +39,24 @@ from bench._common import (
     HOSTED,
     KEYS,
     MODELS,
-    REPO_ROOT,
-    BenchServer,
-    add_common_arguments,
-    clear_sdk_environment,
+    Point,
+    agrowth,
+    begin,
+    clean_env,
+    fresh,
+    growth,
     median,
+    parser,
     pin_client,
-    print_table,
-    rss_mib,
-    start_run,
     verdict,
 )
 
 RSS_GROWTH_LIMIT = 1.0  # MiB, from 2.5k to 10k calls
 RSS_NOISE = 0.25  # MiB: genkit may grow as much as its own SDK does, plus this
 OBJECT_GROWTH_LIMIT = 1000
-
-
-# --------------------------------------------------------------------------- after import
+MODES = ("sync", "async", "stream")
 
 _IMPORT_PROBE = """
-import sys
 def rss():
     for line in open('/proc/self/status'):
         if line.startswith('VmRSS:'):
@@ -77,171 +67,99 @@ print(before, rss())
 """
 
 
-def import_rss(statement: str, reps: int, env: dict[str, str]) -> tuple[float, float]:
+def import_rss(statement: str, reps: int) -> tuple[float, float]:
     """Median (RSS before, RSS after) the statement in fresh interpreters, MiB."""
-    before, after = [], []
-    for _ in range(reps):
-        result = subprocess.run(
-            [sys.executable, "-c", _IMPORT_PROBE.format(statement=statement)],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        a, b = (float(x) for x in result.stdout.split())
-        before.append(a)
-        after.append(b)
+    runs = [fresh(_IMPORT_PROBE.format(statement=statement), env=clean_env()) for _ in range(reps)]
+    before, after = zip(*(map(float, result.stdout.split()) for _, result in runs), strict=True)
     return median(before), median(after)
 
 
-# --------------------------------------------------------------------------- growth (child)
-
-
-def _checkpoint() -> tuple[float, int]:
-    gc.collect()
-    # Every block Python's allocator hands out, strings and list buffers included: a
-    # list that grows by one string per call shows here, not in gc.get_objects().
-    return rss_mib(), sys.getallocatedblocks()
-
-
-def child(series: str, backend: str, url: str, calls: int, core: int | None) -> dict[str, Any]:
-    """Run one series in this (fresh) process; return its checkpoints."""
+def child(series: str, backend: str, url: str, calls: int, core: int | None) -> None:
+    """Run one series in this (fresh) process; print its checkpoints as JSON."""
     pin_client(core)
     side, mode = series.split("-")
     server = Urls(url)
     marks = [round(calls * f) for f in (0.25, 0.5, 0.75, 1.0)]
-    points: list[tuple[int, float, int]] = []
-
     if mode == "async":
 
-        async def run() -> None:
+        async def run() -> list[Point]:
             if side == "genkit":
                 gen = load_generator(backend, server)
-                call = genkit_acall(gen)
+                call, close = genkit_acall(gen), gen.aclose
             else:
                 raw = raw_client(backend, server)
-                call = raw.acaller()
-            for _ in range(200):
-                await call()
-            points.append((0, *_checkpoint()))
-            for index in range(1, calls + 1):
-                await call()
-                if index in marks:
-                    points.append((index, *_checkpoint()))
-            if side == "genkit":
-                await gen.aclose()
-            else:
-                await raw.aclose()
+                call, close = raw.acaller(), raw.aclose
+            points = await agrowth(lambda _: call(), marks)
+            await close()
+            return points
 
-        asyncio.run(run())
+        points = asyncio.run(run())
     else:
         gen = load_generator(backend, server)
         raw = raw_client(backend, server)  # held for the whole series (see RawGemini)
-        sync_call: Callable[[], object]
-        if mode == "stream":
-            sync_call = genkit_stream(gen) if side == "genkit" else raw.stream
-        else:
-            sync_call = genkit_call(gen) if side == "genkit" else raw.caller()
-        for _ in range(200):
-            sync_call()
-        points.append((0, *_checkpoint()))
-        for index in range(1, calls + 1):
-            sync_call()
-            if index in marks:
-                points.append((index, *_checkpoint()))
-    return {"points": points}
+        calls_: dict[str, Callable[[], object]] = {
+            "genkit-stream": genkit_stream(gen),
+            "raw-stream": raw.stream,
+            "genkit-sync": genkit_call(gen),
+            "raw-sync": raw.caller(),
+        }
+        points = growth(lambda _: calls_[series](), marks)
+    print(json.dumps({"points": points}))
 
 
-def run_series(
-    series: str, backend: str, server: BenchServer, calls: int, core: int | None
-) -> list[tuple[int, float, int]]:
-    command = [
-        sys.executable,
-        "-m",
-        "bench.memory",
-        "--child",
-        series,
-        "--child-backend",
-        backend,
-        "--child-url",
-        server.url,
-        "--calls",
-        str(calls),
+def run_series(series: str, backend: str, url: str, calls: int, core: int | None) -> list[Point]:
+    code = (
+        f"from bench.memory import child; child({series!r}, {backend!r}, {url!r}, {calls}, {core})"
+    )
+    try:
+        _, result = fresh(code)
+    except RuntimeError as error:
+        raise RuntimeError(f"{series} {backend} failed: {error}") from None
+    return [
+        (int(n), float(rss), int(blocks)) for n, rss, blocks in json.loads(result.stdout)["points"]
     ]
-    if core is not None:
-        command += ["--child-core", str(core)]
-    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{series} {backend} failed: {result.stderr.strip()[-800:]}")
-    points: list[tuple[int, float, int]] = [tuple(p) for p in json.loads(result.stdout)["points"]]
-    return points
-
-
-# --------------------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=10_000)
-    parser.add_argument("--reps", type=int, default=5, help="fresh processes per import row")
-    parser.add_argument(
+    parser_ = parser(__doc__, calls=10_000, reps=(5, "fresh processes per import row"))
+    parser_.add_argument(
         "--modes",
         nargs="*",
-        choices=("sync", "async", "stream"),
+        choices=MODES,
         default=["sync", "async"],
         help="stream: 30-chunk streams instead of calls (slower)",
     )
-    parser.add_argument(
+    parser_.add_argument(
         "--raw-modes",
         nargs="*",
-        choices=("sync", "async", "stream"),
+        choices=MODES,
         default=["sync"],
         help="modes that also get a raw-SDK reference series (default: sync)",
     )
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--child-backend", help=argparse.SUPPRESS)
-    parser.add_argument("--child-url", help=argparse.SUPPRESS)
-    parser.add_argument("--child-core", type=int, default=None, help=argparse.SUPPRESS)
-    add_common_arguments(parser)
-    args = parser.parse_args(argv)
-
-    clear_sdk_environment()
-    if args.child:
-        print(
-            json.dumps(
-                child(args.child, args.child_backend, args.child_url, args.calls, args.child_core)
-            )
-        )
-        return 0
-
-    backends, client_core, server_core = start_run(
+    args = parser_.parse_args(argv)
+    run = begin(
         "Memory (resident set size)",
         args,
         f"after-import rows: median of {args.reps} fresh processes; growth series: one "
         f"fresh process each, {args.calls:,} calls after 200 warm-up calls",
         pin=False,
     )
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     statements = [("bare interpreter", "pass"), ("import genkit", "import genkit")]
-    for name in backends:
-        module = HOSTED[name]
-        sdk_stmt = "from google import genai" if module == "google.genai" else f"import {module}"
-        statements.append((sdk_stmt, sdk_stmt))
-        statements.append(
-            (
-                f'import genkit; genkit.load("{name}:{MODELS[name]}")',
-                f'import genkit; genkit.load("{name}:{MODELS[name]}", api_key="{KEYS[name]}")',
-            )
+    for name in run.backends:
+        sdk = (
+            "from google import genai"
+            if HOSTED[name] == "google.genai"
+            else f"import {HOSTED[name]}"
         )
+        load = f'import genkit; genkit.load("{name}:{MODELS[name]}"'
+        statements += [(sdk, sdk), (f"{load})", f'{load}, api_key="{KEYS[name]}")')]
     rows = []
     for label, statement in statements:
-        before, after = import_rss(statement, args.reps, env)
+        before, after = import_rss(statement, args.reps)
         rows.append(
             [label, f"{after:.1f}", "—" if statement == "pass" else f"+{after - before:.1f}"]
         )
-    print_table(
+    run.table(
         "RSS after import (MiB, fresh processes, medians)",
         ["statement", "RSS after", "added by the statement"],
         rows,
@@ -249,18 +167,18 @@ def main(argv: list[str] | None = None) -> int:
 
     growth_rows = []
     raw_reference: dict[tuple[str, str], float] = {}
-    failed = False
-    with BenchServer(cpu=server_core, impl=args.server) as server:
-        for backend in backends:
+    quarter = round(args.calls * 0.25)
+    with run.server() as server:
+        for backend in run.backends:
             for mode in args.modes:
                 raw_growth = raw_reference.get(
                     (backend, mode), raw_reference.get((backend, "sync"))
                 )
-                sides = ["raw"] if mode in args.raw_modes else []
-                for side in [*sides, "genkit"]:
-                    points = run_series(f"{side}-{mode}", backend, server, args.calls, client_core)
+                for side in ["raw"] * (mode in args.raw_modes) + ["genkit"]:
+                    points = run_series(
+                        f"{side}-{mode}", backend, server.url, args.calls, run.client_core
+                    )
                     by_mark = {index: (rss, objects) for index, rss, objects in points}
-                    quarter = round(args.calls * 0.25)
                     rss_growth = by_mark[args.calls][0] - by_mark[quarter][0]
                     obj_growth = by_mark[args.calls][1] - by_mark[quarter][1]
                     if side == "raw":
@@ -269,31 +187,16 @@ def main(argv: list[str] | None = None) -> int:
                         raw_growth is not None and rss_growth <= raw_growth + RSS_NOISE
                     )
                     ok = flat_rss and obj_growth < OBJECT_GROWTH_LIMIT
-                    if side == "genkit":
-                        failed |= not ok
-                    growth_rows.append(
-                        [backend, side, mode]
-                        + [f"{rss:.1f}" for _, rss, _ in points]
-                        + [
-                            f"{rss_growth:+.2f}",
-                            f"{points[0][2]:,} → {points[-1][2]:,}",
-                            f"{obj_growth:+,}",
-                            verdict(ok) if side == "genkit" else "(reference)",
-                        ]
-                    )
+                    blocks = f"{points[0][2]:,} → {points[-1][2]:,}"
+                    flat = verdict(run.check(ok)) if side == "genkit" else "(reference)"
+                    rss = [f"{rss:.1f}" for _, rss, _ in points]
+                    figures = [f"{rss_growth:+.2f}", blocks, f"{obj_growth:+,}", flat]
+                    growth_rows.append([backend, side, mode, *rss, *figures])
     marks = [0, *(round(args.calls * f) for f in (0.25, 0.5, 0.75, 1.0))]
-    print_table(
+    run.table(
         f"RSS (MiB) over {args.calls:,} calls, after gc.collect() at each mark",
-        [
-            "backend",
-            "side",
-            "mode",
-            *(f"@{m:,}" for m in marks),
-            "RSS 25%→100%",
-            "allocated blocks 0 → end",
-            "blocks 25%→100%",
-            "flat?",
-        ],
+        " | ".join(["backend | side | mode", *(f"@{m:,}" for m in marks), "RSS 25%→100%"])
+        + " | allocated blocks 0 → end | blocks 25%→100% | flat?",
         growth_rows,
         notes=[
             f"flat = between the 25% and 100% marks, Python's allocated blocks "
@@ -302,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(same mode, else sync) + {RSS_NOISE:g} MiB."
         ],
     )
-    return 1 if failed else 0
+    return run.status
 
 
 if __name__ == "__main__":

@@ -35,28 +35,33 @@ import gc
 import os
 import subprocess
 import sys
-import time
 import venv
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import genkit
+from bench._backends import RawOpenAI, genkit_acall, genkit_call, genkit_stream, load_generator
 from bench._common import (
     KEYS,
     PROMPT,
     REPO_ROOT,
     BenchServer,
-    LoadMonitor,
+    Interleaved,
     Sample,
+    abba,
+    ainterleave,
     atimed,
-    clear_sdk_environment,
-    cpu_layout,
+    begin,
+    clean_env,
+    fresh,
+    interleave,
+    measured,
     median,
     ms,
-    pin_client,
-    print_machine,
-    print_table,
     timed,
     us,
     verdict,
@@ -77,16 +82,15 @@ MESSAGES: list[ChatCompletionUserMessageParam] = [{"role": "user", "content": PR
 # --------------------------------------------------------------------------- setup
 
 
+def _output(*command: str) -> str:
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
 def setup() -> int:
     """Build ``bench/.venv-peers``: the peers, pinned to the project's shared versions."""
     print(f"creating {PEERS_VENV.relative_to(REPO_ROOT)} ...", flush=True)
     venv.EnvBuilder(with_pip=True, clear=False).create(PEERS_VENV)
-    freeze = subprocess.run(
-        [sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    freeze = _output(sys.executable, "-m", "pip", "freeze", "--exclude-editable")
     constraints = PEERS_VENV / "project-constraints.txt"
     # Pin what both venvs share to the project's versions (pip applies a constraint
     # only to packages that something requires).  Local-version pins (torch+cpu) and
@@ -94,289 +98,170 @@ def setup() -> int:
     lines = [line for line in freeze.splitlines() if "==" in line and "+" not in line]
     constraints.write_text("\n".join(lines) + "\n")
     project = {line.split("==")[0].lower(): line for line in lines}
-    wanted = [*PEER_PACKAGES, "tenacity", "openai", "httpx2"]
-    command = [
-        str(PEERS_PYTHON),
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "-c",
-        str(constraints),
-        *wanted,
-    ]
+    command = [str(PEERS_PYTHON), "-m", "pip", "install", "--quiet", "-c", str(constraints)]
+    command += [*PEER_PACKAGES, "tenacity", "openai", "httpx2"]
     print("$ " + " ".join(command), flush=True)
     result = subprocess.run(command, check=False)
     if result.returncode != 0:
         print("pip could not install the peers; see above", file=sys.stderr)
         return result.returncode
     # genkit from this checkout, without installing it (no build, no egg-info here).
-    site = subprocess.run(
-        [str(PEERS_PYTHON), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    (Path(site) / "genkit-checkout.pth").write_text(str(REPO_ROOT) + "\n")
-    versions = subprocess.run(
-        [str(PEERS_PYTHON), "-m", "pip", "freeze"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    shown = [
-        v
-        for v in versions
-        if v.split("==")[0].lower() in {*PEER_PACKAGES, "openai", "httpx2", "pydantic"}
-    ]
-    print("installed: " + ", ".join(shown))
-    differ = [
-        v
-        for v in versions
-        if "==" in v
-        and v.split("==")[0].lower() in project
-        and project[v.split("==")[0].lower()] != v
-    ]
-    print(
-        "shared packages at a different version than the project's venv: "
-        + (", ".join(differ) or "none")
+    site = _output(
+        str(PEERS_PYTHON), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"
     )
+    (Path(site.strip()) / "genkit-checkout.pth").write_text(str(REPO_ROOT) + "\n")
+    versions = _output(str(PEERS_PYTHON), "-m", "pip", "freeze").splitlines()
+    names = {v: v.split("==")[0].lower() for v in versions}
+    shown = [v for v in versions if names[v] in {*PEER_PACKAGES, "openai", "httpx2", "pydantic"}]
+    print("installed: " + ", ".join(shown))
+    differ = [v for v in versions if "==" in v and project.get(names[v], v) != v]
+    differ_text = ", ".join(differ) or "none"
+    print(f"shared packages at a different version than the project's venv: {differ_text}")
     return 0
 
 
 # --------------------------------------------------------------------------- the libraries
 
 
+@dataclass
 class Contender:
-    """One library's way to make the benchmark's call."""
+    """One library's way to make the benchmark's calls."""
 
     name: str
-
-    def call(self) -> str:
-        raise NotImplementedError
-
-    async def acall(self) -> str:
-        raise NotImplementedError
-
-    def stream(self) -> int:
-        """Read a whole stream; return the number of text chunks."""
-        raise NotImplementedError
+    call: Callable[[], object]
+    acall: Callable[[], Awaitable[object]] | None
+    #: reads a whole stream, returns the number of text chunks
+    stream: Callable[[], int]
+    #: one call to the 503 endpoint
+    failing: Callable[[], object]
 
     def fail(self) -> None:
-        """One call to the 503 endpoint, errors swallowed."""
-        raise NotImplementedError
-
-
-class Genkit(Contender):
-    name = "genkit"
-
-    def __init__(self, base_url: str) -> None:
-        import genkit
-
-        self.gen = genkit.load(
-            f"openai:{MODEL}", api_key=KEYS["openai"], base_url=base_url, max_retries=RETRIES
-        )
-        self.failing = genkit.load(
-            "openai:bench-fail", api_key=KEYS["openai"], base_url=base_url, max_retries=RETRIES
-        )
-
-    def call(self) -> str:
-        return self.gen.generate(PROMPT).text
-
-    async def acall(self) -> str:
-        return (await self.gen.agenerate(PROMPT)).text
-
-    def stream(self) -> int:
-        count = 0
-        with self.gen.stream(PROMPT) as stream:
-            for _chunk in stream:
-                count += 1
-            _ = stream.result.text
-        return count
-
-    def fail(self) -> None:
+        """The call to the 503 endpoint, its error swallowed."""
         with contextlib.suppress(Exception):
-            self.failing.generate(PROMPT)
+            self.failing()
 
 
-class RawOpenAI(Contender):
-    name = "openai SDK (reference)"
+def count_chunks(response: Iterable[Any]) -> int:
+    """Read an OpenAI-shaped stream the way the raw reference does: texts, joined."""
+    parts = [c.delta.content for chunk in response for c in chunk.choices if c.delta.content]
+    "".join(parts)
+    return len(parts)
 
-    def __init__(self, base_url: str) -> None:
-        import openai
 
-        self.client = openai.OpenAI(api_key=KEYS["openai"], base_url=base_url, max_retries=RETRIES)
-        self.aclient: Any = None
-        self.base_url = base_url
+def genkit_contender(server: BenchServer) -> Contender:
+    gen = load_generator("openai", server, max_retries=RETRIES)
+    failing = genkit.load(
+        "openai:bench-fail",
+        api_key=KEYS["openai"],
+        base_url=server.base_url("openai"),
+        max_retries=RETRIES,
+    )
+    stream = genkit_stream(gen)
+    return Contender(
+        "genkit",
+        genkit_call(gen),
+        genkit_acall(gen),
+        lambda: stream()[1],
+        lambda: failing.generate(PROMPT),
+    )
 
-    def call(self) -> str:
-        response = self.client.chat.completions.create(model=MODEL, messages=MESSAGES)
+
+def raw_contender(server: BenchServer) -> Contender:
+    raw = RawOpenAI(server, retries=RETRIES)
+    fail = partial(raw.sync.chat.completions.create, model="bench-fail", messages=MESSAGES)
+    return Contender(
+        "openai SDK (reference)", raw.caller(), raw.acaller(), lambda: raw.stream()[1], fail
+    )
+
+
+def openai_shaped(
+    name: str, create: Callable[..., Any], acreate: Callable[..., Any], prefix: str, **extra: Any
+) -> Contender:
+    """A peer whose answers and stream chunks are shaped like the OpenAI SDK's."""
+    call = partial(create, model=f"{prefix}{MODEL}", messages=MESSAGES, **extra)
+
+    async def acall() -> str:
+        response = await acreate(model=f"{prefix}{MODEL}", messages=MESSAGES, **extra)
         return str(response.choices[0].message.content)
 
-    async def acall(self) -> str:
-        if self.aclient is None:
-            import openai
-
-            self.aclient = openai.AsyncOpenAI(
-                api_key=KEYS["openai"], base_url=self.base_url, max_retries=RETRIES
-            )
-        response = await self.aclient.chat.completions.create(model=MODEL, messages=MESSAGES)
-        return str(response.choices[0].message.content)
-
-    def stream(self) -> int:
-        parts = []
-        with self.client.chat.completions.create(
-            model=MODEL, messages=MESSAGES, stream=True, stream_options={"include_usage": True}
-        ) as stream:
-            for chunk in stream:
-                for choice in chunk.choices:
-                    if choice.delta.content:
-                        parts.append(choice.delta.content)
-        "".join(parts)
-        return len(parts)
-
-    def fail(self) -> None:
-        with contextlib.suppress(Exception):
-            self.client.chat.completions.create(model="bench-fail", messages=MESSAGES)
+    return Contender(
+        name,
+        lambda: str(call().choices[0].message.content),
+        acall,
+        lambda: count_chunks(call(stream=True)),
+        partial(create, model=f"{prefix}bench-fail", messages=MESSAGES, **extra),
+    )
 
 
-class LiteLLM(Contender):
-    name = "litellm"
+def litellm_contender(server: BenchServer) -> Contender:
+    import litellm
 
-    def __init__(self, base_url: str) -> None:
-        import litellm
-
-        litellm.telemetry = False
-        litellm.suppress_debug_info = True
-        self.litellm = litellm
-        # max_retries reaches the OpenAI client.  num_retries stays unset: LiteLLM then
-        # retries on its own on top (num_retries=2 sent 5 requests to a 503 here), and
-        # num_retries=0 also zeroes the client's retries (1 request).
-        self.args: dict[str, Any] = {
-            "api_base": base_url,
-            "api_key": KEYS["openai"],
-            "max_retries": RETRIES,
-        }
-
-    def call(self) -> str:
-        response = self.litellm.completion(model=f"openai/{MODEL}", messages=MESSAGES, **self.args)
-        return str(response.choices[0].message.content)
-
-    async def acall(self) -> str:
-        response = await self.litellm.acompletion(
-            model=f"openai/{MODEL}", messages=MESSAGES, **self.args
-        )
-        return str(response.choices[0].message.content)
-
-    def stream(self) -> int:
-        parts = []
-        response = self.litellm.completion(
-            model=f"openai/{MODEL}", messages=MESSAGES, stream=True, **self.args
-        )
-        for chunk in response:
-            for choice in chunk.choices:
-                if choice.delta.content:
-                    parts.append(choice.delta.content)
-        "".join(parts)
-        return len(parts)
-
-    def fail(self) -> None:
-        with contextlib.suppress(Exception):
-            self.litellm.completion(model="openai/bench-fail", messages=MESSAGES, **self.args)
+    litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    # max_retries reaches the OpenAI client.  num_retries stays unset: LiteLLM then
+    # retries on its own on top (num_retries=2 sent 5 requests to a 503 here), and
+    # num_retries=0 also zeroes the client's retries (1 request).
+    extra = {
+        "api_base": server.base_url("openai"),
+        "api_key": KEYS["openai"],
+        "max_retries": RETRIES,
+    }
+    return openai_shaped("litellm", litellm.completion, litellm.acompletion, "openai/", **extra)
 
 
-class AISuite(Contender):
-    name = "aisuite"
+def aisuite_contender(server: BenchServer) -> Contender:
+    import aisuite
 
-    def __init__(self, base_url: str) -> None:
-        import aisuite
-
-        self.client = aisuite.Client(
-            provider_configs={
-                "openai": {"api_key": KEYS["openai"], "base_url": base_url, "max_retries": RETRIES}
-            }
-        )
-
-    def call(self) -> str:
-        response = self.client.chat.completions.create(model=f"openai:{MODEL}", messages=MESSAGES)
-        return str(response.choices[0].message.content)
-
-    async def acall(self) -> str:
-        response = await self.client.chat.completions.acreate(
-            model=f"openai:{MODEL}", messages=MESSAGES
-        )
-        return str(response.choices[0].message.content)
-
-    def stream(self) -> int:
-        parts = []
-        response = self.client.chat.completions.create(
-            model=f"openai:{MODEL}", messages=MESSAGES, stream=True
-        )
-        for chunk in response:
-            for choice in chunk.choices:
-                if choice.delta.content:
-                    parts.append(choice.delta.content)
-        "".join(parts)
-        return len(parts)
-
-    def fail(self) -> None:
-        with contextlib.suppress(Exception):
-            self.client.chat.completions.create(model="openai:bench-fail", messages=MESSAGES)
+    config = {
+        "api_key": KEYS["openai"],
+        "base_url": server.base_url("openai"),
+        "max_retries": RETRIES,
+    }
+    completions = aisuite.Client(provider_configs={"openai": config}).chat.completions
+    return openai_shaped("aisuite", completions.create, completions.acreate, "openai:")
 
 
 # --------------------------------------------------------------------------- measurement
 
 
-def rotate(names: list[str], index: int) -> list[str]:
-    shift = index % len(names)
-    order = names[shift:] + names[:shift]
-    return order if index % 2 == 0 else list(reversed(order))
+def streams(contenders: list[Contender], chunks: int, rounds: int) -> dict[str, list[Sample]]:
+    """Per stream: (wall s, CPU s), after a gc.collect(); each checked to deliver every chunk."""
+    for contender in contenders:
+        if (got := contender.stream()) != chunks:
+            raise RuntimeError(f"{contender.name} delivered {got} of {chunks} chunks")
+
+    def one(stream: Callable[[], int]) -> Callable[[], Sample]:
+        def run() -> Sample:
+            gc.collect()
+            return timed(stream, 1)[0]
+
+        return run
+
+    return abba({c.name: one(c.stream) for c in contenders}, rounds)
 
 
 def per_call(
-    contenders: dict[str, Callable[[], object]], calls: int, rounds: int
-) -> dict[str, list[Sample]]:
-    out: dict[str, list[Sample]] = {name: [] for name in contenders}
-    for call in contenders.values():  # warm-up
+    contenders: list[Contender], calls: int, rounds: int
+) -> tuple[Interleaved, Interleaved]:
+    """(sync, async) per-call samples: 20 warm-up calls each, then rotating blocks of ``calls``."""
+
+    def block(call: Callable[[], object]) -> Callable[[], list[Sample]]:
         for _ in range(20):
             call()
-    for index in range(rounds):
-        if index % 25 == 0:
-            gc.collect()  # outside the timing, every 25 rounds
-        for name in rotate(list(contenders), index):
-            out[name] += timed(contenders[name], calls)
-    return out
+        return lambda: timed(call, calls)
 
+    sync = interleave({c.name: block(c.call) for c in contenders}, rounds, gc_every=25)
 
-def per_acall(
-    contenders: Mapping[str, Callable[[], Awaitable[object]]], calls: int, rounds: int
-) -> dict[str, list[Sample]]:
-    async def run() -> dict[str, list[Sample]]:
-        out: dict[str, list[Sample]] = {name: [] for name in contenders}
-        for call in contenders.values():
-            for _ in range(20):
-                await call()
-        for index in range(rounds):
-            if index % 25 == 0:
-                gc.collect()
-            for name in rotate(list(contenders), index):
-                out[name] += await atimed(contenders[name], calls)
-        return out
+    async def run() -> Interleaved:
+        variants = {}
+        for contender in contenders:
+            if (acall := contender.acall) is not None:
+                for _ in range(20):
+                    await acall()
+                variants[contender.name] = partial(atimed, acall, calls)
+        return await ainterleave(variants, rounds, gc_every=25)
 
-    return asyncio.run(run())
-
-
-def streams(
-    contenders: dict[str, Callable[[], int]], chunks: int, rounds: int
-) -> dict[str, list[Sample]]:
-    """Per stream: (wall s, CPU s); each checked to deliver every chunk."""
-    out: dict[str, list[Sample]] = {name: [] for name in contenders}
-    for name, run in contenders.items():
-        got = run()
-        if got != chunks:
-            raise RuntimeError(f"{name} delivered {got} of {chunks} chunks")
-    for index in range(rounds):
-        for name in rotate(list(contenders), index):
-            gc.collect()
-            out[name] += timed(contenders[name], 1)
-    return out
+    return sync, asyncio.run(run())
 
 
 #: "import": the library alone.  "cold start": a fresh process until the first answer
@@ -414,66 +299,41 @@ def import_times(
     reps: int, available: list[str], cases: dict[str, str], base_url: str
 ) -> dict[str, float]:
     """Median wall time of a fresh peers-venv process running each statement, minus bare."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch the cost map from the network
-    env["BENCH_URL"] = base_url
+    # LiteLLM must never fetch its cost map from the network.
+    env = clean_env(LITELLM_LOCAL_MODEL_COST_MAP="True", BENCH_URL=base_url)
     statements = {"bare": "pass", **{k: v for k, v in cases.items() if k in available}}
-    walls: dict[str, list[float]] = {name: [] for name in statements}
 
     def once(statement: str) -> float:
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", statement],
-            cwd=REPO_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        return time.perf_counter() - start
+        return fresh(statement, env=env)[0]
 
     for statement in statements.values():
         once(statement)
-    for index in range(reps):
-        for name in rotate(list(statements), index):
-            walls[name].append(once(statements[name]))
+    walls = abba({name: partial(once, statement) for name, statement in statements.items()}, reps)
     bare = median(walls.pop("bare"))
     return {name: median(values) - bare for name, values in walls.items()}
 
 
 def measure(args: argparse.Namespace) -> int:
-    clear_sdk_environment()
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     warnings.simplefilter("ignore")
-    client_core, server_core = cpu_layout(not args.no_pin)
-    pin_client(client_core)
-    print_machine(
+    run = begin(
         "Peers: genkit vs LiteLLM vs aisuite (same process, same server, same OpenAI SDK)",
+        args,
+        f"per call: {args.rounds} rounds x {args.calls} calls, rotating order; streams: "
+        f"{args.chunks} chunks, {args.stream_rounds} per library; imports: {args.reps} "
+        "fresh processes each, wall minus bare interpreter",
+        f"retries: every library allows {RETRIES} retries (genkit's policy; the OpenAI "
+        "client's max_retries for LiteLLM and aisuite; LiteLLM's num_retries unset)",
         packages=("genkit-sdk", "litellm", "aisuite", "openai", "httpx2", "pydantic"),
-        extra=[
-            "fakeprovider/lean.py in its own process; "
-            + (
-                f"server on core {server_core}, benchmark on core {client_core}"
-                if client_core is not None
-                else "unpinned"
-            ),
-            f"per call: {args.rounds} rounds x {args.calls} calls, rotating order; streams: "
-            f"{args.chunks} chunks, {args.stream_rounds} per library; imports: {args.reps} "
-            "fresh processes each, wall minus bare interpreter",
-            f"retries: every library allows {RETRIES} retries (genkit's policy; the OpenAI "
-            "client's max_retries for LiteLLM and aisuite; LiteLLM's num_retries unset)",
-        ],
     )
-    monitor = LoadMonitor()
-    with BenchServer(chunks=args.chunks, cpu=server_core) as server:
-        monitor.watch(server.pid)
-        base = server.base_url("openai")
-        contenders: list[Contender] = [Genkit(base)]
-        for cls in (LiteLLM, AISuite):
+    with run.server(chunks=args.chunks) as server:
+        contenders = [genkit_contender(server)]
+        for name, make in (("litellm", litellm_contender), ("aisuite", aisuite_contender)):
             try:
-                contenders.append(cls(base))
+                contenders.append(make(server))
             except ImportError as error:
-                print(f"\n{cls.name} is not importable ({error}); run --setup")
-        contenders.append(RawOpenAI(base))
+                print(f"\n{name} is not importable ({error}); run --setup")
+        contenders.append(raw_contender(server))
         names = [c.name for c in contenders]
 
         # Requests per call, on success and on a 503 (where retries show).
@@ -483,42 +343,38 @@ def measure(args: argparse.Namespace) -> int:
             contender.call()
             ok_requests = server.stats()["requests"]
             server.reset()
-            start = time.perf_counter()
-            contender.fail()
-            failing = server.stats()["requests"]
-            rows.append(
-                [contender.name, ok_requests, failing, f"{time.perf_counter() - start:.2f}"]
-            )
-        print_table(
+            _, took, _ = measured(contender.fail)
+            rows.append([contender.name, ok_requests, server.stats()["requests"], f"{took:.2f}"])
+        run.table(
             "Requests the server saw for one call (retries configured alike)",
             ["library", "successful call", "call to a 503 endpoint", "503 call took s"],
             rows,
         )
+        sync, asynced = per_call(contenders, args.calls, args.rounds)
+        streamed = streams(contenders, args.chunks, args.stream_rounds)
+        imports = import_times(args.reps, names, IMPORTS, server.base_url("openai"))
+        cold = import_times(args.reps, names, COLD_STARTS, server.base_url("openai"))
 
-        sync = per_call({c.name: c.call for c in contenders}, args.calls, args.rounds)
-        async_contenders = {
-            c.name: c.acall for c in contenders if type(c).acall is not Contender.acall
-        }
-        asynced = per_acall(async_contenders, args.calls, args.rounds)
-        streamed = streams({c.name: c.stream for c in contenders}, args.chunks, args.stream_rounds)
-        imports = import_times(args.reps, names, IMPORTS, base)
-        cold = import_times(args.reps, names, COLD_STARTS, base)
+    chunks: int = args.chunks
 
-    def figure(samples: dict[str, list[Sample]], name: str, cpu: bool) -> float:
-        return median([s[1] if cpu else s[0] for s in samples[name]])
+    def figure(samples: Interleaved, name: str, cpu: bool) -> float | None:
+        values = (samples.cpu if cpu else samples.wall).get(name)
+        return None if values is None else median(values)
 
-    rows = []
-    faster_everywhere = True
+    def per_chunk(name: str, cpu: bool) -> float:
+        return median([s[1] if cpu else s[0] for s in streamed[name]]) / chunks
+
     metrics: list[tuple[str, Callable[[str], float | None], Callable[[float], str]]] = [
         ("sync call, wall µs", lambda n: figure(sync, n, False), us),
         ("sync call, CPU µs", lambda n: figure(sync, n, True), us),
-        ("async call, wall µs", lambda n: figure(asynced, n, False) if n in asynced else None, us),
-        ("async call, CPU µs", lambda n: figure(asynced, n, True) if n in asynced else None, us),
-        ("stream, wall µs per chunk", lambda n: figure(streamed, n, False) / args.chunks, us),
-        ("stream, CPU µs per chunk", lambda n: figure(streamed, n, True) / args.chunks, us),
-        ("import, ms (wall - bare interpreter)", lambda n: imports.get(n), ms),
-        ("cold start to first answer, ms", lambda n: cold.get(n), ms),
+        ("async call, wall µs", lambda n: figure(asynced, n, False), us),
+        ("async call, CPU µs", lambda n: figure(asynced, n, True), us),
+        ("stream, wall µs per chunk", lambda n: per_chunk(n, False), us),
+        ("stream, CPU µs per chunk", lambda n: per_chunk(n, True), us),
+        ("import, ms (wall - bare interpreter)", imports.get, ms),
+        ("cold start to first answer, ms", cold.get, ms),
     ]
+    rows = []
     for label, get, fmt in metrics:
         mine = get("genkit")
         assert mine is not None
@@ -528,22 +384,20 @@ def measure(args: argparse.Namespace) -> int:
             if value is None:
                 cells.append("— (no async API)")
                 continue
-            ratio = value / mine
-            cells.append(f"{fmt(value)} ({ratio:.2f}x)")
+            cells.append(f"{fmt(value)} ({value / mine:.2f}x)")
             if name in ("litellm", "aisuite"):
-                faster_everywhere &= ratio > 1
+                run.check(value / mine > 1)
         rows.append(cells)
-    print_table(
+    run.table(
         "Medians; (Nx) = that library's figure / genkit's: above 1 means genkit is faster",
         ["figure", "genkit", *names[1:]],
         rows,
         notes=[
-            f"genkit faster than every installed peer on every figure: "
-            f"{verdict(faster_everywhere)}",
-            monitor.line(),
+            f"genkit faster than every installed peer on every figure: {verdict(not run.failed)}"
         ],
+        footer=True,
     )
-    return 0 if faster_everywhere else 1
+    return run.status
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,26 +20,31 @@ Two views, because each alone misleads:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import pstats
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import genkit
-from bench._backends import SYSTEM, TEMPERATURE, genkit_call, genkit_stream, load_generator
+from bench._backends import (
+    PARAMS,
+    genkit_call,
+    genkit_stream,
+    load_generator,
+)
 from bench._common import (
     PROMPT,
     REPO_ROOT,
     BenchServer,
-    add_common_arguments,
+    begin,
+    parser,
     pct,
     print_table,
-    start_run,
+    timed,
     us,
 )
 from genkit.backends.base import Backend, BackendSettings
@@ -100,52 +105,41 @@ def layer_costs(calls: int, chunks: int) -> list[list[str]]:
             call()
         return (clock() - start) / calls
 
-    def per_acall(call: Callable[[], object]) -> float:
+    def per_acall(call: Callable[[], Awaitable[object]]) -> float:
         async def loop() -> float:
             start = clock()
             for _ in range(calls):
-                await call()  # type: ignore[misc]
+                await call()
             return (clock() - start) / calls
 
         return asyncio.run(loop())
 
-    def empty() -> None:
-        return None
-
     async def aempty() -> None:
         return None
 
-    baseline = best_of(lambda: per_call(empty))
+    baseline = best_of(lambda: per_call(lambda: None))
     abaseline = best_of(lambda: per_acall(aempty))
-    params: dict[str, Any] = {"system": SYSTEM, "temperature": TEMPERATURE, "max_tokens": 100}
-    rows = [
-        [
-            "gen.generate(prompt)",
-            us(best_of(lambda: per_call(lambda: gen.generate(PROMPT))) - baseline),
-            "per call",
-        ],
-        [
-            "gen.generate(prompt, system=, temperature=, max_tokens=)",
-            us(best_of(lambda: per_call(lambda: gen.generate(PROMPT, **params))) - baseline),
-            "per call",
-        ],
-        [
-            "await gen.agenerate(prompt)",
-            us(best_of(lambda: per_acall(lambda: gen.agenerate(PROMPT))) - abaseline),
-            "per call",
-        ],
-        [
-            "await gen.agenerate(prompt, system=, temperature=, max_tokens=)",
-            us(best_of(lambda: per_acall(lambda: gen.agenerate(PROMPT, **params))) - abaseline),
-            "per call",
-        ],
+    sync: dict[str, Callable[[], object]] = {
+        "gen.generate(prompt)": lambda: gen.generate(PROMPT),
+        "gen.generate(prompt, system=, temperature=, max_tokens=)": lambda: gen.generate(
+            PROMPT, **PARAMS
+        ),
+    }
+    asynced: dict[str, Callable[[], Awaitable[object]]] = {
+        "await gen.agenerate(prompt)": lambda: gen.agenerate(PROMPT),
+        "await gen.agenerate(prompt, system=, temperature=, max_tokens=)": lambda: gen.agenerate(
+            PROMPT, **PARAMS
+        ),
+    }
+    rows = [[k, us(best_of(partial(per_call, c)) - baseline), "per call"] for k, c in sync.items()]
+    rows += [
+        [k, us(best_of(partial(per_acall, c)) - abaseline), "per call"] for k, c in asynced.items()
     ]
-
     events = streaming.backend.events  # type: ignore[attr-defined]
 
     def bare_stream() -> float:
         start = clock()
-        parts = [event.text for event in iter(events) if event.text]
+        parts = [event.text for event in iter(events) if isinstance(event, Chunk) and event.text]
         "".join(parts)
         return clock() - start
 
@@ -157,32 +151,20 @@ def layer_costs(calls: int, chunks: int) -> list[list[str]]:
             _ = stream.result.text
         return clock() - start
 
-    def awrapped_stream() -> float:
-        async def run() -> float:
-            start = clock()
-            async with streaming.astream(PROMPT) as stream:
-                async for _chunk in stream:
-                    pass
-                _ = stream.result.text
-            return clock() - start
-
-        return asyncio.run(run())
+    async def awrapped_stream() -> float:
+        start = clock()
+        async with streaming.astream(PROMPT) as stream:
+            async for _chunk in stream:
+                pass
+            _ = stream.result.text
+        return clock() - start
 
     bare = best_of(bare_stream)
-    rows.append(
-        [
-            "gen.stream(): Stream wrapper per text chunk",
-            us((best_of(wrapped_stream) - bare) / chunks),
-            "per chunk",
-        ]
-    )
-    rows.append(
-        [
-            "gen.astream(): AsyncStream wrapper per text chunk",
-            us((best_of(awrapped_stream) - bare) / chunks),
-            "per chunk (includes asyncio.run setup / chunks)",
-        ]
-    )
+    label = "gen.stream(): Stream wrapper per text chunk"
+    rows.append([label, us((best_of(wrapped_stream) - bare) / chunks), "per chunk"])
+    label = "gen.astream(): AsyncStream wrapper per text chunk"
+    extra = best_of(lambda: asyncio.run(awrapped_stream())) - bare
+    rows.append([label, us(extra / chunks), "per chunk (includes asyncio.run setup / chunks)"])
     return rows
 
 
@@ -204,67 +186,51 @@ def genkit_self_time(
     return rows, own / per, total / per
 
 
-def profile_backend(backend: str, server: BenchServer, calls: int, chunks: int, top: int) -> None:
-    gen = load_generator(backend, server)
-    call = genkit_call(gen)
-    for _ in range(100):
-        call()
+def profiled(
+    title: str, unit: str, run: Callable[[], object], runs: int, per: int, top: int
+) -> None:
+    """Print genkit's functions by self time over ``runs`` profiled calls of ``run``."""
     profile = cProfile.Profile()
     profile.enable()
-    for _ in range(calls):
-        call()
+    for _ in range(runs):
+        run()
     profile.disable()
-    rows, own, total = genkit_self_time(profile, calls, top)
+    rows, own, total = genkit_self_time(profile, per, top)
     print_table(
-        f"{backend}: gen.generate(prompt) under cProfile, genkit functions by self time",
-        ["function", "µs per call", "calls per call"],
+        f"{title} under cProfile, genkit functions by self time",
+        ["function", f"µs per {unit}", f"calls per {unit}"],
         rows,
         notes=[
-            f"genkit self time {us(own)} µs of {us(total)} µs per profiled call "
+            f"genkit self time {us(own)} µs of {us(total)} µs per profiled {unit} "
             f"({pct(own / total)})."
         ],
     )
 
-    stream = genkit_stream(gen)
+
+def profile_backend(backend: str, server: BenchServer, calls: int, chunks: int, top: int) -> None:
+    gen = load_generator(backend, server)
+    call, stream = genkit_call(gen), genkit_stream(gen)
+    timed(call, 100)
+    profiled(f"{backend}: gen.generate(prompt)", "call", call, calls, calls, top)
     stream()
     runs = max(1, 20_000 // chunks)
-    profile = cProfile.Profile()
-    profile.enable()
-    for _ in range(runs):
-        stream()
-    profile.disable()
-    rows, own, total = genkit_self_time(profile, runs * chunks, top)
-    print_table(
-        f"{backend}: gen.stream(prompt) under cProfile, genkit functions by self time",
-        ["function", "µs per chunk", "calls per chunk"],
-        rows,
-        notes=[
-            f"genkit self time {us(own)} µs of {us(total)} µs per profiled chunk "
-            f"({pct(own / total)})."
-        ],
-    )
+    profiled(f"{backend}: gen.stream(prompt)", "chunk", stream, runs, runs * chunks, top)
     gen.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--chunks", type=int, default=2000, help="text chunks per stream")
-    parser.add_argument("--top", type=int, default=12)
-    add_common_arguments(parser)
-    args = parser.parse_args(argv)
-
-    backends, _client_core, server_core = start_run(
-        "Profile of genkit's per-call and per-chunk path", args
+    args = parser(__doc__, calls=2000, chunks=(2000, "text chunks per stream"), top=12).parse_args(
+        argv
     )
-    print_table(
+    run = begin("Profile of genkit's per-call and per-chunk path", args)
+    run.table(
         "genkit's layer alone (stub backend, no network, no profiler; best of 7), µs",
         ["what", "µs", "unit"],
         layer_costs(args.calls, args.chunks),
         notes=["Subtracted: an empty call / a bare loop over the same events."],
     )
-    with BenchServer(chunks=args.chunks, cpu=server_core, impl=args.server) as server:
-        for backend in backends:
+    with run.server(chunks=args.chunks) as server:
+        for backend in run.backends:
             profile_backend(backend, server, args.calls, args.chunks, args.top)
     return 0
 

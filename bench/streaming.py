@@ -1,8 +1,9 @@
 """Streaming: chunks per second and time to first chunk, ``gen.stream`` vs the raw SDK stream.
 
-    python -m bench.streaming [--chunks 3000] [--rounds 8] [--backends openai ...]
+    python -m bench.streaming [--chunks 2000] [--rounds 16] [--backends openai ...]
 
-Why it is measured this way:
+On the harness (``bench/_common.py``): genkit and raw streams alternate ABBA, each
+timed in wall and CPU time after a ``gc.collect()``.  What is this module's own:
 
 - one long stream (thousands of chunks) per sample, so per-chunk costs dominate and
   the request's fixed cost does not; the server sends it from pre-rendered bytes, one
@@ -11,196 +12,130 @@ Why it is measured this way:
 - both consumers do the same work: read each chunk's text as it arrives and have the
   whole text at the end (the raw loop joins its parts; genkit's ``stream.result`` does);
   the OpenAI raw stream asks for ``include_usage`` as genkit does;
-- throughput = text chunks / (end - start of the call), in wall time and in this
-  process's CPU time (the second is robust to other work on a shared machine; the
-  client is CPU-bound here, so on an idle machine the two agree); time to first chunk
-  = first text chunk - start of the call; genkit and raw runs alternate ABBA, and the
-  ratio is paired (each genkit stream against the raw stream next to it), medians;
-- each sample checks that both sides received the same number of chunks and text.
+- throughput = text chunks / (end - start of the call); time to first chunk = first
+  text chunk - start of the call; the ratio is paired (each genkit stream against the
+  raw stream next to it), medians; each sample checks both sides' chunks and text.
 
 Target: genkit ≥ 95 % of the raw SDK's chunks per second.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import functools
 import gc
 import sys
-import time
 from collections.abc import Awaitable, Callable
 
-import genkit
-from bench._backends import (
-    RawClient,
-    StreamResult,
-    genkit_astream,
-    genkit_stream,
-    load_generator,
-    raw_client,
-)
+from bench._backends import StreamResult, genkit_astream, genkit_stream, load_generator, raw_client
 from bench._common import (
-    BenchServer,
-    LoadMonitor,
-    add_common_arguments,
-    median,
+    aabba,
+    abba,
+    ameasured,
+    begin,
+    columns,
+    measured,
     ms,
+    paired,
+    parser,
     pct,
-    print_table,
-    start_run,
     verdict,
 )
 
 THROUGHPUT_TARGET = 0.95
 
-
-def _check(result: StreamResult, chunks: int, expected: str) -> StreamResult:
-    if result[1] != chunks or result[2] != expected:
-        raise RuntimeError(f"stream delivered {result[1]} chunks, expected {chunks}")
-    return result
-
-
-async def _close_async(raw: RawClient, gen: genkit.Generator) -> None:
-    await raw.aclose()
-    await gen.aclose()
-
-
 #: One stream: (time to first chunk s, chunks per wall second, chunks per CPU second)
-Run = tuple[float, float, float]
+Sample = tuple[float, float, float]
+
+
+def figures(result: StreamResult, wall: float, cpu: float, chunks: int, text: str) -> Sample:
+    if result[1] != chunks or result[2] != text:
+        raise RuntimeError(f"stream delivered {result[1]} chunks, expected {chunks}")
+    return result[0], chunks / wall, chunks / cpu
 
 
 def run_sync(
-    raw: Callable[[], StreamResult], gk: Callable[[], StreamResult], chunks: int, rounds: int
-) -> dict[str, list[Run]]:
-    """{"raw"|"genkit": [Run, ...]} from ABBA-interleaved streams."""
-    runs: dict[str, list[Run]] = {"raw": [], "genkit": []}
-    expected = raw()[2]
-    gk()
-    variants: dict[str, Callable[[], StreamResult]] = {"raw": raw, "genkit": gk}
-    for index in range(rounds):
-        for name in ("raw", "genkit") if index % 2 == 0 else ("genkit", "raw"):
+    streams: dict[str, Callable[[], StreamResult]], chunks: int, rounds: int
+) -> dict[str, list[Sample]]:
+    """{"raw"|"genkit": [Sample, ...]} from ABBA-interleaved streams, after a warm-up each."""
+    text = [stream() for stream in streams.values()][0][2]  # noqa: RUF015 (warm both up)
+
+    def sample(stream: Callable[[], StreamResult]) -> Callable[[], Sample]:
+        def one() -> Sample:
             gc.collect()
-            wall, cpu = time.perf_counter(), time.process_time()
-            first, _, _ = _check(variants[name](), chunks, expected)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            runs[name].append((first, chunks / wall, chunks / cpu))
-    return runs
+            return figures(*measured(stream), chunks, text)
+
+        return one
+
+    return abba({name: sample(stream) for name, stream in streams.items()}, rounds)
 
 
 def run_async(
-    raw: Callable[[], Awaitable[StreamResult]],
-    gk: Callable[[], Awaitable[StreamResult]],
+    streams: dict[str, Callable[[], Awaitable[StreamResult]]],
     chunks: int,
     rounds: int,
-    cleanup: Callable[[], Awaitable[None]] | None = None,
-) -> dict[str, list[Run]]:
-    async def main() -> dict[str, list[Run]]:
-        runs: dict[str, list[Run]] = {"raw": [], "genkit": []}
-        expected = (await raw())[2]
-        await gk()
-        variants = {"raw": raw, "genkit": gk}
-        for index in range(rounds):
-            for name in ("raw", "genkit") if index % 2 == 0 else ("genkit", "raw"):
+    *cleanup: Callable[[], Awaitable[object]],
+) -> dict[str, list[Sample]]:
+    async def main() -> dict[str, list[Sample]]:
+        text = [await stream() for stream in streams.values()][0][2]  # noqa: RUF015
+
+        def sample(
+            stream: Callable[[], Awaitable[StreamResult]],
+        ) -> Callable[[], Awaitable[Sample]]:
+            async def one() -> Sample:
                 gc.collect()
-                wall, cpu = time.perf_counter(), time.process_time()
-                first, _, _ = _check(await variants[name](), chunks, expected)
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                runs[name].append((first, chunks / wall, chunks / cpu))
-        if cleanup is not None:
-            await cleanup()  # the async pools belong to this loop
+                return figures(*await ameasured(stream), chunks, text)
+
+            return one
+
+        runs = await aabba({name: sample(stream) for name, stream in streams.items()}, rounds)
+        for close in cleanup:
+            await close()  # the async pools belong to this loop
         return runs
 
     return asyncio.run(main())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--chunks", type=int, default=2000, help="text chunks per stream")
-    parser.add_argument("--rounds", type=int, default=16, help="ABBA rounds (streams per side)")
-    parser.add_argument("--modes", nargs="*", choices=("sync", "async"), default=["sync", "async"])
-    add_common_arguments(parser)
-    args = parser.parse_args(argv)
-
-    backends, _client_core, server_core = start_run(
+    rounds = (16, "ABBA rounds (streams per side)")
+    chunks = (2000, "text chunks per stream")
+    args = parser(__doc__, modes=("sync", "async"), chunks=chunks, rounds=rounds).parse_args(argv)
+    run = begin(
         "Streaming throughput",
         args,
         f"{args.chunks} text chunks per stream, {args.rounds} streams per side and mode, "
         "ABBA-interleaved after one warm-up stream each; medians",
     )
-
-    rows = []
-    cpu_rows = []
-    failed = False
-    monitor = LoadMonitor()
-    with BenchServer(chunks=args.chunks, cpu=server_core, impl=args.server) as server:
-        monitor.watch(server.pid)
-        for backend in backends:
-            raw = raw_client(backend, server)
-            gen = load_generator(backend, server)
+    rows, cpu_rows = [], []
+    with run.server(chunks=args.chunks) as server:
+        for backend in run.backends:
+            raw, gen = raw_client(backend, server), load_generator(backend, server)
             for mode in args.modes:
                 if mode == "sync":
-                    runs = run_sync(raw.stream, genkit_stream(gen), args.chunks, args.rounds)
-                else:
-                    runs = run_async(
-                        raw.astream,
-                        genkit_astream(gen),
-                        args.chunks,
-                        args.rounds,
-                        functools.partial(_close_async, raw, gen),
+                    runs = run_sync(
+                        {"raw": raw.stream, "genkit": genkit_stream(gen)}, args.chunks, args.rounds
                     )
-                raw_first, raw_rate, raw_cpu = (
-                    median(col) for col in zip(*runs["raw"], strict=True)
-                )
-                gk_first, gk_rate, gk_cpu = (
-                    median(col) for col in zip(*runs["genkit"], strict=True)
-                )
-                # Paired: each genkit stream against the raw stream next to it in time.
-                pairs = list(zip(runs["raw"], runs["genkit"], strict=True))
-                ratio = median([g[1] / r[1] for r, g in pairs])
-                cpu_ratio = median([g[2] / r[2] for r, g in pairs])
-                ok = ratio >= THROUGHPUT_TARGET and cpu_ratio >= THROUGHPUT_TARGET
-                failed |= not ok
-                rows.append(
-                    [
-                        backend,
-                        mode,
-                        f"{raw_rate:,.0f}",
-                        f"{gk_rate:,.0f}",
-                        pct(ratio),
-                        ms(raw_first),
-                        ms(gk_first),
-                        f"{(1 / gk_rate - 1 / raw_rate) * 1e6:+.2f}",
-                        verdict(ratio >= THROUGHPUT_TARGET),
-                    ]
-                )
-                cpu_rows.append(
-                    [
-                        backend,
-                        mode,
-                        f"{raw_cpu:,.0f}",
-                        f"{gk_cpu:,.0f}",
-                        pct(cpu_ratio),
-                        f"{(1 / gk_cpu - 1 / raw_cpu) * 1e6:+.2f}",
-                        verdict(cpu_ratio >= THROUGHPUT_TARGET),
-                    ]
-                )
+                else:
+                    streams = {"raw": raw.astream, "genkit": genkit_astream(gen)}
+                    runs = run_async(streams, args.chunks, args.rounds, raw.aclose, gen.aclose)
+                raw_first, raw_rate, raw_cpu = columns(runs["raw"])
+                gk_first, gk_rate, gk_cpu = columns(runs["genkit"])
+                ratio = paired(runs["raw"], runs["genkit"], lambda r, g: g[1] / r[1])
+                cpu_ratio = paired(runs["raw"], runs["genkit"], lambda r, g: g[2] / r[2])
+                run.check(ratio >= THROUGHPUT_TARGET and cpu_ratio >= THROUGHPUT_TARGET)
+                per_chunk = f"{(1 / gk_rate - 1 / raw_rate) * 1e6:+.2f}"
+                cells = [backend, mode, f"{raw_rate:,.0f}", f"{gk_rate:,.0f}", pct(ratio)]
+                ttfc = [ms(raw_first), ms(gk_first)]
+                rows.append([*cells, *ttfc, per_chunk, verdict(ratio >= THROUGHPUT_TARGET)])
+                per_chunk = f"{(1 / gk_cpu - 1 / raw_cpu) * 1e6:+.2f}"
+                cells = [backend, mode, f"{raw_cpu:,.0f}", f"{gk_cpu:,.0f}", pct(cpu_ratio)]
+                cpu_rows.append([*cells, per_chunk, verdict(cpu_ratio >= THROUGHPUT_TARGET)])
             gen.close()
             raw.close()
 
-    print_table(
+    run.table(
         "Long stream, wall clock: chunks per second and time to first chunk (medians)",
-        [
-            "backend",
-            "mode",
-            "raw chunks/s",
-            "genkit chunks/s",
-            "genkit/raw",
-            "raw TTFC ms",
-            "genkit TTFC ms",
-            "Δ µs per chunk",
-            "target ≥ 95%",
-        ],
+        "backend | mode | raw chunks/s | genkit chunks/s | genkit/raw | raw TTFC ms "
+        "| genkit TTFC ms | Δ µs per chunk | target ≥ 95%",
         rows,
         notes=[
             "genkit/raw (paired) = median over rounds of genkit's rate / the adjacent raw "
@@ -208,21 +143,14 @@ def main(argv: list[str] | None = None) -> int:
             "TTFC = time from the call to the first text chunk, on a warm connection.",
         ],
     )
-    print_table(
+    run.table(
         "Long stream, client CPU time: chunks per CPU second (robust to other load)",
-        [
-            "backend",
-            "mode",
-            "raw chunks/CPU s",
-            "genkit chunks/CPU s",
-            "genkit/raw",
-            "Δ CPU µs per chunk",
-            "target ≥ 95%",
-        ],
+        "backend | mode | raw chunks/CPU s | genkit chunks/CPU s | genkit/raw "
+        "| Δ CPU µs per chunk | target ≥ 95%",
         cpu_rows,
-        notes=[monitor.line()],
+        footer=True,
     )
-    return 1 if failed else 0
+    return run.status
 
 
 if __name__ == "__main__":
