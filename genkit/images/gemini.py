@@ -20,7 +20,7 @@ import base64
 from typing import Any
 
 from genkit.backends.base import BackendSettings
-from genkit.backends.gemini import FINISH_REASONS, GeminiBackend
+from genkit.backends.gemini import GeminiBackend
 from genkit.errors import GenkitError, InvalidParameterError, InvalidResponseError
 from genkit.images._spec import (
     ImageBackend,
@@ -37,7 +37,8 @@ try:
     from google.genai import types
 
     from genkit.backends._transport import within
-    from genkit.backends.gemini import _milliseconds, _usage
+    from genkit.backends.gemini._request import milliseconds
+    from genkit.backends.gemini._response import FINISH_REASONS, response_usage
 except ImportError as exc:  # pragma: no cover - the text backend raised already
     from genkit.errors import MissingDependencyError
 
@@ -138,7 +139,7 @@ class GeminiImageBackend(ImageBackend):
             timeout = None
         if timeout is not None or self._headers:
             fields["http_options"] = types.HttpOptions(
-                timeout=_milliseconds(timeout) if timeout is not None else None,
+                timeout=milliseconds(timeout) if timeout is not None else None,
                 headers=self._headers or None,
             )
         try:
@@ -224,7 +225,7 @@ class GeminiImageBackend(ImageBackend):
             images=images,
             model=response.model_version or self.model,
             provider=PROVIDER,
-            usage=_usage(response.usage_metadata),
+            usage=response_usage(response.usage_metadata),
             text=text,
             raw=response,
         )
