@@ -18,23 +18,43 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import ClassVar, Generic, Protocol, TypeVar
+from types import ModuleType, TracebackType
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from genkit._credentials import check_base_url_env, find_api_key, raw_secrets
 from genkit._redact import scrub_exception
+from genkit.backends._transport import (
+    POOL_LIMITS,
+    connection_error,
+    not_found_hint,
+    timeout_error,
+    translate_transport,
+)
 from genkit.backends.base import Backend, BackendSettings, Lazy, PerLoop
-from genkit.errors import GenkitError, ProviderError
+from genkit.errors import GenkitError, InvalidResponseError, ProviderError, error_for_status
+from genkit.params import Request
+from genkit.retry import parse_retry_after
 
-__all__ = ["HostedBackend"]
+__all__ = [
+    "HostedBackend",
+    "StainlessBackend",
+    "other_error",
+    "stainless_error",
+    "stainless_status_error",
+]
 
 
 class _Closable(Protocol):
     def close(self) -> object: ...
 
 
+class _AsyncClosable(Protocol):
+    def close(self) -> Awaitable[object]: ...
+
+
 SyncClient = TypeVar("SyncClient", bound=_Closable)
 AsyncClient = TypeVar("AsyncClient")
+StainlessAsyncClient = TypeVar("StainlessAsyncClient", bound=_AsyncClosable)
 
 
 class HostedBackend(Backend, Generic[SyncClient, AsyncClient]):
@@ -73,6 +93,18 @@ class HostedBackend(Backend, Generic[SyncClient, AsyncClient]):
         self._async: PerLoop[AsyncClient] = PerLoop(
             self._new_async_client, close=self._close_async_client
         )
+
+    # ------------------------------------------------------------------ requests
+
+    def check(self, request: Request) -> None:
+        for message in request.messages:
+            if message.content.__class__ is not str:  # parts: map now, to refuse before sending
+                self._map_messages(request)
+                break
+
+    @abstractmethod
+    def _map_messages(self, request: Request) -> object:
+        """Map the request's messages as a call would, raising for a part it cannot send."""
 
     # ------------------------------------------------------------------ clients
 
@@ -145,3 +177,84 @@ class _Translating:
     ) -> None:
         if isinstance(error, Exception) and not isinstance(error, GenkitError):
             raise self._translate(error) from error
+
+
+class StainlessBackend(HostedBackend[SyncClient, StainlessAsyncClient]):
+    """A hosted backend on a Stainless-generated SDK (``openai``, ``anthropic``).
+
+    Both SDKs build their clients from the same arguments and raise the same error
+    classes, so the clients are built here from the SDK module and its client classes.
+    """
+
+    #: The vendor SDK module: its default HTTP clients.
+    sdk: ClassVar[ModuleType]
+    #: The SDK's sync and async client classes.
+    sync_client_class: ClassVar[type[Any]]
+    async_client_class: ClassVar[type[Any]]
+
+    def _new_sync_client(self) -> SyncClient:
+        http = self.sdk.DefaultHttpxClient(limits=POOL_LIMITS)
+        client: SyncClient = self.sync_client_class(http_client=http, **self._client_args())
+        return client
+
+    def _new_async_client(self) -> StainlessAsyncClient:
+        http = self.sdk.DefaultAsyncHttpxClient(limits=POOL_LIMITS)
+        client: StainlessAsyncClient = self.async_client_class(
+            http_client=http, **self._client_args()
+        )
+        return client
+
+    def _close_async_client(self, client: StainlessAsyncClient) -> Awaitable[object]:
+        return client.close()
+
+    def _client_args(self) -> dict[str, Any]:
+        # max_retries=0: genkit's policy is the only one, so attempts never multiply.
+        return {"max_retries": 0, **self.settings.given(), **self._credentials()}
+
+    def _credentials(self) -> dict[str, Any]:
+        """The client arguments that carry the key genkit found."""
+        return {"api_key": self._key}
+
+
+# ---------------------------------------------------------------------- error helpers
+
+
+def stainless_status_error(error: Any, status: int, message: str, provider: str) -> ProviderError:
+    """genkit's error for a Stainless SDK's ``APIStatusError`` (``status``: the one it
+    stands for, which for an error event inside a 200 stream is not the HTTP status)."""
+    if error.status_code == 404:
+        message += not_found_hint(error.response.request, provider)
+    return error_for_status(
+        status,
+        message,
+        provider=provider,
+        retry_after=parse_retry_after(error.response.headers),
+        request_id=error.request_id,
+    )
+
+
+def stainless_error(error: Exception, sdk: ModuleType, provider: str) -> ProviderError | None:
+    """A Stainless SDK's timeout, connection and malformed-answer errors; None for others."""
+    if isinstance(error, sdk.APITimeoutError):
+        return timeout_error(error, provider)
+    if isinstance(error, sdk.APIConnectionError):
+        return connection_error(error, provider)
+    if isinstance(error, sdk.APIResponseValidationError):
+        return InvalidResponseError(f"unexpected response: {error.message}", provider=provider)
+    return None
+
+
+def other_error(
+    error: Exception, provider: str, api: str, shape_errors: tuple[type[Exception], ...]
+) -> ProviderError:
+    """A failure the SDK did not classify: a transport error, an answer not in the
+    ``api``'s format (one of ``shape_errors`` raised while reading it), or anything else."""
+    transport = translate_transport(error, provider)
+    if transport is not None:
+        return transport
+    if isinstance(error, shape_errors):
+        return InvalidResponseError(
+            f"response not in the {api} format ({type(error).__name__}: {error})",
+            provider=provider,
+        )
+    return ProviderError(f"{type(error).__name__}: {error}", provider=provider)

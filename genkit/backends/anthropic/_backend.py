@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import Any, ClassVar, TypeVar
 
 import anthropic
 
-from genkit.backends._hosted import HostedBackend
+from genkit.backends._hosted import StainlessBackend
 from genkit.backends._sse import EventDecoder
-from genkit.backends._transport import POOL_LIMITS, within
+from genkit.backends._transport import within
 from genkit.backends.anthropic._capabilities import CAPABILITIES
 from genkit.backends.anthropic._errors import classify
 from genkit.backends.anthropic._request import (
@@ -22,8 +23,6 @@ from genkit.backends.anthropic._request import (
     check_turns,
 )
 from genkit.backends.anthropic._response import StreamMerger, events, generation
-from genkit.backends.base import BackendSettings
-from genkit.errors import ProviderError
 from genkit.params import Request
 from genkit.types import Generation, StreamEvent
 
@@ -35,7 +34,7 @@ T = TypeVar("T")
 _Opened = tuple[Any, Any]
 
 
-class AnthropicBackend(HostedBackend[anthropic.Anthropic, anthropic.AsyncAnthropic]):
+class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnthropic]):
     provider = PROVIDER
     capabilities = CAPABILITIES
     # The SDK's order: api_key=, $ANTHROPIC_API_KEY, then $ANTHROPIC_AUTH_TOKEN (sent as
@@ -44,41 +43,24 @@ class AnthropicBackend(HostedBackend[anthropic.Anthropic, anthropic.AsyncAnthrop
     advertised_key_variables = ("ANTHROPIC_API_KEY",)
     base_url_variable = "ANTHROPIC_BASE_URL"
 
-    def __init__(self, model: str, settings: BackendSettings) -> None:
-        super().__init__(model, settings)
+    sdk: ClassVar[ModuleType] = anthropic
+    sync_client_class = anthropic.Anthropic
+    async_client_class = anthropic.AsyncAnthropic
+
+    def _credentials(self) -> dict[str, Any]:
+        # A key from $ANTHROPIC_AUTH_TOKEN is sent as the SDK sends it: a bearer token,
+        # with no api_key beside it.
         bearer = self._key_source == self.key_variables[1]
-        self._credential = {"auth_token" if bearer else "api_key": self._key}
+        return {"api_key": None, "auth_token" if bearer else "api_key": self._key}
 
-    def _new_sync_client(self) -> anthropic.Anthropic:
-        return anthropic.Anthropic(
-            http_client=anthropic.DefaultHttpxClient(limits=POOL_LIMITS),
-            **self._client_args(),
-        )
-
-    def _new_async_client(self) -> anthropic.AsyncAnthropic:
-        return anthropic.AsyncAnthropic(
-            http_client=anthropic.DefaultAsyncHttpxClient(limits=POOL_LIMITS),
-            **self._client_args(),
-        )
-
-    def _close_async_client(self, client: anthropic.AsyncAnthropic) -> Awaitable[None]:
-        return client.close()
-
-    def _client_args(self) -> dict[str, Any]:
-        # max_retries=0: genkit's policy is the only one, so attempts never multiply.
-        # The base URL stays the SDK's own (ANTHROPIC_BASE_URL) unless base_url= was given.
-        return {"max_retries": 0, **self.settings.given(), "api_key": None, **self._credential}
-
-    def _classify(self, error: Exception) -> ProviderError:
-        return classify(error)
+    _classify = staticmethod(classify)
 
     # ------------------------------------------------------------------ calls
 
+    _map_messages = staticmethod(arguments)
+
     def check(self, request: Request) -> None:
-        for message in request.messages:
-            if message.content.__class__ is not str:  # parts: map now, to refuse before sending
-                arguments(request)
-                break
+        super().check(request)
         check_turns(request.messages)
         check_stop(request.params.get("stop", ()))
 

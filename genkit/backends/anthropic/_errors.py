@@ -6,15 +6,9 @@ from collections.abc import Mapping
 
 import anthropic
 
-from genkit.backends._transport import (
-    connection_error,
-    not_found_hint,
-    timeout_error,
-    translate_transport,
-)
+from genkit.backends._hosted import other_error, stainless_error, stainless_status_error
 from genkit.backends.anthropic._request import PROVIDER
-from genkit.errors import InvalidResponseError, ProviderError, ServerError, error_for_status
-from genkit.retry import parse_retry_after
+from genkit.errors import ProviderError, ServerError
 
 __all__ = ["ERROR_TYPE_STATUS", "classify"]
 
@@ -37,36 +31,19 @@ ERROR_TYPE_STATUS: Mapping[str, int] = {
 _UNKNOWN_ERROR_STATUS = 500
 
 
+#: Exceptions raised while reading an answer that is not in the expected shape.
+_SHAPE_ERRORS = (AttributeError, KeyError, TypeError, ValueError, IndexError)
+
+
 def classify(error: Exception) -> ProviderError:
     if isinstance(error, anthropic.APIStatusError):
-        status = _status(error)
-        message = _message(error)
-        if status == 404 and error.status_code == 404:
-            message += not_found_hint(error.response.request, PROVIDER)
-        return error_for_status(
-            status,
-            message,
-            provider=PROVIDER,
-            retry_after=parse_retry_after(error.response.headers),
-            request_id=error.request_id,
-        )
-    if isinstance(error, anthropic.APITimeoutError):
-        return timeout_error(error, PROVIDER)
-    if isinstance(error, anthropic.APIConnectionError):
-        return connection_error(error, PROVIDER)
-    if isinstance(error, anthropic.APIResponseValidationError):
-        return InvalidResponseError(f"unexpected response: {error.message}", provider=PROVIDER)
+        return stainless_status_error(error, _status(error), _message(error), PROVIDER)
+    known = stainless_error(error, anthropic, PROVIDER)
+    if known is not None:
+        return known
     if isinstance(error, anthropic.APIError):
         return ServerError(error.message, provider=PROVIDER)
-    transport = translate_transport(error, PROVIDER)
-    if transport is not None:
-        return transport
-    if isinstance(error, AttributeError | KeyError | TypeError | ValueError | IndexError):
-        return InvalidResponseError(
-            f"response not in the Messages format ({type(error).__name__}: {error})",
-            provider=PROVIDER,
-        )
-    return ProviderError(f"{type(error).__name__}: {error}", provider=PROVIDER)
+    return other_error(error, PROVIDER, "Messages", _SHAPE_ERRORS)
 
 
 def _status(error: anthropic.APIStatusError) -> int:

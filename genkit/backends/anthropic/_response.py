@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anthropic
 
@@ -13,14 +13,15 @@ from genkit.backends.anthropic._request import PROVIDER
 from genkit.types import (
     Chunk,
     Finish,
-    FinishReason,
     Generation,
     ReasoningDelta,
     ResponseMetadata,
-    StreamEvent,
     Usage,
     UsageUpdate,
 )
+
+if TYPE_CHECKING:  # annotations only
+    from genkit.types import FinishReason, StreamEvent
 
 __all__ = ["FINISH_REASONS", "StreamMerger", "events", "generation"]
 

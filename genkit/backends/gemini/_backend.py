@@ -37,7 +37,7 @@ from genkit.backends.gemini._request import (
     stream_request,
 )
 from genkit.backends.gemini._response import StreamState, generation
-from genkit.errors import InvalidParameterError, ProviderError
+from genkit.errors import InvalidParameterError
 from genkit.params import Request
 from genkit.types import Generation, StreamEvent
 
@@ -107,16 +107,14 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
         if http is not None:
             http.close()
 
-    def _classify(self, error: Exception) -> ProviderError:
-        return classify(error)
+    _classify = staticmethod(classify)
 
     # ------------------------------------------------------------------ calls
 
+    _map_messages = staticmethod(contents)
+
     def check(self, request: Request) -> None:
-        for message in request.messages:
-            if message.content.__class__ is not str:  # parts: map now, to refuse before sending
-                contents(request)
-                break
+        super().check(request)
         if request.provider_options:
             self._config(request)  # unknown or ill-typed fields fail before anything is sent
 

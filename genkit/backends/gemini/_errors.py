@@ -9,7 +9,8 @@ import httpx2
 import pydantic
 from google.genai import errors as genai_errors
 
-from genkit.backends._transport import not_found_hint, translate_transport
+from genkit.backends._hosted import other_error
+from genkit.backends._transport import not_found_hint
 from genkit.backends.gemini._request import PROVIDER
 from genkit.errors import AuthenticationError, InvalidResponseError, ProviderError, error_for_status
 from genkit.retry import parse_retry_after
@@ -20,22 +21,16 @@ __all__ = ["classify"]
 _REASON_CLASSES: Mapping[str, type[ProviderError]] = {"API_KEY_INVALID": AuthenticationError}
 
 
+#: Exceptions raised while reading an answer that is not in the expected shape.
+_SHAPE_ERRORS = (pydantic.ValidationError, AttributeError, KeyError, TypeError, ValueError)
+
+
 def classify(error: Exception) -> ProviderError:
     if isinstance(error, genai_errors.APIError):
         return _api_error(error)
     if isinstance(error, genai_errors.UnknownApiResponseError):
         return InvalidResponseError(f"malformed response: {error}", provider=PROVIDER)
-    transport = translate_transport(error, PROVIDER)
-    if transport is not None:
-        return transport
-    if isinstance(
-        error, pydantic.ValidationError | AttributeError | KeyError | TypeError | ValueError
-    ):
-        return InvalidResponseError(
-            f"response not in the generateContent format ({type(error).__name__}: {error})",
-            provider=PROVIDER,
-        )
-    return ProviderError(f"{type(error).__name__}: {error}", provider=PROVIDER)
+    return other_error(error, PROVIDER, "generateContent", _SHAPE_ERRORS)
 
 
 def _api_error(error: genai_errors.APIError) -> ProviderError:

@@ -8,23 +8,12 @@
   ``{"safety_settings": [...], "thinking_config": {"thinking_budget": 0},
   "response_mime_type": "application/json"}``; they win over genkit's own fields and an
   unknown name is refused before any request.
-- The Gemini Developer API only: ``vertexai=False`` is pinned so a stray
-  ``GOOGLE_GENAI_USE_VERTEXAI`` cannot send the API key elsewhere.  The API version is
-  the SDK's default (``v1``; ``GOOGLE_GENAI_API_VERSION`` is honoured), or
-  ``genkit.load(..., api_version="v1beta")``.
-- The HTTP clients are genkit's own httpx2 clients handed to the SDK: the SDK would
-  otherwise pick aiohttp for async calls when it is installed (or plain httpx when
-  ``GOOGLE_GENAI_HTTP_CLIENT=httpx``), and genkit translates httpx2's errors only.
-- google-genai sets no timeout of its own, so :data:`DEFAULT_TIMEOUT` applies when the
-  caller gave none: a stalled connection never hangs a call forever.
 - Streams: the SDK maps the request, builds its URL, headers and timeout, sends it and
   raises its typed error for a failed status (its own ``_api_client`` steps, the ones
   ``generate_content_stream`` takes: google-genai has no public raw-stream mode);
   genkit decodes the ``alt=sse`` body itself and reads the JSON events as dicts, where
   the SDK built pydantic models per event (8x the CPU per chunk).  ``CONTINUATION``
   is followed with its token, as the SDK does by default.
-- Output usage counts thinking tokens too (``thoughts_token_count``), as OpenAI's
-  ``completion_tokens`` counts reasoning tokens: both are billed as output.
 """
 
 from __future__ import annotations
@@ -57,17 +46,14 @@ __all__ = [
 
 PROVIDER = "gemini"
 
-#: genkit's shared parameter -> ``GenerateContentConfig`` field.
+_SAME_NAME = ("temperature", "top_p", "top_k", "seed", "presence_penalty", "frequency_penalty")
+#: genkit's shared parameter -> ``GenerateContentConfig`` field (the same name unless
+#: renamed here).
 PARAMETER_NAMES: Mapping[str, str] = {
     "max_tokens": "max_output_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
     "stop": "stop_sequences",
-    "seed": "seed",
     "n": "candidate_count",
-    "presence_penalty": "presence_penalty",
-    "frequency_penalty": "frequency_penalty",
+    **{name: name for name in _SAME_NAME},
 }
 
 #: genkit role -> Gemini role.

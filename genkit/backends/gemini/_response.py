@@ -1,4 +1,8 @@
-"""``generateContent`` answers and stream events -> genkit's types (the way in)."""
+"""``generateContent`` answers and stream events -> genkit's types (the way in).
+
+Output usage counts thinking tokens too (``thoughts_token_count``), as OpenAI's
+``completion_tokens`` counts reasoning tokens: both are billed as output.
+"""
 
 from __future__ import annotations
 

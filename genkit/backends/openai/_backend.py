@@ -2,60 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
+from typing import ClassVar
 
 import openai
 
-from genkit.backends._hosted import HostedBackend
+from genkit.backends._hosted import StainlessBackend
 from genkit.backends._sse import EventDecoder
 from genkit.backends._toolcalls import OpenCalls
-from genkit.backends._transport import POOL_LIMITS, within
+from genkit.backends._transport import within
 from genkit.backends.openai._capabilities import CAPABILITIES
 from genkit.backends.openai._errors import classify
 from genkit.backends.openai._request import PROVIDER, body
 from genkit.backends.openai._response import events, generation
-from genkit.errors import ProviderError
 from genkit.params import Request
 from genkit.types import Generation, StreamEvent
 
 __all__ = ["OpenAIBackend"]
 
 
-class OpenAIBackend(HostedBackend[openai.OpenAI, openai.AsyncOpenAI]):
+class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
     provider = PROVIDER
     capabilities = CAPABILITIES
     key_variables = ("OPENAI_API_KEY",)
     base_url_variable = "OPENAI_BASE_URL"
 
-    def _new_sync_client(self) -> openai.OpenAI:
-        return openai.OpenAI(
-            http_client=openai.DefaultHttpxClient(limits=POOL_LIMITS), **self._client_args()
-        )
+    sdk: ClassVar[ModuleType] = openai
+    sync_client_class = openai.OpenAI
+    async_client_class = openai.AsyncOpenAI
 
-    def _new_async_client(self) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(
-            http_client=openai.DefaultAsyncHttpxClient(limits=POOL_LIMITS),
-            **self._client_args(),
-        )
-
-    def _close_async_client(self, client: openai.AsyncOpenAI) -> Awaitable[None]:
-        return client.close()
-
-    def _client_args(self) -> dict[str, Any]:
-        # max_retries=0: genkit's policy is the only one, so attempts never multiply.
-        return {"max_retries": 0, **self.settings.given(), "api_key": self._key}
-
-    def _classify(self, error: Exception) -> ProviderError:
-        return classify(error)
+    _classify = staticmethod(classify)
 
     # ------------------------------------------------------------------ calls
 
-    def check(self, request: Request) -> None:
-        for message in request.messages:
-            if message.content.__class__ is not str:  # parts: map now, to refuse before sending
-                body(request)
-                break
+    _map_messages = staticmethod(body)
 
     def generate(self, request: Request) -> Generation:
         with self._translating():

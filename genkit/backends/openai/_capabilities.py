@@ -7,13 +7,10 @@ from genkit.capabilities import CapabilityTable, ModelCapabilities
 
 __all__ = ["CAPABILITIES"]
 
+_PENALTY = (-2.0, 2.0)
 _CHAT = ModelCapabilities(
     supported=frozenset(PARAMETER_NAMES),
-    ranges={
-        "temperature": (0.0, 2.0),
-        "presence_penalty": (-2.0, 2.0),
-        "frequency_penalty": (-2.0, 2.0),
-    },
+    ranges={"temperature": (0.0, 2.0), "presence_penalty": _PENALTY, "frequency_penalty": _PENALTY},
     max_stop=4,
     max_n=128,
 )

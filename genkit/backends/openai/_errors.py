@@ -6,49 +6,28 @@ from collections.abc import Mapping
 
 import openai
 
-from genkit.backends._transport import (
-    connection_error,
-    not_found_hint,
-    timeout_error,
-    translate_transport,
-)
+from genkit.backends._hosted import other_error, stainless_error, stainless_status_error
 from genkit.backends.openai._request import PROVIDER
-from genkit.errors import InvalidResponseError, ProviderError, error_for_status
-from genkit.retry import parse_retry_after
+from genkit.errors import ProviderError, error_for_status
 
 __all__ = ["classify"]
+
+
+#: Exceptions raised while reading an answer that is not in the expected shape.
+_SHAPE_ERRORS = (AttributeError, KeyError, TypeError, ValueError)
 
 
 def classify(error: Exception) -> ProviderError:
     if isinstance(error, openai.APIStatusError):
         message = _message(error.body, error.message)
-        if error.status_code == 404:
-            message += not_found_hint(error.response.request, PROVIDER)
-        return error_for_status(
-            error.status_code,
-            message,
-            provider=PROVIDER,
-            retry_after=parse_retry_after(error.response.headers),
-            request_id=error.request_id,
-        )
-    if isinstance(error, openai.APITimeoutError):
-        return timeout_error(error, PROVIDER)
-    if isinstance(error, openai.APIConnectionError):
-        return connection_error(error, PROVIDER)
-    if isinstance(error, openai.APIResponseValidationError):
-        return InvalidResponseError(f"unexpected response: {error.message}", provider=PROVIDER)
+        return stainless_status_error(error, error.status_code, message, PROVIDER)
+    known = stainless_error(error, openai, PROVIDER)
+    if known is not None:
+        return known
     if isinstance(error, openai.APIError):
         # No status: the SDK's name for an error event inside a 200 stream.
         return _event_error(error.body)
-    transport = translate_transport(error, PROVIDER)
-    if transport is not None:
-        return transport
-    if isinstance(error, AttributeError | KeyError | TypeError | ValueError):
-        return InvalidResponseError(
-            f"response not in the Chat Completions format ({type(error).__name__}: {error})",
-            provider=PROVIDER,
-        )
-    return ProviderError(f"{type(error).__name__}: {error}", provider=PROVIDER)
+    return other_error(error, PROVIDER, "Chat Completions", _SHAPE_ERRORS)
 
 
 def _message(body: object, fallback: str) -> str:

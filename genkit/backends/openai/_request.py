@@ -12,16 +12,11 @@ __all__ = ["PARAMETER_NAMES", "PROVIDER", "body"]
 
 PROVIDER = "openai"
 
-#: genkit's shared parameter -> Chat Completions field.
+_SAME_NAME = ("temperature", "top_p", "stop", "seed", "n", "presence_penalty", "frequency_penalty")
+#: genkit's shared parameter -> Chat Completions field (the same name unless renamed here).
 PARAMETER_NAMES: Mapping[str, str] = {
     "max_tokens": "max_completion_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "stop": "stop",
-    "seed": "seed",
-    "n": "n",
-    "presence_penalty": "presence_penalty",
-    "frequency_penalty": "frequency_penalty",
+    **{name: name for name in _SAME_NAME},
 }
 
 
