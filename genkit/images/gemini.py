@@ -21,7 +21,7 @@ from typing import Any
 
 from genkit.backends.base import BackendSettings
 from genkit.backends.gemini import GeminiBackend
-from genkit.errors import GenkitError, InvalidParameterError, InvalidResponseError
+from genkit.errors import InvalidParameterError, InvalidResponseError
 from genkit.images._spec import (
     ImageBackend,
     ImageCapabilityTable,
@@ -165,19 +165,15 @@ class GeminiImageBackend(ImageBackend):
 
     def generate(self, request: ImageRequest) -> ImageGeneration:
         config = self._config(request)
-        try:
+        with self._api._translating():
             response = self._api._sync.get().models.generate_content(
                 model=request.model, contents=self._contents(request), config=config
             )
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._api._translate(error) from error
         return self._generation(response)
 
     async def agenerate(self, request: ImageRequest) -> ImageGeneration:
         config = self._config(request)
-        try:
+        with self._api._translating():
             response = await within(
                 self._api._async.get().client.aio.models.generate_content(
                     model=request.model, contents=self._contents(request), config=config
@@ -185,10 +181,6 @@ class GeminiImageBackend(ImageBackend):
                 request.timeout,
                 PROVIDER,
             )
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._api._translate(error) from error
         return self._generation(response)
 
     # ------------------------------------------------------------------ responses
