@@ -274,7 +274,7 @@ class RawOpenAI(RawClient):
 class RawAnthropic(RawClient):
     provider = "anthropic"
     #: The API requires max_tokens; genkit sends 4096 when the caller gives none
-    #: (``genkit.backends.anthropic.DEFAULT_MAX_TOKENS``), so the raw call does too.
+    #: (``genkit.backends.anthropic._request.DEFAULT_MAX_TOKENS``), so the raw call does too.
     default_max_tokens = 4096
 
     def make_sync(self) -> Any:

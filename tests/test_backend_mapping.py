@@ -21,7 +21,7 @@ from google.genai import errors as genai_errors
 
 import genkit
 from fakeprovider import FakeProviderServer, Reply
-from genkit.backends.anthropic import DEFAULT_MAX_TOKENS
+from genkit.backends.anthropic._request import DEFAULT_MAX_TOKENS
 from tests.shared_recordings import recording
 
 FAST = genkit.RetryPolicy(initial_backoff=0.001, max_backoff=0.01)

@@ -20,8 +20,8 @@ import base64
 from typing import Any
 
 from genkit.backends.base import BackendSettings
-from genkit.backends.gemini import FINISH_REASONS, GeminiBackend
-from genkit.errors import GenkitError, InvalidParameterError, InvalidResponseError
+from genkit.backends.gemini import GeminiBackend
+from genkit.errors import InvalidParameterError, InvalidResponseError
 from genkit.images._spec import (
     ImageBackend,
     ImageCapabilityTable,
@@ -37,7 +37,8 @@ try:
     from google.genai import types
 
     from genkit.backends._transport import within
-    from genkit.backends.gemini import _milliseconds, _usage
+    from genkit.backends.gemini._request import milliseconds
+    from genkit.backends.gemini._response import FINISH_REASONS, response_usage
 except ImportError as exc:  # pragma: no cover - the text backend raised already
     from genkit.errors import MissingDependencyError
 
@@ -138,7 +139,7 @@ class GeminiImageBackend(ImageBackend):
             timeout = None
         if timeout is not None or self._headers:
             fields["http_options"] = types.HttpOptions(
-                timeout=_milliseconds(timeout) if timeout is not None else None,
+                timeout=milliseconds(timeout) if timeout is not None else None,
                 headers=self._headers or None,
             )
         try:
@@ -164,19 +165,15 @@ class GeminiImageBackend(ImageBackend):
 
     def generate(self, request: ImageRequest) -> ImageGeneration:
         config = self._config(request)
-        try:
+        with self._api._translating():
             response = self._api._sync.get().models.generate_content(
                 model=request.model, contents=self._contents(request), config=config
             )
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._api._translate(error) from error
         return self._generation(response)
 
     async def agenerate(self, request: ImageRequest) -> ImageGeneration:
         config = self._config(request)
-        try:
+        with self._api._translating():
             response = await within(
                 self._api._async.get().client.aio.models.generate_content(
                     model=request.model, contents=self._contents(request), config=config
@@ -184,10 +181,6 @@ class GeminiImageBackend(ImageBackend):
                 request.timeout,
                 PROVIDER,
             )
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._api._translate(error) from error
         return self._generation(response)
 
     # ------------------------------------------------------------------ responses
@@ -224,7 +217,7 @@ class GeminiImageBackend(ImageBackend):
             images=images,
             model=response.model_version or self.model,
             provider=PROVIDER,
-            usage=_usage(response.usage_metadata),
+            usage=response_usage(response.usage_metadata),
             text=text,
             raw=response,
         )

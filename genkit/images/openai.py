@@ -29,7 +29,6 @@ from typing import Any
 from genkit.backends.base import BackendSettings
 from genkit.backends.openai import OpenAIBackend
 from genkit.errors import (
-    GenkitError,
     InvalidParameterError,
     InvalidResponseError,
     ModelNotFoundError,
@@ -170,50 +169,33 @@ class OpenAIImageBackend(ImageBackend):
         return method(**self._arguments(request), **more)
 
     def generate(self, request: ImageRequest) -> ImageGeneration:
-        try:
+        with self._api._translating():
             response = self._call(self._api._sync.get(), request)
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._api._translate(error) from error
         return self._generation(response)
 
     async def agenerate(self, request: ImageRequest) -> ImageGeneration:
         from genkit.backends._transport import within
 
-        try:
+        with self._api._translating():
             response = await within(
                 self._call(self._api._async.get(), request), request.timeout, PROVIDER
             )
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._api._translate(error) from error
         return self._generation(response)
 
     def stream(self, request: ImageRequest) -> Iterator[ImagePreview | ImageGeneration]:
         partial = request.provider_options.get("partial_images", _DEFAULT_PARTIAL_IMAGES)
-        try:
+        with self._api._translating():
             events = self._call(self._api._sync.get(), request, stream=True, partial_images=partial)
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._api._translate(error) from error
         images: list[Image] = []
         usage = Usage()
-        try:
-            with events:
-                for event in events:
-                    kind = getattr(event, "type", "")
-                    if kind.endswith(".partial_image"):
-                        yield ImagePreview(_decode(event.b64_json), len(images))
-                    elif kind.endswith(".completed"):
-                        images.append(_decode(event.b64_json))
-                        usage = usage + _usage(getattr(event, "usage", None))
-        except GenkitError:
-            raise
-        except Exception as error:
-            raise self._api._translate(error) from error
+        with self._api._translating(), events:
+            for event in events:
+                kind = getattr(event, "type", "")
+                if kind.endswith(".partial_image"):
+                    yield ImagePreview(_decode(event.b64_json), len(images))
+                elif kind.endswith(".completed"):
+                    images.append(_decode(event.b64_json))
+                    usage = usage + _usage(getattr(event, "usage", None))
         if not images:
             raise InvalidResponseError("the stream ended without a final image", provider=PROVIDER)
         yield ImageGeneration(images, self.model, PROVIDER, usage)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from genkit.backends._hf_device import resolve_device, resolve_dtype
-from genkit.backends._hf_jobs import freeze
 from genkit.backends.base import BackendSettings
-from genkit.backends.huggingface import _deadline, _LoopWaker, _timeout
+from genkit.backends.huggingface._backend import _deadline, _LoopWaker, _timeout
+from genkit.backends.huggingface._device import resolve_device, resolve_dtype
+from genkit.backends.huggingface._jobs import freeze
 from genkit.errors import InvalidParameterError
 from genkit.images._spec import (
     ImageBackend,

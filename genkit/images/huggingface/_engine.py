@@ -9,13 +9,13 @@ one pipeline call: a list of prompts and a list of per-image ``torch.Generator``
 each image is the one its seed gives alone.  Several requests then cost little more than
 one: on a CPU a batch of 8 small images runs in a fraction of 8 single calls.  After a batch
 of several jobs the engine gathers the next one as the text engine does
-(:mod:`genkit.backends._hf_engine`): while requests keep arriving, briefly.
+(:mod:`genkit.backends.huggingface._engine`): while requests keep arriving, briefly.
 
 Stopping: a job whose callers all gave up (timeout, cancelled task) is skipped if still
 queued, and a running batch whose every job was given up stops at the end of the current
 denoising step (``callback_on_step_end``).  Exit follows the text engine's rule
-(:mod:`genkit.backends._hf_engine`): the thread is a daemon, but it must not be inside torch
-when the interpreter tears down (Python ends daemon threads with ``pthread_exit``, and
+(:mod:`genkit.backends.huggingface._engine`): the thread is a daemon, but it must not be
+inside torch when the interpreter tears down (Python ends daemon threads with ``pthread_exit``, and
 unwinding through torch's C++ frames aborts with "terminate called without an active
 exception").  So an ``atexit`` hook - it runs once every non-daemon thread has finished, so
 their requests complete as Python promises - fails what is queued, stops the running batch
@@ -34,7 +34,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from genkit.backends._hf_engine import GATHER_FRACTION, GATHER_LIMIT, GATHER_QUIET
+from genkit.backends.huggingface._engine import GATHER_FRACTION, GATHER_LIMIT, GATHER_QUIET
 from genkit.errors import BadRequestError, GenkitError, ProviderError, ServerError
 from genkit.images.huggingface._deps import PROVIDER, torch
 from genkit.images.huggingface._loading import LoadedPipeline

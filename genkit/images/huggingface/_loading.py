@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from genkit.backends._hf_loading import (
+from genkit.backends.huggingface._loading import (
     _check_hub,
     _first_line,
     _hub_miss,

@@ -11,7 +11,7 @@ within one token.
 ``timeout`` bounds the whole answer for ``generate()``/``agenerate()``, and for
 ``stream()``/``astream()`` the wait for the first chunk and for each next one (a stream that
 keeps producing runs as long as it needs).  At interpreter exit the engine thread is stopped
-and joined (see :mod:`genkit.backends._hf_engine`).
+and joined (see :mod:`genkit.backends.huggingface._engine`).
 
 Load options: ``device``, ``dtype``, ``max_batch_size`` (rows per batch; 64 on CUDA, 16
 elsewhere), ``static_cache`` (static KV cache with bucketed shapes; default on CUDA only)
@@ -35,16 +35,16 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-from genkit.backends._hf_deps import PROVIDER
-from genkit.backends._hf_device import resolve_device, resolve_dtype
-from genkit.backends._hf_engine import Engine, engine_for
-from genkit.backends._hf_jobs import Job, freeze
-from genkit.backends._hf_loading import LoadedModel, ModelKey, load_model
-from genkit.backends._hf_loading import model_source as _model_source
-from genkit.backends._hf_prompt import check_parts, prompt_ids
-from genkit.backends._hf_results import JobReader, generation
-from genkit.backends._hf_sampling import Sampling
 from genkit.backends.base import Backend, BackendSettings
+from genkit.backends.huggingface._deps import PROVIDER
+from genkit.backends.huggingface._device import resolve_device, resolve_dtype
+from genkit.backends.huggingface._engine import Engine, engine_for
+from genkit.backends.huggingface._jobs import Job, freeze
+from genkit.backends.huggingface._loading import LoadedModel, ModelKey, load_model
+from genkit.backends.huggingface._loading import model_source as _model_source
+from genkit.backends.huggingface._prompt import check_parts, prompt_ids
+from genkit.backends.huggingface._results import JobReader, generation
+from genkit.backends.huggingface._sampling import Sampling
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
     BadRequestError,

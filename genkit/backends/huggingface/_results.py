@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from genkit.backends._hf_deps import PROVIDER
-from genkit.backends._hf_jobs import Job
-from genkit.backends._hf_text import TextStream, final_text
+from genkit.backends.huggingface._deps import PROVIDER
+from genkit.backends.huggingface._detokenize import TextStream, final_text
+from genkit.backends.huggingface._jobs import Job
 from genkit.types import (
     Chunk,
     Finish,

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from genkit.backends._hf_deps import PROVIDER, torch
+from genkit.backends.huggingface._deps import PROVIDER, torch
 from genkit.errors import ConfigurationError, InvalidParameterError
 
 __all__ = ["DTYPE_NAMES", "resolve_device", "resolve_dtype"]

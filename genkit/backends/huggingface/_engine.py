@@ -34,10 +34,10 @@ import threading
 import time
 from collections import deque
 
-from genkit.backends._hf_batch import run_batch
-from genkit.backends._hf_deps import PROVIDER, torch
-from genkit.backends._hf_jobs import Job
-from genkit.backends._hf_loading import LoadedModel
+from genkit.backends.huggingface._batch import run_batch
+from genkit.backends.huggingface._deps import PROVIDER, torch
+from genkit.backends.huggingface._jobs import Job
+from genkit.backends.huggingface._loading import LoadedModel
 from genkit.errors import BadRequestError, GenkitError, ProviderError, ServerError
 
 __all__ = ["GATHER_FRACTION", "GATHER_LIMIT", "GATHER_QUIET", "Engine", "engine_for"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from genkit.backends._hf_sampling import Sampling
+from genkit.backends.huggingface._sampling import Sampling
 from genkit.types import FinishReason
 
 __all__ = ["Job", "freeze"]

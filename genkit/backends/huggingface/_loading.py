@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from genkit.backends._hf_deps import torch, transformers
+from genkit.backends.huggingface._deps import torch, transformers
 from genkit.errors import ConfigurationError, ModelNotFoundError
 
 __all__ = ["LoadedModel", "ModelKey", "SamplingDefaults", "load_model"]

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from genkit.backends._hf_deps import torch, transformers
-from genkit.backends._hf_jobs import Job
-from genkit.backends._hf_loading import LoadedModel
-from genkit.backends._hf_sampling import GREEDY, RowSampler, Sampling
-from genkit.backends._hf_text import TextStream
+from genkit.backends.huggingface._deps import torch, transformers
+from genkit.backends.huggingface._detokenize import TextStream
+from genkit.backends.huggingface._jobs import Job
+from genkit.backends.huggingface._loading import LoadedModel
+from genkit.backends.huggingface._sampling import GREEDY, RowSampler, Sampling
 from genkit.types import FinishReason
 
 __all__ = ["PROMPT_PAD_MULTIPLE", "run_batch"]

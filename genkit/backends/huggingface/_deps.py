@@ -1,6 +1,6 @@
 """The one place the local backend imports torch and transformers.
 
-Every ``_hf_*`` helper imports them from here, so whichever module loads first turns a
+Every module of this package imports them from here, so whichever module loads first turns a
 missing install into genkit's :class:`~genkit.errors.MissingDependencyError` (naming the
 ``pip install`` to run) instead of a bare ``ImportError`` from deep inside a helper.
 """

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from genkit.backends._hf_deps import torch
+from genkit.backends.huggingface._deps import torch
 
 __all__ = ["MIN_TEMPERATURE", "RowSampler", "Sampling"]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from genkit.backends._hf_deps import PROVIDER
+from genkit.backends.huggingface._deps import PROVIDER
 from genkit.errors import InvalidParameterError
 from genkit.messages import text_only
 from genkit.types import Message

@@ -1,0 +1,169 @@
+"""Messages API answers and stream events -> genkit's types (the way in)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anthropic
+
+from genkit.backends._toolcalls import OpenCalls
+from genkit.backends.anthropic._request import PROVIDER
+from genkit.types import (
+    Chunk,
+    Finish,
+    Generation,
+    ReasoningDelta,
+    ResponseMetadata,
+    Usage,
+    UsageUpdate,
+)
+
+if TYPE_CHECKING:  # annotations only
+    from genkit.types import FinishReason, StreamEvent
+
+__all__ = ["FINISH_REASONS", "StreamMerger", "events", "generation"]
+
+#: Anthropic ``stop_reason`` -> genkit finish reason; anything else is "other".
+FINISH_REASONS: Mapping[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+def generation(messages: Sequence[anthropic.types.Message], model: str) -> Generation:
+    """The answers of the ``n`` requests as one Generation; usage is their sum."""
+    usage = sum((Usage(m.usage.input_tokens, m.usage.output_tokens) for m in messages), Usage())
+    return Generation(
+        texts=[_text(m) for m in messages],
+        finish_reasons=[_finish(m.stop_reason) for m in messages],
+        raw_finish_reasons=[m.stop_reason for m in messages],
+        usage=usage,
+        model=messages[0].model or model,
+        provider=PROVIDER,
+        raw=messages[0] if len(messages) == 1 else list(messages),
+    )
+
+
+def events(merger: StreamMerger, index: int, data: bytes, response: Any) -> list[StreamEvent]:
+    """The genkit events in one streamed event of candidate ``index``."""
+    event = json.loads(data)
+    kind = event["type"]
+    # Text deltas are nearly every event: handled here, without a dispatch.
+    if kind == "content_block_delta":
+        delta = event["delta"]
+        text = delta.get("text")
+        if text and delta.get("type") == "text_delta":
+            return [Chunk(text, index)]
+        kind = delta.get("type")
+        if kind == "thinking_delta":
+            thinking = delta.get("thinking")
+            return [ReasoningDelta(thinking, index)] if thinking else []
+        if kind == "input_json_delta":
+            piece = merger.calls.delta((index, event.get("index")), delta.get("partial_json"))
+            return [piece] if piece is not None else []
+        return []
+    if kind == "error":
+        # The SDK's own error for it, so the usual mapping (by the error's type)
+        # applies and the caller finds the vendor exception as __cause__.
+        message = f"{event}"
+        raise anthropic.APIStatusError(message, response=response.http_response, body=event)
+    return merger.event(index, event)
+
+
+def _text(message: anthropic.types.Message) -> str:
+    """The text blocks of an answer; thinking and tool-use blocks are not text."""
+    return "".join(block.text for block in message.content if block.type == "text")
+
+
+def _finish(stop_reason: str | None) -> FinishReason:
+    return FINISH_REASONS.get(stop_reason or "", "other")
+
+
+class StreamMerger:
+    """Turns the raw stream events of ``n`` emulated candidates into genkit events.
+
+    Usage is reported as the running total over every candidate, because genkit's
+    stream keeps the last usage it sees.  ``message_start`` and ``message_delta`` (as
+    parsed; ``message_stop`` too when it is what ends a candidate) become
+    ``stream.result.raw``.
+    """
+
+    __slots__ = ("_finished", "_usage", "calls")
+
+    def __init__(self, n: int) -> None:
+        self._usage = [Usage()] * n
+        self._finished = [False] * n
+        # Client tool calls by (candidate, content block); the ``input: {}`` of a
+        # ``tool_use`` block start is a placeholder, never the arguments.
+        self.calls = OpenCalls(PROVIDER)
+
+    def event(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
+        """The genkit events for a stream event other than a content delta."""
+        handler = _HANDLERS.get(event["type"])
+        return handler(self, index, event) if handler is not None else []
+
+    def _total(self) -> Usage:
+        return sum(self._usage, Usage())
+
+    def _message_start(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
+        message = event["message"]
+        usage = message.get("usage") or {}
+        self._usage[index] = Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0)
+        model = message.get("model")
+        out: list[StreamEvent] = [UsageUpdate(self._total(), event)]
+        if model:
+            out.append(ResponseMetadata(model, event))
+        return out
+
+    def _block_start(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
+        block = event["content_block"]
+        kind = block.get("type")
+        if kind == "text" and block.get("text"):
+            return [Chunk(block["text"], index)]
+        if kind == "tool_use":
+            key = (index, event.get("index"))
+            return [self.calls.start(key, index, block.get("id"), block.get("name") or "")]
+        return []
+
+    def _block_stop(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
+        ended = self.calls.end((index, event.get("index")))
+        return [ended] if ended is not None else []
+
+    def _message_delta(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
+        # Counts in message_delta are cumulative; input_tokens is optional there.
+        usage = event.get("usage") or {}
+        before = self._usage[index]
+        inputs = usage.get("input_tokens")
+        outputs = usage.get("output_tokens")
+        self._usage[index] = Usage(
+            before.input_tokens if inputs is None else inputs,
+            before.output_tokens if outputs is None else outputs,
+        )
+        out: list[StreamEvent] = [UsageUpdate(self._total(), event)]
+        reason = (event.get("delta") or {}).get("stop_reason")
+        if reason is not None:
+            self._finished[index] = True
+            out.append(Finish(_finish(reason), reason, index, event))
+        return out
+
+    def _message_stop(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
+        # The provider said it is done; a missing stop_reason is still a finished answer.
+        if self._finished[index]:
+            return []
+        self._finished[index] = True
+        return [Finish("other", None, index, event)]
+
+
+_HANDLERS: Mapping[str, Callable[[StreamMerger, int, dict[str, Any]], list[StreamEvent]]] = {
+    "message_start": StreamMerger._message_start,
+    "content_block_start": StreamMerger._block_start,
+    "content_block_stop": StreamMerger._block_stop,
+    "message_delta": StreamMerger._message_delta,
+    "message_stop": StreamMerger._message_stop,
+}
