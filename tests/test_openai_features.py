@@ -25,6 +25,7 @@ from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import point_sdks_at
 from tests.shared_recordings import RECORDINGS_DIR, recording
 
+
 @pytest.fixture
 def server(fake_server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> FakeProviderServer:
     point_sdks_at(fake_server, monkeypatch)
@@ -848,3 +849,27 @@ def test_bad_input_is_refused_before_any_request(
     assert info.value.parameter == where
     assert "openai" in str(info.value)
     assert server.requests == []
+
+
+def test_the_fake_server_answers_a_non_strict_schema_as_openai_does(
+    server: FakeProviderServer,
+) -> None:
+    """The server's strict-mode check gives the recorded 400 (so genkit's own strict
+    schemas, accepted everywhere above, are checked by the same rule)."""
+    import openai
+
+    client = openai.OpenAI(max_retries=0)
+    loose = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    response_format: Any = {
+        "type": "json_schema",
+        "json_schema": {"name": "default", "schema": loose, "strict": True},
+    }
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": "hi"}],
+            response_format=response_format,
+        )
+    recorded = json.loads(recording("openai_error_400_schema.json").read_text())
+    assert info.value.body == recorded["error"]
+    client.close()
