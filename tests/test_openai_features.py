@@ -24,6 +24,7 @@ import genkit
 from fakeprovider import FakeProviderServer, Reply
 from tests.hosted import point_sdks_at
 from tests.shared_recordings import RECORDINGS_DIR, recording
+from tests.test_backend_mapping import last_body as _sent
 
 
 @pytest.fixture
@@ -60,13 +61,6 @@ def _serve(server: FakeProviderServer, entry: dict[str, Any]) -> None:
 def _request(entry: dict[str, Any]) -> dict[str, Any]:
     recorded: dict[str, Any] = json.loads(recording(entry["request_file"]).read_text())
     return recorded
-
-
-def _sent(server: FakeProviderServer) -> dict[str, Any]:
-    request = server.requests[-1]
-    assert request.validation_error is None, request.validation_error
-    assert request.body is not None
-    return request.body
 
 
 def _collect(stream: genkit.Stream) -> list[Any]:

@@ -45,6 +45,15 @@ _VISION_NO_SCHEMA = ModelCapabilities(
     features=frozenset({"tools", "parallel_tool_calls", "image_input"}),
     max_image_bytes=_CHAT.max_image_bytes,
 )
+#: ``chatgpt-4o-latest``: the ChatGPT model, without function calling or response_format.
+_VISION_ONLY = ModelCapabilities(
+    supported=_CHAT.supported,
+    ranges=_CHAT.ranges,
+    max_stop=4,
+    max_n=128,
+    features=frozenset({"image_input"}),
+    max_image_bytes=_CHAT.max_image_bytes,
+)
 _TEXT_TOOLS = ModelCapabilities(
     supported=_CHAT.supported,
     ranges=_CHAT.ranges,
@@ -101,6 +110,7 @@ CAPABILITIES = CapabilityTable(
         ("gpt-5.*", _GPT51),
         ("gpt-6*", _GPT51),
         ("gpt-4o-2024-05-13", _VISION_NO_SCHEMA),
+        ("chatgpt-4o*", _VISION_ONLY),
         ("gpt-4-turbo*", _VISION_NO_SCHEMA),
         ("gpt-4-vision*", _VISION_NO_SCHEMA),
         ("gpt-4-*preview", _TEXT_TOOLS),
