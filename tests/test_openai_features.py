@@ -867,3 +867,32 @@ def test_the_fake_server_answers_a_non_strict_schema_as_openai_does(
     recorded = json.loads(recording("openai_error_400_schema.json").read_text())
     assert info.value.body == recorded["error"]
     client.close()
+
+
+def test_a_whole_answer_with_a_call_cut_at_max_tokens_leaves_it_out(
+    server: FakeProviderServer,
+) -> None:
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "weather", "arguments": '{"ci'},
+    }
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    answer = json.loads(_completion(message, 0))
+    answer["choices"][0]["finish_reason"] = "length"
+    server.script(Reply.raw(200, json.dumps(answer).encode(), content_type="application/json"))
+    result = genkit.load("openai:gpt-4o").generate("hi", tools=[_weather_tool()])
+    assert result.tool_calls == []
+    assert result.finish_reason == "length"
+    assert any("cut off at max_tokens" in w for w in result.warnings)
+
+
+def test_openai_provider_data_goes_back_as_message_fields(server: FakeProviderServer) -> None:
+    parts: list[genkit.Part] = [
+        genkit.Text("Hello."),
+        genkit.ProviderPart("openai", {"name": "helper"}),
+    ]
+    turn = genkit.Message("assistant", parts)
+    genkit.load("openai:gpt-4o").generate([genkit.Message("user", "hi"), turn])
+    sent = _sent(server)["messages"][1]
+    assert sent == {"role": "assistant", "content": "Hello.", "name": "helper"}
