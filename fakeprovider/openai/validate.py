@@ -167,6 +167,77 @@ def _check_reasoning(body: dict[str, Any]) -> ErrorSpec | None:
     return None
 
 
+def _strict_schema(name: str, node: Any, path: tuple[str, ...]) -> ErrorSpec | None:
+    """OpenAI strict mode: every object closed and every property required."""
+    if isinstance(node, list):
+        for item in node:
+            err = _strict_schema(name, item, path)
+            if err:
+                return err
+        return None
+    if not isinstance(node, dict):
+        return None
+    context = "(" + ", ".join(repr(p) for p in path) + (",)" if len(path) == 1 else ")")
+    if node.get("type") == "object" or "properties" in node:
+        if node.get("additionalProperties") is not False:
+            return _bad(
+                f"Invalid schema for response_format '{name}': In context={context}, "
+                "'additionalProperties' is required to be supplied and to be false.",
+                "response_format",
+            )
+        properties = node.get("properties") or {}
+        missing = [key for key in properties if key not in (node.get("required") or ())]
+        if missing:
+            return _bad(
+                f"Invalid schema for response_format '{name}': In context={context}, "
+                "'required' is required to be supplied and to be an array including every "
+                f"key in properties. Missing '{missing[0]}'.",
+                "response_format",
+            )
+    for key, value in node.items():
+        sub = path if key in ("anyOf", "$defs", "items") else (*path, key)
+        if isinstance(value, dict | list) and key not in ("enum", "const", "required"):
+            err = _strict_schema(name, value, sub if key != "properties" else path)
+            if err:
+                return err
+    return None
+
+
+def _check_tools(body: dict[str, Any], model: str) -> ErrorSpec | None:
+    """Tool options need tools; a tool message answers a call of an earlier assistant turn;
+    ``reasoning_effort`` is for reasoning models; a strict response_format must be strict."""
+    if not body.get("tools"):
+        for param in ("tool_choice", "parallel_tool_calls"):
+            if body.get(param) is not None:
+                return _bad(
+                    f"Invalid value for '{param}': '{param}' is only allowed when 'tools' "
+                    "are specified.",
+                    param,
+                )
+    calls: set[str] = set()
+    for i, msg in enumerate(body["messages"]):
+        for call in msg.get("tool_calls") or ():
+            if isinstance(call, dict) and isinstance(call.get("id"), str):
+                calls.add(call["id"])
+        if msg.get("role") == "tool" and msg.get("tool_call_id") not in calls:
+            return _bad(
+                "Invalid parameter: messages with role 'tool' must be a response to a "
+                "preceeding message with 'tool_calls'.",
+                f"messages.[{i}].role",
+            )
+    if body.get("reasoning_effort") is not None and not is_reasoning_model(model):
+        return _bad(
+            "Unrecognized request argument supplied: reasoning_effort",
+            "reasoning_effort",
+        )
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        if spec.get("strict") is True:
+            return _strict_schema(spec.get("name", "default"), spec.get("schema"), ())
+    return None
+
+
 def validate_openai(body: dict[str, Any] | None) -> ErrorSpec | None:
     """None if the body would be accepted, else OpenAI's 400."""
     if body is None:
@@ -234,6 +305,9 @@ def validate_openai(body: dict[str, Any] | None) -> ErrorSpec | None:
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
             "stream_options",
         )
+    err = _check_tools(body, model)
+    if err:
+        return err
     if is_reasoning_model(model):
         return _check_reasoning(body)
     return None

@@ -8,14 +8,14 @@ from typing import ClassVar
 
 import openai
 
+from genkit._jsonschema import openai_strict
 from genkit.backends._hosted import StainlessBackend
 from genkit.backends._sse import EventDecoder
-from genkit.backends._toolcalls import OpenCalls
 from genkit.backends._transport import within
 from genkit.backends.openai._capabilities import CAPABILITIES
 from genkit.backends.openai._errors import classify
 from genkit.backends.openai._request import PROVIDER, body
-from genkit.backends.openai._response import events, generation
+from genkit.backends.openai._response import StreamState, events, generation
 from genkit.params import Request
 from genkit.types import Generation, StreamEvent
 
@@ -37,6 +37,12 @@ class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
     # ------------------------------------------------------------------ calls
 
     _map_messages = staticmethod(body)
+
+    def check(self, request: Request) -> None:
+        # A schema strict mode cannot express is refused here, before anything is sent.
+        if request.output is not None:
+            openai_strict(request.output.json_schema)
+        super().check(request)
 
     def generate(self, request: Request) -> Generation:
         with self._translating():
@@ -63,7 +69,7 @@ class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
         try:
             with self._translating():
                 decoder = EventDecoder()
-                calls = OpenCalls(PROVIDER)
+                state = StreamState()
                 chunks = response.iter_bytes()
                 for received in chunks:
                     for data in decoder.feed(received):
@@ -71,7 +77,7 @@ class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
                             for _rest in chunks:  # read to the end: the connection is reused
                                 pass
                             return
-                        yield from events(data, response, calls)
+                        yield from events(data, response, state)
         finally:
             opened.__exit__(None, None, None)
 
@@ -84,7 +90,7 @@ class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
         try:
             with self._translating():
                 decoder = EventDecoder()
-                calls = OpenCalls(PROVIDER)
+                state = StreamState()
                 chunks = response.iter_bytes()
                 async for received in chunks:
                     for data in decoder.feed(received):
@@ -92,7 +98,7 @@ class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
                             async for _rest in chunks:  # read to the end: the connection is reused
                                 pass
                             return
-                        for event in events(data, response, calls):
+                        for event in events(data, response, state):
                             yield event
         finally:
             await opened.__aexit__(None, None, None)

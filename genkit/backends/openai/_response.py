@@ -8,20 +8,26 @@ from typing import Any
 
 import openai
 
-from genkit.backends._toolcalls import OpenCalls
+from genkit.backends._toolcalls import OpenCalls, parse_arguments
 from genkit.backends.openai._request import PROVIDER
+from genkit.errors import InvalidResponseError
+from genkit.parts import Part, Text, ToolCall
 from genkit.types import (
     Chunk,
     Finish,
     FinishReason,
     Generation,
+    Message,
+    ReasoningDelta,
+    RefusalDelta,
     ResponseMetadata,
     StreamEvent,
+    StreamWarning,
     Usage,
     UsageUpdate,
 )
 
-__all__ = ["FINISH_REASONS", "events", "generation"]
+__all__ = ["FINISH_REASONS", "StreamState", "events", "generation"]
 
 FINISH_REASONS: Mapping[str, FinishReason] = {
     "stop": "stop",
@@ -30,24 +36,100 @@ FINISH_REASONS: Mapping[str, FinishReason] = {
     "tool_calls": "tool_calls",
     "function_call": "tool_calls",
 }
+#: Where OpenAI-compatible servers (vLLM, DeepSeek, ...) put reasoning text; OpenAI's
+#: own Chat Completions returns none (only its token count).
+_REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
+def _usage(usage: Any) -> Usage:
+    details = usage.completion_tokens_details
+    reasoning = (details.reasoning_tokens or 0) if details is not None else 0
+    return Usage(usage.prompt_tokens, usage.completion_tokens, reasoning)
+
+
+def _reasoning_text(message: Any) -> str | None:
+    extra = message.model_extra or {}
+    for name in _REASONING_FIELDS:
+        value = extra.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def generation(response: Any, model: str) -> Generation:
-    """A whole answer; ``model`` is the one asked for, for a response that names none."""
+    """A whole answer; ``model`` is the one asked for, for a response that names none.
+
+    A choice whose message carries tool calls gets its turn as parts (text first, then
+    the calls in order); a refusal (``message.refusal``) makes that choice's finish
+    ``content_filter``, the provider's own reason staying in ``raw_finish_reasons``.
+    """
     choices = sorted(response.choices, key=lambda c: c.index)
     usage = response.usage
+    messages: list[Message] = []
+    warnings: list[str] = []
+    finishes: list[FinishReason | None] = []
+    for choice in choices:
+        message = choice.message
+        reason = FINISH_REASONS.get(choice.finish_reason, "other")
+        if message.refusal:
+            reason = "content_filter"
+        finishes.append(reason)
+        messages.append(_turn(message, choice.finish_reason, warnings))
+    first = choices[0].message if choices else None
     return Generation(
         texts=[c.message.content or "" for c in choices],
-        finish_reasons=[FINISH_REASONS.get(c.finish_reason, "other") for c in choices],
+        finish_reasons=finishes,
         raw_finish_reasons=[c.finish_reason for c in choices],
-        usage=Usage(usage.prompt_tokens, usage.completion_tokens) if usage else Usage(),
+        usage=_usage(usage) if usage else Usage(),
         model=response.model or model,
         provider=PROVIDER,
         raw=response,
+        warnings=warnings,
+        # Filled only when some turn holds more than its text (see Generation.messages).
+        messages=messages if any(not isinstance(m.content, str) for m in messages) else [],
+        reasoning=_reasoning_text(first) if first is not None else None,
+        refusal=(first.refusal or None) if first is not None else None,
     )
 
 
-def events(data: bytes, response: Any, calls: OpenCalls) -> list[StreamEvent]:
+def _turn(message: Any, finish: str | None, warnings: list[str]) -> Message:
+    """One choice's assistant turn: its text alone, or text then tool calls as parts."""
+    text = message.content or ""
+    if not message.tool_calls:
+        return Message("assistant", text)
+    parts: list[Part] = [Text(text)] if text else []
+    for call in message.tool_calls:
+        if call.type != "function":
+            # genkit sends function tools only; another kind could not be answered.
+            raise InvalidResponseError(
+                f"a {call.type!r} tool call, but genkit declared function tools only",
+                provider=PROVIDER,
+            )
+        name, arguments = call.function.name, call.function.arguments
+        try:
+            parsed = parse_arguments(name, arguments, PROVIDER)
+        except InvalidResponseError:
+            if finish != "length":
+                raise
+            # Cut at max_tokens mid-arguments: never reported as a complete call.
+            warnings.append(f"tool call {name!r} was cut off at max_tokens and is left out")
+            continue
+        parts.append(ToolCall(call.id, name, parsed))
+    return Message("assistant", tuple(parts) if parts else text)
+
+
+class StreamState:
+    """What decoding one stream remembers between chunks: the calls still open (keyed
+    by choice and the call's ``index``, never by name) and the choices that refused."""
+
+    __slots__ = ("calls", "refused")
+
+    def __init__(self) -> None:
+        self.calls = OpenCalls(PROVIDER)
+        self.refused: set[int] = set()
+
+
+def events(data: bytes, response: Any, state: StreamState) -> list[StreamEvent]:
     """The genkit events in one streamed chunk (a list: cheaper than a generator).
 
     Text becomes a Chunk handed to the user as it is; the chunks that finish a
@@ -68,21 +150,39 @@ def events(data: bytes, response: Any, calls: OpenCalls) -> list[StreamEvent]:
     out: list[StreamEvent] = []
     final = False  # a finish or usage chunk (the last ones of a stream)
     for choice in chunk.get("choices") or ():
+        index = choice.get("index") or 0
         delta = choice.get("delta")
-        text = delta.get("content") if delta else None
-        if text:
-            out.append(Chunk(text, choice.get("index") or 0))
-        if delta and delta.get("tool_calls"):
-            _tool_call_events(choice.get("index") or 0, delta["tool_calls"], calls, out)
+        if delta:
+            text = delta.get("content")
+            if text:
+                out.append(Chunk(text, index))
+            refusal = delta.get("refusal")
+            if refusal:
+                state.refused.add(index)
+                out.append(RefusalDelta(refusal, index))
+            for name in _REASONING_FIELDS:
+                thought = delta.get(name)
+                if thought and isinstance(thought, str):
+                    out.append(ReasoningDelta(thought, index))
+                    break
+            if delta.get("tool_calls"):
+                _tool_call_events(index, delta["tool_calls"], state.calls, out)
         reason = choice.get("finish_reason")
         if reason:
-            index = choice.get("index") or 0
             final = True
-            calls.end_candidate(index, out)
-            out.append(Finish(FINISH_REASONS.get(reason, "other"), reason, index, chunk))
+            _end_calls(state.calls, index, reason, out)
+            mapped = (
+                "content_filter" if index in state.refused else FINISH_REASONS.get(reason, "other")
+            )
+            out.append(Finish(mapped, reason, index, chunk))
     usage = chunk.get("usage")
     if usage:
-        tokens = Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
+        details = usage.get("completion_tokens_details") or {}
+        tokens = Usage(
+            usage.get("prompt_tokens") or 0,
+            usage.get("completion_tokens") or 0,
+            details.get("reasoning_tokens") or 0,
+        )
         out.append(UsageUpdate(tokens, chunk))
         final = True
     if final:  # the model rides on the final chunks
@@ -90,6 +190,19 @@ def events(data: bytes, response: Any, calls: OpenCalls) -> list[StreamEvent]:
         if model:
             out.append(ResponseMetadata(model, chunk))
     return out
+
+
+def _end_calls(calls: OpenCalls, index: int, reason: str, out: list[StreamEvent]) -> None:
+    """End choice ``index``'s open calls; one cut at max_tokens is left out with a warning."""
+    while True:
+        try:
+            calls.end_candidate(index, out)
+            return
+        except InvalidResponseError as error:
+            if reason != "length":
+                raise
+            # end() has forgotten the broken call: the rest are ended on the next pass.
+            out.append(StreamWarning(f"a tool call cut off at max_tokens is left out ({error})"))
 
 
 def _tool_call_events(
