@@ -18,7 +18,7 @@ request, which bounds one PDF (24 MiB of bytes once base64 has grown it by 4/3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fnmatch import fnmatchcase
 from functools import lru_cache
 

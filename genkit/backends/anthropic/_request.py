@@ -134,7 +134,9 @@ def build(request: Request, thinking: Thinking) -> Built:
     if output_config:
         args["output_config"] = output_config
     if request.tools:
-        args["tools"] = [_tool(tool.name, tool.description, tool.parameters) for tool in request.tools]
+        args["tools"] = [
+            _tool(tool.name, tool.description, tool.parameters) for tool in request.tools
+        ]
         choice = _tool_choice(request.tool_choice, request.parallel_tool_calls)
         if choice is not None:
             args["tool_choice"] = choice
