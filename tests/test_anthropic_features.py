@@ -8,12 +8,14 @@ sends is compared with the recorded request bodies, field by field.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import enum
 import json
 from pathlib import Path
 from typing import Any, Literal
 
+import anthropic
 import pydantic
 import pytest
 
@@ -786,3 +788,47 @@ def test_parts_anthropic_cannot_take_are_refused(
         load().generate(history)
     assert info.value.parameter == where
     assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"thinking": {"type": "enabled", "budget_tokens": 8000}},
+        {"thinking": {"type": "adaptive"}, "tool_choice": {"type": "any"}},
+        {"thinking": {"type": "enabled", "budget_tokens": 1024}, "top_k": 5},
+    ],
+    ids=["budget-over-max-tokens", "forced-tool", "top-k"],
+)
+def test_the_fake_answers_400_to_what_genkit_refuses(
+    server: FakeProviderServer, extra: dict[str, Any]
+) -> None:
+    """The refusals above mirror real 400s: the strict fake gives them to the raw SDK."""
+    client = anthropic.Anthropic(
+        base_url=server.anthropic_base_url, api_key="sk-test", max_retries=0
+    )
+    tools = [{"name": "a", "input_schema": {"type": "object"}}]
+    with pytest.raises(anthropic.BadRequestError):
+        client.messages.create(
+            model="claude-sonnet-4-6",
+            max_tokens=4000,
+            messages=[{"role": "user", "content": "hi"}],
+            tools=tools,  # type: ignore[arg-type]
+            extra_body=extra,
+        )
+    client.close()
+
+
+def test_async_calls_and_streams_map_thinking_and_tools(server: FakeProviderServer) -> None:
+    serve(server, "anthropic_thinking_tool_stream")
+    serve(server, "anthropic_tools_parallel")
+
+    async def run() -> tuple[genkit.Generation, genkit.Generation]:
+        gen = load()
+        stream = gen.astream("hi")
+        async for _ in stream:
+            pass
+        return stream.result, await gen.agenerate("hi")
+
+    streamed, called = asyncio.run(run())
+    assert_parse(streamed, index_entry("anthropic_thinking_tool_stream")["sdk_check"])
+    assert_parse(called, index_entry("anthropic_tools_parallel")["sdk_check"])
