@@ -832,3 +832,10 @@ def test_async_calls_and_streams_map_thinking_and_tools(server: FakeProviderServ
     streamed, called = asyncio.run(run())
     assert_parse(streamed, index_entry("anthropic_thinking_tool_stream")["sdk_check"])
     assert_parse(called, index_entry("anthropic_tools_parallel")["sdk_check"])
+
+
+def test_schema_warnings_join_the_calls_own_warnings(server: FakeProviderServer) -> None:
+    server.script(Reply.text(PET.model_dump_json()))
+    result = load(drop_unsupported=True).generate("a pet", schema=Pet, seed=3)
+    assert any("seed" in w for w in result.warnings)
+    assert any("maxLength" in w for w in result.warnings)
