@@ -65,10 +65,12 @@ ANTHROPIC = Hosted(
         "top_p": lambda b: b["top_p"],
         "top_k": lambda b: b["top_k"],
         "stop": lambda b: b["stop_sequences"],
+        # Claude 4.6 thinks adaptively: a level is output_config.effort.
+        "reasoning": lambda b: b["output_config"]["effort"],
     },
     system=lambda b: b["system"] if isinstance(b["system"], str) else b["system"][0]["text"],
     roles=lambda b: [m["role"] for m in b["messages"]],
-    unsupported=("seed", "presence_penalty", "frequency_penalty", "reasoning"),
+    unsupported=("seed", "presence_penalty", "frequency_penalty"),
 )
 
 GEMINI = Hosted(

@@ -138,13 +138,16 @@ def test_a_list_given_is_copied_before_the_call() -> None:
 def test_parts_not_mapped_yet_are_refused_before_sending(
     server: FakeProviderServer, hosted: Hosted, role: str, part: genkit.Part, kind: str
 ) -> None:
+    gen = genkit.load(f"{hosted.provider}:{hosted.model}")
+    if gen.backend.capabilities.lookup(hosted.model).features:
+        gen.close()
+        pytest.skip(f"{hosted.provider} maps parts (its own tests/test_{hosted.provider}_*.py)")
     prompt: list[Any] = [genkit.Message("user", "question")]
     if role != "user":
         prompt.append(genkit.Message("assistant", "answer"))
     prompt.append(genkit.Message(role, [genkit.Text("see:"), part] if role != "tool" else [part]))  # type: ignore[arg-type]
     index = len(prompt) - 1
     j = 0 if role == "tool" else 1
-    gen = genkit.load(f"{hosted.provider}:{hosted.model}")
     for call in (
         lambda: gen.generate(prompt),
         lambda: gen.stream(prompt),

@@ -74,6 +74,29 @@ def _check_message(i: int, msg: Any, last: bool) -> ErrorSpec | None:
     return _check_blocks(f"{where}.content", content, text_only=False)
 
 
+def _check_thinking(body: dict[str, Any], max_tokens: int) -> ErrorSpec | None:
+    """Anthropic's 400s for thinking beside what it cannot be combined with."""
+    thinking = body.get("thinking")
+    if not isinstance(thinking, dict) or thinking.get("type") not in ("enabled", "adaptive"):
+        return None
+    if thinking["type"] == "enabled":
+        budget: Any = thinking.get("budget_tokens")
+        if not is_int(budget) or budget < 1024:
+            return _bad(
+                "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+            )
+        if budget >= max_tokens:
+            return _bad("`max_tokens` must be greater than `thinking.budget_tokens`.")
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") in ("any", "tool"):
+        return _bad("Thinking may not be enabled when tool_choice forces tool use.")
+    if "top_k" in body or body.get("temperature", 1) != 1:
+        return _bad(
+            "`temperature` may only be set to 1 and `top_k` unset when thinking is enabled."
+        )
+    return None
+
+
 def validate_anthropic(body: dict[str, Any] | None) -> ErrorSpec | None:
     """None if the body would be accepted, else Anthropic's 400."""
     if body is None:
@@ -135,6 +158,9 @@ def validate_anthropic(body: dict[str, Any] | None) -> ErrorSpec | None:
     stream = body.get("stream")
     if stream is not None and not isinstance(stream, bool):
         return _bad("stream: Input should be a valid boolean")
+    err = _check_thinking(body, max_tokens)
+    if err:
+        return err
     if sampling_removed(model):
         for param in SAMPLING_PARAMS:
             if param in body:

@@ -13,18 +13,20 @@ import anthropic
 from genkit.backends._hosted import StainlessBackend
 from genkit.backends._sse import EventDecoder
 from genkit.backends._transport import within
-from genkit.backends.anthropic._capabilities import CAPABILITIES
+from genkit.backends.anthropic._capabilities import CAPABILITIES, thinking_style
 from genkit.backends.anthropic._errors import classify
 from genkit.backends.anthropic._request import (
     PROVIDER,
-    arguments,
+    build,
     candidates,
+    check_request,
     check_stop,
     check_turns,
+    map_messages,
 )
 from genkit.backends.anthropic._response import StreamMerger, events, generation
 from genkit.params import Request
-from genkit.types import Generation, StreamEvent
+from genkit.types import Generation, StreamEvent, StreamWarning
 
 __all__ = ["AnthropicBackend"]
 
@@ -57,36 +59,46 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
 
     # ------------------------------------------------------------------ calls
 
-    _map_messages = staticmethod(arguments)
+    _map_messages = staticmethod(map_messages)
 
     def check(self, request: Request) -> None:
         super().check(request)
         check_turns(request.messages)
         check_stop(request.params.get("stop", ()))
+        check_request(request, thinking_style(request.model))
 
     def generate(self, request: Request) -> Generation:
-        args = arguments(request)
+        built = build(request, thinking_style(request.model))
+        args = built.args
         messages = _concurrently(lambda: self._create(args), candidates(request))
         with self._translating():
-            return generation(messages, self.model)
+            result = generation(messages, self.model)
+        result.warnings = built.warnings
+        return result
 
     async def agenerate(self, request: Request) -> Generation:
-        args = arguments(request)
+        built = build(request, thinking_style(request.model))
+        args = built.args
         messages = await within(
             _aconcurrently(lambda: self._acreate(args), candidates(request)),
             request.timeout,
             PROVIDER,
         )
         with self._translating():
-            return generation(messages, self.model)
+            result = generation(messages, self.model)
+        result.warnings = built.warnings
+        return result
 
     def stream(self, request: Request) -> Iterator[StreamEvent]:
         # The SDK sends each request and raises its typed errors; genkit decodes the
         # body itself (see genkit/backends/_sse.py for why).
-        args = arguments(request)
+        built = build(request, thinking_style(request.model))
+        args = built.args
         opened = _concurrently(lambda: self._open(args), candidates(request), _close)
         merger = StreamMerger(len(opened))
         try:
+            for warning in built.warnings:
+                yield StreamWarning(warning)
             with self._translating():
                 for index, (_, response) in enumerate(opened):
                     decoder = EventDecoder()
@@ -98,10 +110,13 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
                 _close(each)
 
     async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
-        args = arguments(request)
+        built = build(request, thinking_style(request.model))
+        args = built.args
         opened = await _aconcurrently(lambda: self._aopen(args), candidates(request), _aclose)
         merger = StreamMerger(len(opened))
         try:
+            for warning in built.warnings:
+                yield StreamWarning(warning)
             with self._translating():
                 for index, (_, response) in enumerate(opened):
                     decoder = EventDecoder()

@@ -1,4 +1,15 @@
-"""Messages API answers and stream events -> genkit's types (the way in)."""
+"""Messages API answers and stream events -> genkit's types (the way in).
+
+An answer's content blocks become the assistant turn (``Generation.messages``) in
+order: ``text`` -> Text, ``tool_use`` -> ToolCall (its ``toolu_`` id), and every other
+block (``thinking`` and ``redacted_thinking`` with their signatures, server tool
+blocks) -> ``ProviderPart("anthropic", <the block as a dict>)``, sent back verbatim on
+the next turn.  Thinking text is ``Generation.reasoning``; ``stop_reason: "refusal"``
+is finish ``content_filter`` with ``stop_details.explanation`` (or its category where
+it gives none) as ``Generation.refusal``.  Streams: ``thinking_delta`` ->
+ReasoningDelta, a provider block -> ProviderData at its ``content_block_stop`` (once
+its signature arrived), tool calls keyed by (candidate, content block).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +21,15 @@ import anthropic
 
 from genkit.backends._toolcalls import OpenCalls
 from genkit.backends.anthropic._request import PROVIDER
+from genkit.parts import Part, ProviderPart, Text, ToolCall
 from genkit.types import (
     Chunk,
     Finish,
     Generation,
+    Message,
+    ProviderData,
     ReasoningDelta,
+    RefusalDelta,
     ResponseMetadata,
     Usage,
     UsageUpdate,
@@ -38,16 +53,59 @@ FINISH_REASONS: Mapping[str, FinishReason] = {
 
 def generation(messages: Sequence[anthropic.types.Message], model: str) -> Generation:
     """The answers of the ``n`` requests as one Generation; usage is their sum."""
-    usage = sum((Usage(m.usage.input_tokens, m.usage.output_tokens) for m in messages), Usage())
+    usage = sum((_usage(m.usage) for m in messages), Usage())
+    turns = [_turn(m) for m in messages]
+    first = messages[0]
+    thinking = [b.thinking for b in first.content if b.type == "thinking" and b.thinking]
     return Generation(
         texts=[_text(m) for m in messages],
         finish_reasons=[_finish(m.stop_reason) for m in messages],
         raw_finish_reasons=[m.stop_reason for m in messages],
         usage=usage,
-        model=messages[0].model or model,
+        model=first.model or model,
         provider=PROVIDER,
-        raw=messages[0] if len(messages) == 1 else list(messages),
+        raw=first if len(messages) == 1 else list(messages),
+        # Filled when a turn holds more than text: what the next turn must send back.
+        messages=turns if any(not isinstance(t.content, str) for t in turns) else [],
+        reasoning="".join(thinking) if thinking else None,
+        refusal=_refusal(first.stop_reason, first.stop_details),
     )
+
+
+def _usage(usage: anthropic.types.Usage) -> Usage:
+    details = usage.output_tokens_details
+    thinking = getattr(details, "thinking_tokens", None) if details is not None else None
+    return Usage(usage.input_tokens, usage.output_tokens, thinking or 0)
+
+
+def _turn(message: anthropic.types.Message) -> Message:
+    """The answer as an assistant turn; plain text stays a string."""
+    parts: list[Part] = []
+    for block in message.content:
+        if block.type == "text":
+            if block.text:
+                parts.append(Text(block.text))
+        elif block.type == "tool_use":
+            parts.append(ToolCall(block.id, block.name, dict(block.input or {})))
+        else:
+            parts.append(ProviderPart(PROVIDER, block.to_dict(mode="json")))
+    if all(isinstance(part, Text) for part in parts):
+        return Message("assistant", _text(message))
+    return Message("assistant", tuple(parts))
+
+
+def _refusal(stop_reason: str | None, details: Any) -> str | None:
+    """The refusal's explanation (its category where none is given) for a refused turn."""
+    if stop_reason != "refusal":
+        return None
+    if isinstance(details, Mapping):
+        explanation, category = details.get("explanation"), details.get("category")
+    else:
+        explanation = getattr(details, "explanation", None)
+        category = getattr(details, "category", None)
+    if explanation:
+        return str(explanation)
+    return f"refused ({category})" if category else None
 
 
 def events(merger: StreamMerger, index: int, data: bytes, response: Any) -> list[StreamEvent]:
@@ -63,7 +121,13 @@ def events(merger: StreamMerger, index: int, data: bytes, response: Any) -> list
         kind = delta.get("type")
         if kind == "thinking_delta":
             thinking = delta.get("thinking")
-            return [ReasoningDelta(thinking, index)] if thinking else []
+            if not thinking:
+                return []
+            merger.grow((index, event.get("index")), "thinking", thinking)
+            return [ReasoningDelta(thinking, index)]
+        if kind == "signature_delta":
+            merger.grow((index, event.get("index")), "signature", delta.get("signature") or "")
+            return []
         if kind == "input_json_delta":
             piece = merger.calls.delta((index, event.get("index")), delta.get("partial_json"))
             return [piece] if piece is not None else []
@@ -94,7 +158,7 @@ class StreamMerger:
     ``stream.result.raw``.
     """
 
-    __slots__ = ("_finished", "_usage", "calls")
+    __slots__ = ("_blocks", "_finished", "_usage", "calls")
 
     def __init__(self, n: int) -> None:
         self._usage = [Usage()] * n
@@ -102,6 +166,15 @@ class StreamMerger:
         # Client tool calls by (candidate, content block); the ``input: {}`` of a
         # ``tool_use`` block start is a placeholder, never the arguments.
         self.calls = OpenCalls(PROVIDER)
+        # Provider blocks (thinking, redacted_thinking, ...) being streamed, by
+        # (candidate, content block): handed on whole, signature and all, at their stop.
+        self._blocks: dict[tuple[int, Any], dict[str, Any]] = {}
+
+    def grow(self, key: tuple[int, Any], name: str, piece: str) -> None:
+        """Append a streamed piece to field ``name`` of an open provider block."""
+        block = self._blocks.get(key)
+        if block is not None:
+            block[name] = (block.get(name) or "") + piece
 
     def event(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
         """The genkit events for a stream event other than a content delta."""
@@ -114,7 +187,9 @@ class StreamMerger:
     def _message_start(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
         message = event["message"]
         usage = message.get("usage") or {}
-        self._usage[index] = Usage(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0)
+        self._usage[index] = Usage(
+            usage.get("input_tokens") or 0, usage.get("output_tokens") or 0, _thinking_tokens(usage)
+        )
         model = message.get("model")
         out: list[StreamEvent] = [UsageUpdate(self._total(), event)]
         if model:
@@ -126,13 +201,22 @@ class StreamMerger:
         kind = block.get("type")
         if kind == "text" and block.get("text"):
             return [Chunk(block["text"], index)]
+        key = (index, event.get("index"))
         if kind == "tool_use":
-            key = (index, event.get("index"))
             return [self.calls.start(key, index, block.get("id"), block.get("name") or "")]
+        if kind != "text":
+            self._blocks[key] = dict(block)
+            thinking = block.get("thinking") if kind == "thinking" else None
+            if thinking:
+                return [ReasoningDelta(thinking, index)]
         return []
 
     def _block_stop(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
-        ended = self.calls.end((index, event.get("index")))
+        key = (index, event.get("index"))
+        block = self._blocks.pop(key, None)
+        if block is not None:
+            return [ProviderData(ProviderPart(PROVIDER, block), index)]
+        ended = self.calls.end(key)
         return [ended] if ended is not None else []
 
     def _message_delta(self, index: int, event: dict[str, Any]) -> list[StreamEvent]:
@@ -144,9 +228,14 @@ class StreamMerger:
         self._usage[index] = Usage(
             before.input_tokens if inputs is None else inputs,
             before.output_tokens if outputs is None else outputs,
+            _thinking_tokens(usage) or before.reasoning_tokens,
         )
         out: list[StreamEvent] = [UsageUpdate(self._total(), event)]
-        reason = (event.get("delta") or {}).get("stop_reason")
+        delta = event.get("delta") or {}
+        reason = delta.get("stop_reason")
+        refusal = _refusal(reason, delta.get("stop_details"))
+        if refusal is not None:
+            out.append(RefusalDelta(refusal, index))
         if reason is not None:
             self._finished[index] = True
             out.append(Finish(_finish(reason), reason, index, event))
@@ -158,6 +247,11 @@ class StreamMerger:
             return []
         self._finished[index] = True
         return [Finish("other", None, index, event)]
+
+
+def _thinking_tokens(usage: Mapping[str, Any]) -> int:
+    details = usage.get("output_tokens_details") or {}
+    return int(details.get("thinking_tokens") or 0)
 
 
 _HANDLERS: Mapping[str, Callable[[StreamMerger, int, dict[str, Any]], list[StreamEvent]]] = {
