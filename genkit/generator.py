@@ -234,7 +234,8 @@ class Generator:
         if result.messages:
             settle_finish_reasons(result)
         if warnings:
-            result.warnings = warnings
+            # The backend's own warnings (a schema weakened for the provider) stay too.
+            result.warnings = [*warnings, *result.warnings] if result.warnings else warnings
         return result
 
     async def agenerate(
@@ -270,7 +271,8 @@ class Generator:
         if result.messages:
             settle_finish_reasons(result)
         if warnings:
-            result.warnings = warnings
+            # The backend's own warnings (a schema weakened for the provider) stay too.
+            result.warnings = [*warnings, *result.warnings] if result.warnings else warnings
         return result
 
     def stream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> Stream:
