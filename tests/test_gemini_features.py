@@ -820,3 +820,34 @@ def test_stream_broken_at_the_call_raises_with_partial_and_no_half_call(
     assert partial.tool_calls == []
     assert partial.finish_reason is None
     assert not any(isinstance(e, genkit.ToolCallEnd | genkit.ToolCallStart) for e in seen)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"tools": [{"functionDeclarations": [{"name": "f", "parameters": {
+                "type": "object", "additionalProperties": False}}]}]},
+            'Unknown name "additionalProperties"',
+        ),
+        (
+            {"tools": [{"functionDeclarations": [{"name": "f"}]}],
+             "toolConfig": {"functionCallingConfig": {"mode": "AUTO",
+                                                      "allowedFunctionNames": ["f"]}}},
+            "only when mode is ANY",
+        ),
+        ({"generationConfig": {"responseJsonSchema": {"type": "object"}}}, "response_mime_type"),
+        (
+            {"generationConfig": {"thinkingConfig": {"thinkingBudget": 1, "thinkingLevel": "LOW"}}},
+            "cannot both be set",
+        ),
+    ],
+)  # fmt: skip
+def test_the_fake_refuses_what_gemini_refuses(body: dict[str, Any], message: str) -> None:
+    """The fake's validator answers the 400s these tests rely on genkit never causing."""
+    from fakeprovider.gemini.validate import validate_gemini
+
+    full = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], **body}
+    error = validate_gemini(full)
+    assert error is not None and message in error.message
+    assert validate_gemini({"contents": full["contents"]}) is None
