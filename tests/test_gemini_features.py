@@ -136,7 +136,9 @@ def recorded_signatures(name: str) -> list[bytes]:
 
 
 def no_args_tool(name: str) -> genkit.Tool:
-    return genkit.Tool(name, "", {"additionalProperties": False, "properties": {}, "type": "object"})
+    return genkit.Tool(
+        name, "", {"additionalProperties": False, "properties": {}, "type": "object"}
+    )
 
 
 # --------------------------------------------------------------------------- tool recordings
@@ -154,7 +156,8 @@ def test_single_call_recording_and_declaration_as_json_schema(
     [call] = result.tool_calls
     assert (call.name, call.arguments) == ("get_capital", {"country": "France"})
     assert GENERATED_ID.fullmatch(call.id)  # Gemini sent no id
-    assert result.finish_reason == "tool_calls" and result.raw_finish_reason == "STOP"
+    assert result.finish_reason == "tool_calls"
+    assert result.raw_finish_reason == "STOP"
     assert result.usage == genkit.Usage(23, 5, 0)
     [declaration] = sent(server)["tools"][0]["functionDeclarations"]
     assert declaration == {
@@ -183,8 +186,11 @@ def test_parallel_calls_keep_the_signature_before_the_first_and_continue(
     assert kinds(result.message) == ["ProviderPart", "ToolCall", "ToolCall", "ToolCall"]
     [signed] = provider_parts(result.message)
     assert signed.provider == "gemini"
-    assert signed.data == {"thought_signature": recorded_signatures("gemini_tools_parallel.json")[0]}
-    assert result.finish_reason == "tool_calls" and result.raw_finish_reason == "STOP"
+    assert signed.data == {
+        "thought_signature": recorded_signatures("gemini_tools_parallel.json")[0]
+    }
+    assert result.finish_reason == "tool_calls"
+    assert result.raw_finish_reason == "STOP"
     assert result.usage == genkit.Usage(83, 30 + 190, 190)
     body = sent(server)
     assert body["toolConfig"] == {"functionCallingConfig": {"mode": "ANY"}}
@@ -248,7 +254,8 @@ def test_streamed_call_with_signature_and_its_continuation(
     [call] = result.tool_calls
     assert (call.name, call.arguments) == ("get_country", {})
     assert kinds(result.message) == ["ProviderPart", "ToolCall"]
-    assert result.finish_reason == "tool_calls" and result.raw_finish_reason == "STOP"
+    assert result.finish_reason == "tool_calls"
+    assert result.raw_finish_reason == "STOP"
     assert result.usage == genkit.Usage(29, 10 + 202, 202)
     recorded = recorded_request("gemini_tools_stream.request.json")
     assert sent(server)["tools"][0]["functionDeclarations"][0] == {
@@ -356,7 +363,8 @@ def test_thinking_stream_recording_and_thinking_budget(
     stream = load(gens, "gemini-2.5-pro").stream("How do I cross the street?", reasoning=2048)
     events = list(stream.events())
     result = stream.result
-    assert result.reasoning is not None and result.reasoning.startswith("**Clarifying User Goals**")
+    assert result.reasoning is not None
+    assert result.reasoning.startswith("**Clarifying User Goals**")
     assert "**Crafting Safe Instructions**" in result.reasoning
     assert result.text.startswith("This is a great question! Safely crossing the street")
     assert len(result.text) == 1938
@@ -381,7 +389,11 @@ def test_thinking_stream_recording_and_thinking_budget(
         ("gemini-2.5-pro", "high", {"thinkingBudget": 32768, "includeThoughts": True}),
         ("gemini-3-pro-preview", "low", {"thinkingLevel": "LOW", "includeThoughts": True}),
         ("gemini-3.1-pro-preview", "medium", {"thinkingLevel": "MEDIUM", "includeThoughts": True}),
-        ("gemini-3-flash-preview", "minimal", {"thinkingLevel": "MINIMAL", "includeThoughts": True}),
+        (
+            "gemini-3-flash-preview",
+            "minimal",
+            {"thinkingLevel": "MINIMAL", "includeThoughts": True},
+        ),
     ],
 )
 def test_reasoning_maps_per_family(
@@ -467,7 +479,8 @@ def test_python_tools_are_declared_and_never_run_by_the_sdk(
     [declaration] = sent(server)["tools"][0]["functionDeclarations"]
     schema = declaration["parametersJsonSchema"]
     assert "parameters" not in declaration
-    assert "$defs" in schema and "Place" in schema["$defs"]  # refs and additionalProperties
+    assert "$defs" in schema
+    assert "Place" in schema["$defs"]
     assert schema["$defs"]["Place"]["properties"]["extra"]["additionalProperties"] == {
         "type": "integer"
     }
@@ -489,10 +502,12 @@ def test_tool_loop_runs_functions_and_sends_results(
         Reply.text("5"),
     )
     result = load(gens, "gemini-2.5-flash").generate("2+3?", tools=[add, fail], max_steps=3)
-    assert result.text == "5" and len(result.steps) == 2
+    assert result.text == "5"
+    assert len(result.steps) == 2
     responses = [p["functionResponse"] for p in sent(server)["contents"][2]["parts"]]
     assert responses[0] == {"name": "add", "response": {"output": "5"}}
-    assert responses[1]["name"] == "fail" and "error" in responses[1]["response"]
+    assert responses[1]["name"] == "fail"
+    assert "error" in responses[1]["response"]
 
 
 def test_parallel_tool_calls_is_refused_or_dropped(
@@ -513,10 +528,16 @@ def test_parallel_tool_calls_is_refused_or_dropped(
 # --------------------------------------------------------------------------- images, PDFs
 
 
-def test_image_input_recording(server: FakeProviderServer, gens: dict[str, genkit.Generator]) -> None:
+def test_image_input_recording(
+    server: FakeProviderServer, gens: dict[str, genkit.Generator]
+) -> None:
     replay_json(server, "gemini_image_input.json")
     result = load(gens, "gemini-2.0-flash").generate(
-        [genkit.Message("user", [genkit.Text("What fruit is in the image?"), genkit.Image(data=PNG)])],
+        [
+            genkit.Message(
+                "user", [genkit.Text("What fruit is in the image?"), genkit.Image(data=PNG)]
+            )
+        ],
         system="You are a helpful chatbot.",
     )
     assert result.text == "The fruit in the image is a kiwi."
@@ -623,7 +644,9 @@ class CityLocation(pydantic.BaseModel):
     country: str
 
 
-def test_structured_recording(server: FakeProviderServer, gens: dict[str, genkit.Generator]) -> None:
+def test_structured_recording(
+    server: FakeProviderServer, gens: dict[str, genkit.Generator]
+) -> None:
     replay_json(server, "gemini_structured.json")
     result = load(gens, "gemini-2.0-flash").generate(
         "What is the largest city in Mexico?", schema=CityLocation
@@ -669,9 +692,10 @@ def test_structured_stream_with_tools_on_gemini_3(
     parts = sent(server)["contents"][1]["parts"]
     assert parts[0] == {"text": result.text}
     assert parts[1]["text"] == ""
-    assert signature(parts[1]["thoughtSignature"]) == recorded_signatures(
-        "gemini_structured_stream.sse"
-    )[0]
+    assert (
+        signature(parts[1]["thoughtSignature"])
+        == recorded_signatures("gemini_structured_stream.sse")[0]
+    )
 
 
 def test_schema_with_tools_is_refused_on_gemini_2_5(
@@ -734,7 +758,8 @@ def test_schema_matrix_sent_and_parsed(
     assert {"type": "null"} in properties["work"]["anyOf"]
     assert properties["scores"]["additionalProperties"] == {"type": "integer"}
     assert [s["type"] for s in properties["either"]["anyOf"]] == ["integer", "string"]
-    assert "const" not in json.dumps(schema) and "oneOf" not in json.dumps(schema)
+    assert "const" not in json.dumps(schema)
+    assert "oneOf" not in json.dumps(schema)
 
 
 def test_list_root_is_wrapped_and_unwrapped(
@@ -744,7 +769,8 @@ def test_list_root_is_wrapped_and_unwrapped(
     result = load(gens, "gemini-2.5-flash").generate("where?", schema=list[Address])
     assert result.parsed == [Address(street="A"), Address(street="B")]
     schema = sent(server)["generationConfig"]["responseJsonSchema"]
-    assert schema["type"] == "object" and schema["properties"]["value"]["type"] == "array"
+    assert schema["type"] == "object"
+    assert schema["properties"]["value"]["type"] == "array"
 
 
 def test_schema_keywords_gemini_cannot_express(
@@ -753,7 +779,8 @@ def test_schema_keywords_gemini_cannot_express(
     gen = load(gens, "gemini-2.5-flash")
     with pytest.raises(genkit.InvalidParameterError) as info:
         gen.generate("q", schema={"type": "object", "not": {"required": ["a"]}})
-    assert info.value.parameter == "schema" and "not" in str(info.value)
+    assert info.value.parameter == "schema"
+    assert "not" in str(info.value)
     assert server.requests == []
     # A constraint Gemini does not take moves into the description, with a warning.
     weak = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}}}
@@ -762,7 +789,8 @@ def test_schema_keywords_gemini_cannot_express(
     assert result.parsed == {"code": "ABC"}
     assert any("pattern" in w for w in result.warnings)
     code = sent(server)["generationConfig"]["responseJsonSchema"]["properties"]["code"]
-    assert "pattern" not in code and "^[A-Z]{3}$" in code["description"]
+    assert "pattern" not in code
+    assert "^[A-Z]{3}$" in code["description"]
     stream = gen.stream("q", schema=weak)
     assert any(isinstance(e, genkit.StreamWarning) for e in stream.events())
     assert any("pattern" in w for w in stream.result.warnings)
@@ -812,8 +840,7 @@ def test_stream_broken_at_the_call_raises_with_partial_and_no_half_call(
     stream = load(gens, "gemini-2.5-flash").stream("q", tools=[no_args_tool("lookup")])
     seen: list[Any] = []
     with pytest.raises(genkit.ProviderError) as info:
-        for event in stream.events():
-            seen.append(event)
+        seen.extend(stream.events())  # keeps what came before the error
     partial = info.value.partial
     assert partial is not None
     assert partial.text == "Let me look."
@@ -849,5 +876,6 @@ def test_the_fake_refuses_what_gemini_refuses(body: dict[str, Any], message: str
 
     full = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], **body}
     error = validate_gemini(full)
-    assert error is not None and message in error.message
+    assert error is not None
+    assert message in (error.message or "")
     assert validate_gemini({"contents": full["contents"]}) is None

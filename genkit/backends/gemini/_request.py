@@ -126,6 +126,11 @@ def _turn(message: Message, index: int, model: str, names: Mapping[str, str]) ->
         mapped: types.PartDict
         match part:
             case Text():
+                last = parts[-1] if parts else None
+                if signature is None and last is not None and last.keys() == {"text"}:
+                    # Text parts side by side are one text, as the string form sends it.
+                    last["text"] = (last.get("text") or "") + part.text
+                    continue
                 mapped = {"text": part.text}
             case Image() | Document():
                 mapped = _media(part, index, j, model)
