@@ -879,3 +879,47 @@ def test_the_fake_refuses_what_gemini_refuses(body: dict[str, Any], message: str
     assert error is not None
     assert message in (error.message or "")
     assert validate_gemini({"contents": full["contents"]}) is None
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS",
+     "MISSING_THOUGHT_SIGNATURE"],
+)  # fmt: skip
+def test_failed_call_finish_reasons_are_other_with_the_raw_reason_kept(
+    server: FakeProviderServer, gens: dict[str, genkit.Generator], reason: str
+) -> None:
+    gen = load(gens, "gemini-2.5-flash")
+    server.script(Reply.text("", finish=reason), Reply.text("", finish=reason))
+    result = gen.generate("q", tools=[no_args_tool("lookup")])
+    stream = gen.stream("q", tools=[no_args_tool("lookup")])
+    list(stream)
+    for got in (result, stream.result):
+        assert got.finish_reason == "other"
+        assert got.raw_finish_reason == reason
+        assert got.tool_calls == []
+
+
+def test_async_calls_and_streams_map_the_same(
+    server: FakeProviderServer, gens: dict[str, genkit.Generator]
+) -> None:
+    import asyncio
+
+    gen = load(gens, "gemini-3-pro-preview")
+    tools = [no_args_tool("get_country")]
+
+    async def both() -> tuple[genkit.Generation, genkit.Generation]:
+        replay_json(server, "gemini_tools_parallel.json")
+        whole = await gen.agenerate("q", tools=[no_args_tool("generate_topic")])
+        replay_sse(server, "gemini_tools_stream.sse")
+        stream = gen.astream("q", tools=tools)
+        async for _ in stream:
+            pass
+        await gen.aclose()
+        return whole, stream.result
+
+    whole, streamed = asyncio.run(both())
+    assert kinds(whole.message) == ["ProviderPart", "ToolCall", "ToolCall", "ToolCall"]
+    assert kinds(streamed.message) == ["ProviderPart", "ToolCall"]
+    assert streamed.tool_calls[0].name == "get_country"
+    assert streamed.usage.reasoning_tokens == 202
