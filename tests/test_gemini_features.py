@@ -923,3 +923,54 @@ def test_async_calls_and_streams_map_the_same(
     assert kinds(streamed.message) == ["ProviderPart", "ToolCall"]
     assert streamed.tool_calls[0].name == "get_country"
     assert streamed.usage.reasoning_tokens == 202
+
+
+# --------------------------------------------------------------------------- examples
+
+
+def _example(name: str, model: str) -> str:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / name
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        env={**os.environ, "GENKIT_MODEL": model},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def test_tools_example_runs_on_gemini(server: FakeProviderServer) -> None:
+    server.script(
+        Reply.text(
+            tool_calls=[
+                ("get_weather", {"city": "Paris"}),
+                ("convert_currency", {"amount": 20, "source": "EUR", "target": "USD"}),
+            ]
+        ),
+        Reply.text("Cloudy, 18 C; 20 EUR is 21.6 USD."),
+    )
+    out = _example("tools.py", "gemini:gemini-2.5-flash")
+    assert "-> get_weather({'city': 'Paris'})" in out
+    assert "Cloudy, 18 C; 20 EUR is 21.6 USD." in out
+    assert "steps=2 finish=stop" in out
+    results = [p["functionResponse"] for p in sent(server)["contents"][2]["parts"]]
+    assert [r["name"] for r in results] == ["get_weather", "convert_currency"]
+    assert results[1]["response"] == {"output": "21.6"}
+
+
+def test_structured_example_runs_on_gemini(server: FakeProviderServer) -> None:
+    city = {"name": "Paris", "country": "France", "population": 2100000, "landmarks": ["Louvre"]}
+    rome = {"name": "Rome", "country": "Italy", "population": 2800000, "landmarks": ["Colosseum"]}
+    server.script(Reply.text(json.dumps(city)), Reply.text(json.dumps(rome)))
+    out = _example("structured.py", "gemini:gemini-2.5-flash")
+    assert "Paris" in out
+    assert "Rome" in out
+    assert sent(server)["generationConfig"]["responseMimeType"] == "application/json"
