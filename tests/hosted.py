@@ -23,6 +23,19 @@ def _gemini_config(body: Body) -> Body:
     return config
 
 
+#: gemini-2.5-flash's thinking budget per reasoning level (the README's table).
+_GEMINI_BUDGET_LEVELS = {0: "none", 1024: "low", 8192: "medium", 24576: "high"}
+
+
+def _gemini_reasoning(body: Body) -> str:
+    """The reasoning level a Gemini 2.5 body's ``thinkingConfig`` budget stands for.
+
+    google-genai writes this object's fields in snake_case (the API takes both cases).
+    """
+    thinking = _gemini_config(body)["thinkingConfig"]
+    return _GEMINI_BUDGET_LEVELS[thinking.get("thinkingBudget", thinking.get("thinking_budget"))]
+
+
 @dataclass(frozen=True)
 class Hosted:
     provider: str
@@ -86,10 +99,10 @@ GEMINI = Hosted(
         "n": lambda b: _gemini_config(b)["candidateCount"],
         "presence_penalty": lambda b: _gemini_config(b)["presencePenalty"],
         "frequency_penalty": lambda b: _gemini_config(b)["frequencyPenalty"],
+        "reasoning": _gemini_reasoning,
     },
     system=lambda b: (b.get("systemInstruction") or b["system_instruction"])["parts"][0]["text"],
     roles=lambda b: [c["role"] for c in b["contents"]],
-    unsupported=("reasoning",),
 )
 
 HOSTED = [OPENAI, ANTHROPIC, GEMINI]

@@ -713,7 +713,8 @@ def test_gemini_thoughts_are_not_text_but_are_output_tokens(server: FakeProvider
     )
     result = genkit.load(GEMINI).generate("hi")
     assert result.text == "Paris"
-    assert result.usage == genkit.Usage(5, 31)
+    assert result.usage == genkit.Usage(5, 31, 30)
+    assert result.reasoning == "thinking about it"
     assert result.model == "gemini-2.5-flash-001"
 
 

@@ -33,7 +33,7 @@ class Recording:
     text_start: str
     text_length: int
     finish: genkit.FinishReason
-    usage: genkit.Usage  # output = candidates + thoughts tokens
+    usage: genkit.Usage  # output = candidates + thoughts tokens; reasoning = thoughts
     model: str
 
 
@@ -42,12 +42,12 @@ RECORDED = [
               "gemini-2.0-flash-exp"),
     Recording("gemini_structured_stream",
               '{\n  "city": "Mexico City",\n  "country": "Mexico"\n} ', 51, "stop",
-              genkit.Usage(128, 21 + 30), "gemini-3-flash-preview"),
+              genkit.Usage(128, 21 + 30, 30), "gemini-3-flash-preview"),
     Recording("gemini_thinking_stream", "This is a great question! Safely crossing the street",
-              1938, "stop", genkit.Usage(34, 469 + 787), "gemini-2.5-pro"),
-    Recording("gemini_thinking_tool_stream", "", 0, "tool_calls", genkit.Usage(38, 6 + 168),
+              1938, "stop", genkit.Usage(34, 469 + 787, 787), "gemini-2.5-pro"),
+    Recording("gemini_thinking_tool_stream", "", 0, "tool_calls", genkit.Usage(38, 6 + 168, 168),
               "gemini-2.5-flash"),
-    Recording("gemini_tools_stream", "", 0, "tool_calls", genkit.Usage(29, 10 + 202),
+    Recording("gemini_tools_stream", "", 0, "tool_calls", genkit.Usage(29, 10 + 202, 202),
               "gemini-3-pro-preview"),
 ]  # fmt: skip
 

@@ -134,39 +134,6 @@ def test_a_list_given_is_copied_before_the_call() -> None:
 
 
 @pytest.mark.parametrize(("role", "part", "kind"), NOT_YET, ids=lambda v: str(v)[:24])
-@pytest.mark.parametrize("hosted", HOSTED, ids=str)
-def test_parts_not_mapped_yet_are_refused_before_sending(
-    server: FakeProviderServer, hosted: Hosted, role: str, part: genkit.Part, kind: str
-) -> None:
-    gen = genkit.load(f"{hosted.provider}:{hosted.model}")
-    if gen.backend.capabilities.lookup(hosted.model).features:
-        gen.close()
-        pytest.skip(f"{hosted.provider} maps parts (its own tests/test_{hosted.provider}_*.py)")
-    prompt: list[Any] = [genkit.Message("user", "question")]
-    if role != "user":
-        prompt.append(genkit.Message("assistant", "answer"))
-    prompt.append(genkit.Message(role, [genkit.Text("see:"), part] if role != "tool" else [part]))  # type: ignore[arg-type]
-    index = len(prompt) - 1
-    j = 0 if role == "tool" else 1
-    for call in (
-        lambda: gen.generate(prompt),
-        lambda: gen.stream(prompt),
-        lambda: gen.generate(prompt, system="Rules."),
-    ):
-        with pytest.raises(genkit.UnsupportedParameterError) as info:
-            call()
-        error = info.value
-        assert error.provider == hosted.provider
-        assert f"{kind} input is not supported by the {hosted.provider} backend" in str(error)
-        assert error.parameter in (
-            f"prompt[{index}].content[{j}]",
-            f"prompt[{index + 1}].content[{j}]",  # system= counts as turn 0
-        )
-    assert server.requests == []
-    gen.close()
-
-
-@pytest.mark.parametrize(("role", "part", "kind"), NOT_YET, ids=lambda v: str(v)[:24])
 # The test provider declares every feature (tests/test_tools.py): only the local one refuses.
 @pytest.mark.parametrize("model", ["local"])
 def test_offline_backends_refuse_parts_not_mapped_yet(

@@ -34,12 +34,13 @@ from genkit.backends.gemini._request import (
     contents,
     continues,
     milliseconds,
+    schema_warnings,
     stream_request,
 )
 from genkit.backends.gemini._response import StreamState, generation
 from genkit.errors import InvalidParameterError
 from genkit.params import Request
-from genkit.types import Generation, StreamEvent
+from genkit.types import Generation, StreamEvent, StreamWarning
 
 __all__ = ["DEFAULT_TIMEOUT", "GeminiBackend"]
 
@@ -115,8 +116,10 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
 
     def check(self, request: Request) -> None:
         super().check(request)
-        if request.provider_options:
-            self._config(request)  # unknown or ill-typed fields fail before anything is sent
+        if request.provider_options or request.output is not None:
+            # Unknown or ill-typed fields and a schema Gemini cannot express fail
+            # before anything is sent.
+            self._config(request)
 
     def _config(self, request: Request) -> types.GenerateContentConfig | None:
         # A per-request timeout makes the SDK copy and merge its HTTP options on every
@@ -130,7 +133,7 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
             response = self._sync.get().models.generate_content(
                 model=request.model, contents=contents(request), config=settings
             )
-            return generation(response, candidates(request), self.model)
+            return _warned(generation(response, candidates(request), self.model), request)
 
     async def agenerate(self, request: Request) -> Generation:
         settings = self._config(request)
@@ -142,13 +145,15 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
                 request.timeout,
                 PROVIDER,
             )
-            return generation(response, candidates(request), self.model)
+            return _warned(generation(response, candidates(request), self.model), request)
 
     def stream(self, request: Request) -> Iterator[StreamEvent]:
         # The SDK builds, sends and authenticates the request and raises its typed
         # errors; genkit decodes the body itself (see genkit/backends/_sse.py for why).
         settings = self._config(request)
         state = StreamState(candidates(request), continues(settings))
+        for warning in schema_warnings(request):
+            yield StreamWarning(warning)
         token: str | None = None
         while True:
             with self._translating():
@@ -171,6 +176,8 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
     async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
         settings = self._config(request)
         state = StreamState(candidates(request), continues(settings))
+        for warning in schema_warnings(request):
+            yield StreamWarning(warning)
         token: str | None = None
         while True:
             with self._translating():
@@ -190,6 +197,14 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
             token = state.next_request()
             if token is None:
                 return
+
+
+def _warned(result: Generation, request: Request) -> Generation:
+    """``result`` with what the schema lost on its way to Gemini in its warnings."""
+    warnings = schema_warnings(request)
+    if warnings:
+        result.warnings.extend(warnings)
+    return result
 
 
 def _body(opened: HttpResponse) -> httpx2.Response:

@@ -6,6 +6,7 @@ Output usage counts thinking tokens too (``thoughts_token_count``), as OpenAI's
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -15,17 +16,23 @@ from google.genai import errors as genai_errors
 from google.genai import models as genai_models
 from google.genai import types
 
-from genkit.backends._toolcalls import OpenCalls
-from genkit.backends.gemini._request import PROVIDER
+from genkit.backends._toolcalls import OpenCalls, call_id
+from genkit.backends.gemini._request import PROVIDER, SIGNATURE, THOUGHT
 from genkit.errors import InvalidResponseError
 from genkit.types import (
     Chunk,
     Finish,
     FinishReason,
     Generation,
+    Message,
+    Part,
+    ProviderData,
+    ProviderPart,
     ReasoningDelta,
     ResponseMetadata,
     StreamEvent,
+    Text,
+    ToolCall,
     Usage,
     UsageUpdate,
 )
@@ -60,14 +67,18 @@ FINISH_REASONS: Mapping[str, FinishReason] = {
 def generation(response: types.GenerateContentResponse, n: int, model: str) -> Generation:
     """A whole answer of ``n`` candidates; ``model`` is the one asked for."""
     candidates = sorted(response.candidates or [], key=_index)
+    reasoning: str | None = None
+    messages: list[Message] = []
     if candidates:
-        scanned = [_scan(c) for c in candidates]
-        texts = [text for text, _ in scanned]
+        turns = [_turn(c) for c in candidates]
+        texts = [turn.text for turn in turns]
         reasons = [
-            _finish(c.finish_reason, called)
-            for c, (_, called) in zip(candidates, scanned, strict=True)
+            _finish(c.finish_reason, turn.called) for c, turn in zip(candidates, turns, strict=True)
         ]
         raw_reasons = [_raw(c.finish_reason) for c in candidates]
+        reasoning = turns[0].reasoning
+        if any(turn.more_than_text for turn in turns):
+            messages = [turn.message() for turn in turns]
     elif _blocked(response):
         # The prompt itself was refused: no candidate, only promptFeedback.
         texts, reasons = [""] * n, [_CONTENT_FILTER] * n
@@ -82,6 +93,8 @@ def generation(response: types.GenerateContentResponse, n: int, model: str) -> G
         model=response.model_version or model,
         provider=PROVIDER,
         raw=response,
+        messages=messages,
+        reasoning=reasoning,
     )
 
 
@@ -93,13 +106,47 @@ def _finish(reason: types.FinishReason | None, called_function: bool) -> FinishR
     return _finish_name(reason.value if reason is not None else "", called_function)
 
 
-def _scan(candidate: types.Candidate) -> tuple[str, bool]:
-    """The answer's text and whether it calls a function, in one pass."""
-    content = candidate.content
-    if content is None or not content.parts:
-        return "", False
-    texts = [p.text for p in content.parts if p.text and not p.thought]
-    return "".join(texts), any(p.function_call is not None for p in content.parts)
+class _Turn:
+    """One candidate's parts read in one pass: answer text, thoughts, calls, signatures."""
+
+    __slots__ = ("called", "more_than_text", "parts", "reasoning", "text")
+
+    def __init__(self, candidate: types.Candidate) -> None:
+        self.parts: list[Part] = []
+        self.called = False
+        self.more_than_text = False
+        texts: list[str] = []
+        thoughts: list[str] = []
+        content = candidate.content
+        for part in (content.parts or ()) if content is not None else ():
+            signature = part.thought_signature
+            if part.thought:
+                if part.text:
+                    thoughts.append(part.text)
+                if signature is not None:
+                    self._provider({SIGNATURE: signature, THOUGHT: part.text or ""})
+                continue
+            if signature is not None:
+                self._provider({SIGNATURE: signature})
+            call = part.function_call
+            if call is not None:
+                self.called = self.more_than_text = True
+                self.parts.append(ToolCall(call.id or call_id(), call.name or "", call.args or {}))
+            elif part.text:
+                texts.append(part.text)
+                self.parts.append(Text(part.text))
+        self.text = "".join(texts)
+        self.reasoning = "".join(thoughts) if thoughts else None
+
+    def _provider(self, data: dict[str, Any]) -> None:
+        self.more_than_text = True
+        self.parts.append(ProviderPart(PROVIDER, data))
+
+    def message(self) -> Message:
+        return Message("assistant", tuple(self.parts))
+
+
+_turn = _Turn
 
 
 def _raw(reason: types.FinishReason | None) -> str | None:
@@ -122,8 +169,9 @@ def _blocked(response: types.GenerateContentResponse) -> bool:
 def response_usage(metadata: types.GenerateContentResponseUsageMetadata | None) -> Usage:
     if metadata is None:
         return Usage()
-    output = (metadata.candidates_token_count or 0) + (metadata.thoughts_token_count or 0)
-    return Usage(metadata.prompt_token_count or 0, output)
+    thoughts = metadata.thoughts_token_count or 0
+    output = (metadata.candidates_token_count or 0) + thoughts
+    return Usage(metadata.prompt_token_count or 0, output, thoughts)
 
 
 class StreamState:
@@ -194,16 +242,15 @@ class StreamState:
             index = candidate.get("index")
             if index is None:
                 index = position
-            text, called = _scan_wire(candidate)
-            if text:
-                events.append(Chunk(text, index))
-            else:
-                thought = _thought_text(candidate)
-                if thought:
-                    events.append(ReasoningDelta(thought, index))
-            if called:
-                self._calls.add(index)
-                self._call_events(index, candidate, events)
+            content = candidate.get("content")
+            parts = content.get("parts") if content else None
+            if parts:
+                if len(parts) == 1 and len(parts[0]) == 1 and "text" in parts[0]:
+                    text = parts[0]["text"]  # the common event: one plain text part
+                    if text:
+                        events.append(Chunk(text, index))
+                else:
+                    self._parts(index, parts, events)
             reason = candidate.get("finishReason")
             if position == 0 and (reason or "continuationToken" in candidate):
                 reason = self._first(candidate, reason)
@@ -230,22 +277,39 @@ class StreamState:
                 events.append(ResponseMetadata(model, raw))
         return events
 
-    def _call_events(
-        self, index: int, candidate: Mapping[str, Any], events: list[StreamEvent]
-    ) -> None:
-        """Gemini sends each function call whole, in one part: start, arguments and end."""
-        for part in candidate["content"]["parts"]:
-            call = part.get("functionCall")
-            if call is None:
+    def _parts(self, index: int, parts: list[Any], events: list[StreamEvent]) -> None:
+        """A streamed candidate's parts in order: thoughts, signatures, text, calls.
+
+        A signature comes before the part it was sent with (``ProviderData``, so the
+        turn keeps it there); Gemini sends each function call whole, in one part, so
+        a call is its start, arguments and end at once.
+        """
+        for part in parts:
+            signature = part.get("thoughtSignature")
+            text = part.get("text")
+            if part.get("thought"):
+                if text:
+                    events.append(ReasoningDelta(text, index))
+                if signature:
+                    data = {SIGNATURE: _decode(signature), THOUGHT: text or ""}
+                    events.append(ProviderData(ProviderPart(PROVIDER, data), index))
                 continue
-            key = object()  # a call is never continued in a later event
-            events.append(self._tools.start(key, index, call.get("id"), call.get("name") or ""))
-            piece = self._tools.delta(key, json.dumps(call.get("args") or {}))
-            if piece is not None:
-                events.append(piece)
-            ended = self._tools.end(key)
-            if ended is not None:
-                events.append(ended)
+            if signature:
+                data = {SIGNATURE: _decode(signature)}
+                events.append(ProviderData(ProviderPart(PROVIDER, data), index))
+            call = part.get("functionCall")
+            if call is not None:
+                self._calls.add(index)
+                key = object()  # a call is never continued in a later event
+                events.append(self._tools.start(key, index, call.get("id"), call.get("name") or ""))
+                piece = self._tools.delta(key, json.dumps(call.get("args") or {}))
+                if piece is not None:
+                    events.append(piece)
+                ended = self._tools.end(key)
+                if ended is not None:
+                    events.append(ended)
+            elif text:
+                events.append(Chunk(text, index))
 
     def _first(self, candidate: Mapping[str, Any], reason: str | None) -> str | None:
         """Note the first candidate's continuation token; the finish reason to report."""
@@ -275,33 +339,13 @@ def _sdk_json(chunk: Mapping[str, Any], response: httpx2.Response | None) -> dic
     return parsed.to_json_dict()
 
 
-def _scan_wire(candidate: Mapping[str, Any]) -> tuple[str, bool]:
-    """A streamed candidate's answer text and whether it calls a function, in one pass.
-
-    Thought summaries (``"thought": true``) are not the answer.
-    """
-    content = candidate.get("content")
-    parts = content.get("parts") if content else None
-    if not parts:
-        return "", False
-    if len(parts) == 1:  # a streamed event nearly always has one part
-        part = parts[0]
-        text = part.get("text")
-        return (text if text and not part.get("thought") else ""), "functionCall" in part
-    texts = [p["text"] for p in parts if p.get("text") and not p.get("thought")]
-    return "".join(texts), any("functionCall" in p for p in parts)
+_URLSAFE = str.maketrans("-_", "+/")
 
 
-def _thought_text(candidate: Mapping[str, Any]) -> str:
-    """A streamed candidate's thought summary text (``"thought": true`` parts), if any.
-
-    Only looked for in events without answer text, so a text stream pays nothing for it.
-    """
-    content = candidate.get("content")
-    parts = content.get("parts") if content else None
-    if not parts:
-        return ""
-    return "".join(p["text"] for p in parts if p.get("thought") and p.get("text"))
+def _decode(signature: str) -> bytes:
+    """A thought signature's bytes from the wire's base64 (either alphabet, as the SDK)."""
+    text = signature.translate(_URLSAFE)
+    return base64.b64decode(text + "=" * (-len(text) % 4))
 
 
 def _finish_name(reason: str, called_function: bool) -> FinishReason:
@@ -315,5 +359,6 @@ def _wire_blocked(chunk: Mapping[str, Any]) -> bool:
 
 
 def _wire_usage(metadata: Mapping[str, Any]) -> Usage:
-    output = (metadata.get("candidatesTokenCount") or 0) + (metadata.get("thoughtsTokenCount") or 0)
-    return Usage(metadata.get("promptTokenCount") or 0, output)
+    thoughts = metadata.get("thoughtsTokenCount") or 0
+    output = (metadata.get("candidatesTokenCount") or 0) + thoughts
+    return Usage(metadata.get("promptTokenCount") or 0, output, thoughts)

@@ -92,6 +92,10 @@ def _parts(message: Message, i: int, model: str, out: list[dict[str, Any]]) -> N
     if role == "system":
         out.append({"role": role, "content": text_only(parts, i, PROVIDER, model)})
     elif role == "user":
+        if all(type(part) is Text for part in parts):
+            # Text alone goes as the same string the text given as a string would.
+            out.append({"role": role, "content": text_only(parts, i, PROVIDER, model)})
+            return
         content = [_user_part(part, i, j, model) for j, part in enumerate(parts)]
         out.append({"role": role, "content": content})
     elif role == "assistant":
