@@ -368,6 +368,4 @@ def test_the_tool_loop_runs_on_a_local_model(gen: genkit.Generator, tokenizer: A
     assert result.text == "It is sunny."
     assert [step.finish_reason for step in result.steps] == ["tool_calls", "stop"]
     call = result.steps[0].tool_calls[0]
-    assert forced.prompts[1].endswith(
-        f"<tool>[{call.id}] sunny in Paris for 3 days\n<assistant>"
-    )
+    assert forced.prompts[1].endswith(f"<tool>[{call.id}] sunny in Paris for 3 days\n<assistant>")

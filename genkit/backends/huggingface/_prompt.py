@@ -46,7 +46,9 @@ def check_parts(messages: Sequence[Message], model: str, tokenizer: Any) -> None
         content = message.content
         if isinstance(content, str):
             continue
-        tool_parts = [j for j, part in enumerate(content) if isinstance(part, ToolCall | ToolResult)]
+        tool_parts = [
+            j for j, part in enumerate(content) if isinstance(part, ToolCall | ToolResult)
+        ]
         if not tool_parts:
             text_only(content, i, PROVIDER, model)
             continue

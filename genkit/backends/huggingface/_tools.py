@@ -1,4 +1,4 @@
-"""Tool calling on a local model: the chat template shows the tools, the response template finds the calls.
+"""Tool calling on a local model: the chat template shows tools, the response template finds calls.
 
 A local model calls a tool by writing text in its own markup (Qwen: ``<tool_call>{json}
 </tool_call>``).  genkit does not guess markup per model family.  It uses what the
@@ -52,9 +52,9 @@ from genkit.types import (
 )
 
 __all__ = [
+    "CallReader",
     "ToolParsing",
     "ToolSupport",
-    "CallReader",
     "chat_messages",
     "check_tools",
     "hf_tools",
@@ -73,7 +73,9 @@ _PROBE_TOOL = {
         "parameters": {"type": "object", "properties": {}},
     },
 }
-_NEEDS = "a chat model whose chat template renders tools= and whose tokenizer has a response_template"
+_NEEDS = (
+    "a chat model whose chat template renders tools= and whose tokenizer has a response_template"
+)
 
 
 # --------------------------------------------------------------------------- can it?
@@ -255,7 +257,7 @@ class _WithSpecialTokens:
 class CallReader:
     """One candidate's tokens, as they come, to text, reasoning and whole tool calls."""
 
-    __slots__ = ("_calls", "_content_chunks", "_parsing", "_parser", "_text", "calls", "index")
+    __slots__ = ("_calls", "_content_chunks", "_parser", "_parsing", "_text", "calls", "index")
 
     def __init__(self, parsing: ToolParsing, index: int) -> None:
         self._parsing = parsing
@@ -334,7 +336,8 @@ class CallReader:
         given = value.get("id") if isinstance(value, Mapping) else None
         key = self.calls
         self.calls += 1
-        events.append(self._calls.start(key, self.index, given if isinstance(given, str) else None, name))
+        given_id = given if isinstance(given, str) and given else None
+        events.append(self._calls.start(key, self.index, given_id, name))
         delta = self._calls.delta(key, text)
         if delta is not None:
             events.append(delta)
