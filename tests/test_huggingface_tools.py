@@ -369,3 +369,14 @@ def test_the_tool_loop_runs_on_a_local_model(gen: genkit.Generator, tokenizer: A
     assert [step.finish_reason for step in result.steps] == ["tool_calls", "stop"]
     call = result.steps[0].tool_calls[0]
     assert forced.prompts[1].endswith(f"<tool>[{call.id}] sunny in Paris for 3 days\n<assistant>")
+
+
+def test_an_assistant_prefill_is_continued_not_repeated(
+    gen: genkit.Generator, tokenizer: Any
+) -> None:
+    prefill = [genkit.Message("user", "Weather?"), genkit.Message("assistant", "Let me look.")]
+    forced = Forced(tokenizer, CALL)
+    result = gen.generate(prefill, tools=[get_weather], **forced.options())
+    assert forced.prompts[0].endswith("<assistant>Let me look.")
+    assert result.text == ""  # as without tools: the answer is what the model wrote
+    assert [c.arguments for c in result.tool_calls] == [PARIS]

@@ -23,6 +23,9 @@ Parameters left unset take the model's ``generation_config.json`` values, else t
 ``transformers.pipeline("text-generation")``: sampling at temperature 0.7 with top_k 50
 and at most 256 new tokens.  ``provider_options`` are extra ``generate()`` keyword
 arguments (``repetition_penalty``, ``no_repeat_ngram_size``, ``suppress_tokens``, ...).
+
+``tools=`` work where the checkpoint's chat template renders tools and its tokenizer ships a
+``response_template`` to read the calls with (see :mod:`genkit.backends.huggingface._tools`).
 """
 
 from __future__ import annotations

@@ -131,7 +131,10 @@ def _renders_tools(tokenizer: Any) -> bool:
     except Exception:
         # A template that refuses a lone user turn: judge by its source instead (the
         # request itself still renders through it, and reports a real error there).
-        source = tokenizer.get_chat_template(tools=[_PROBE_TOOL])
+        try:
+            source = tokenizer.get_chat_template(tools=[_PROBE_TOOL])
+        except Exception:
+            return False
         return isinstance(source, str) and "tools" in source
     return bool(plain != with_tool)
 
@@ -270,6 +273,11 @@ class CallReader:
         self._content_chunks = False
         #: How many calls this candidate has made so far.
         self.calls = 0
+        # What the prompt itself wrote into the answer (an assistant prefill, an opening
+        # <think>) moves the parser along but is not part of the answer, as without tools.
+        for event in self._parser.initial_events:
+            if event.get("field") == "content" and event.get("type") != "region_close":
+                self._event(event, [])
 
     def push(self, tokens: Iterable[int]) -> list[StreamEvent]:
         eos = self._parsing.eos_ids
