@@ -44,10 +44,12 @@ CHAT_TEMPLATE = (
     "{{ '\n' }}{% endfor %}"
     "{% if add_generation_prompt %}<assistant>{% endif %}"
 )
-#: Text up to a call is content; each <tool_call>{json}</tool_call> is one call.
+#: Text up to a call is content; each <tool_call>{json}</tool_call> is one call; <think>
+#: holds reasoning.
 RESPONSE_TEMPLATE: dict[str, Any] = {
     "start_anchor": "<assistant>",
     "fields": {
+        "reasoning_content": {"open": "<think>", "close": "</think>", "content": "text"},
         "tool_calls": {
             "open": "<tool_call>",
             "close": "</tool_call>",
@@ -380,3 +382,21 @@ def test_an_assistant_prefill_is_continued_not_repeated(
     assert forced.prompts[0].endswith("<assistant>Let me look.")
     assert result.text == ""  # as without tools: the answer is what the model wrote
     assert [c.arguments for c in result.tool_calls] == [PARIS]
+
+
+def test_reasoning_and_whitespace_around_calls_are_read_as_the_template_says(
+    gen: genkit.Generator, tokenizer: Any
+) -> None:
+    answer = "<think>\n I should look. \n</think>\n\n Let me look.\n" + CALL
+    result = gen.generate("Weather?", tools=[get_weather], **Forced(tokenizer, answer).options())
+    assert result.reasoning == "I should look."  # the text parser strips each region's value
+    assert result.text == "Let me look."
+    assert [c.arguments for c in result.tool_calls] == [PARIS]
+    forced = Forced(tokenizer, answer)
+    with gen.stream("Weather?", tools=[get_weather], **forced.options()) as stream:
+        events = list(stream.events())
+    assert "".join(e.text for e in events if isinstance(e, Chunk)) == "Let me look."
+    assert stream.result.reasoning == "I should look."
+    assert stream.result.message == genkit.Message(
+        "assistant", (genkit.Text("Let me look."), *stream.result.tool_calls)
+    )

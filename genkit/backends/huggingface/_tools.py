@@ -257,10 +257,46 @@ class _WithSpecialTokens:
         return text
 
 
+class _Region:
+    """One text region's chunks, trimmed as the template's ``text`` parser trims its value.
+
+    The parser strips a region's whole value (``content_args.strip``, on by default) but
+    streams its chunks raw: a Qwen 3 answer would start with the ``"\n\n"`` after
+    ``</think>``.  Leading whitespace is dropped and trailing whitespace held back until
+    more text follows, so streamed and returned text are the stripped value.
+    """
+
+    __slots__ = ("_held", "_started", "seen", "strip")
+
+    def __init__(self, strip: bool) -> None:
+        self.strip = strip
+        self._held = ""
+        self._started = False
+        #: Whether this region streamed any text (else its value comes only on close).
+        self.seen = False
+
+    def open(self) -> None:
+        self._held, self._started, self.seen = "", False, False
+
+    def chunk(self, text: str) -> str:
+        self.seen = True
+        if not self.strip:
+            return text
+        if not self._started:
+            text = text.lstrip()
+            if not text:
+                return ""
+            self._started = True
+        text = self._held + text
+        body = text.rstrip()
+        self._held = text[len(body) :]
+        return body
+
+
 class CallReader:
     """One candidate's tokens, as they come, to text, reasoning and whole tool calls."""
 
-    __slots__ = ("_calls", "_content_chunks", "_parser", "_parsing", "_text", "calls", "index")
+    __slots__ = ("_calls", "_parser", "_parsing", "_regions", "_text", "calls", "index")
 
     def __init__(self, parsing: ToolParsing, index: int) -> None:
         self._parsing = parsing
@@ -270,13 +306,18 @@ class CallReader:
             dict(parsing.response_template), prefix=parsing.prefix, tools=parsing.tools
         )
         self._calls = OpenCalls(PROVIDER)
-        self._content_chunks = False
+        fields = parsing.response_template.get("fields", {})
+        self._regions = {
+            name: _Region(spec.get("content", "text") == "text" and _strips(spec))
+            for name, spec in fields.items()
+            if (name == "content" or name in _REASONING_FIELDS) and isinstance(spec, Mapping)
+        }
         #: How many calls this candidate has made so far.
         self.calls = 0
         # What the prompt itself wrote into the answer (an assistant prefill, an opening
         # <think>) moves the parser along but is not part of the answer, as without tools.
         for event in self._parser.initial_events:
-            if event.get("field") == "content" and event.get("type") != "region_close":
+            if event.get("field") in self._regions and event.get("type") != "region_close":
                 self._event(event, [])
 
     def push(self, tokens: Iterable[int]) -> list[StreamEvent]:
@@ -311,18 +352,19 @@ class CallReader:
 
     def _event(self, event: Mapping[str, Any], events: list[StreamEvent]) -> None:
         kind, field = event.get("type"), event.get("field")
-        if kind == "region_open" and field == "content":
-            self._content_chunks = False
-        elif kind == "region_chunk" and not event.get("dirty") and event.get("text"):
-            if field == "content":
-                self._content_chunks = True
-                events.append(Chunk(event["text"], self.index))
-            elif field in _REASONING_FIELDS:
-                events.append(ReasoningDelta(event["text"], self.index))
-        elif kind == "region_close" and field == "content":
-            value = event.get("value")
-            if not self._content_chunks and isinstance(value, str) and value:
-                events.append(Chunk(value, self.index))  # a content parser that does not stream
+        region = self._regions.get(field) if isinstance(field, str) else None
+        if region is not None:
+            text = ""
+            if kind == "region_open":
+                region.open()
+            elif kind == "region_chunk" and not event.get("dirty") and event.get("text"):
+                text = region.chunk(event["text"])
+            elif kind == "region_close" and not region.seen and isinstance(event.get("value"), str):
+                text = event["value"]  # a content parser that does not stream
+            if text and field == "content":
+                events.append(Chunk(text, self.index))
+            elif text:
+                events.append(ReasoningDelta(text, self.index))
         elif kind == "region_close" and field == "tool_calls":
             value = event.get("value")
             for call in value if isinstance(value, list) else [value]:
@@ -393,6 +435,11 @@ def read_candidate(
             parts.append(Text("".join(pending)))
         message = Message("assistant", tuple(parts))
     return Candidate(text, message, "".join(reasoning), reader.finish_reason(reason))
+
+
+def _strips(spec: Mapping[str, Any]) -> bool:
+    arguments = spec.get("content_args")
+    return not isinstance(arguments, Mapping) or arguments.get("strip", True) is not False
 
 
 def _first_line(exc: BaseException) -> str:
