@@ -322,6 +322,24 @@ def test_a_call_that_does_not_parse_is_an_invalid_response(
         gen.generate("Weather?", tools=[get_weather], max_retries=0, **forced.options())
 
 
+def test_a_call_cut_at_max_tokens_is_never_returned_as_a_call(
+    gen: genkit.Generator, tokenizer: Any
+) -> None:
+    script = tokenizer("Let me look." + CALL)["input_ids"]
+    budget = next(k for k in range(len(script)) if '{"name' in tokenizer.decode(script[:k]))
+    options = Forced(tokenizer, "Let me look." + CALL).options()
+    with pytest.raises(genkit.InvalidResponseError, match="cut at max_tokens") as info:
+        gen.generate("Weather?", tools=[get_weather], max_tokens=budget, **options)
+    assert info.value.retryable is False  # the same budget cuts it again
+    stream = gen.stream("Weather?", tools=[get_weather], max_tokens=budget, **options)
+    with pytest.raises(genkit.InvalidResponseError) as info:
+        list(stream.events())
+    partial = info.value.partial
+    assert partial is not None
+    assert partial.text == "Let me look."
+    assert partial.tool_calls == []
+
+
 def test_tool_choice_none_prompts_without_tools_and_parses_nothing(
     gen: genkit.Generator, tokenizer: Any
 ) -> None:
