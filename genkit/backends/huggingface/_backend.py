@@ -23,6 +23,9 @@ Parameters left unset take the model's ``generation_config.json`` values, else t
 ``transformers.pipeline("text-generation")``: sampling at temperature 0.7 with top_k 50
 and at most 256 new tokens.  ``provider_options`` are extra ``generate()`` keyword
 arguments (``repetition_penalty``, ``no_repeat_ngram_size``, ``suppress_tokens``, ...).
+
+``tools=`` work where the checkpoint's chat template renders tools and its tokenizer ships a
+``response_template`` to read the calls with (see :mod:`genkit.backends.huggingface._tools`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,14 @@ from genkit.backends.huggingface._loading import model_source as _model_source
 from genkit.backends.huggingface._prompt import check_parts, prompt_ids
 from genkit.backends.huggingface._results import JobReader, generation
 from genkit.backends.huggingface._sampling import Sampling
+from genkit.backends.huggingface._tools import (
+    ToolParsing,
+    ToolSupport,
+    check_tools,
+    hf_tools,
+    tool_support,
+    uses_tools,
+)
 from genkit.capabilities import CapabilityTable, ModelCapabilities
 from genkit.errors import (
     BadRequestError,
@@ -63,6 +74,7 @@ CAPABILITIES = CapabilityTable(
     default=ModelCapabilities(
         supported=frozenset(SHARED_PARAMETERS),
         ranges={"presence_penalty": (-2.0, 2.0), "frequency_penalty": (-2.0, 2.0)},
+        features=frozenset({"tools"}),  # where the checkpoint can: see check() and _tools
     ),
 )
 
@@ -119,6 +131,7 @@ class HuggingFaceBackend(Backend):
         self.loaded: LoadedModel = load_model(key, model)
         #: The shared engine thread that runs every generation on this model.
         self.engine: Engine = engine_for(self.loaded)
+        self._tool_support: ToolSupport | None = None
 
     @property
     def device(self) -> Any:
@@ -131,20 +144,28 @@ class HuggingFaceBackend(Backend):
     # ------------------------------------------------------------------ calls
 
     def check(self, request: Request) -> None:
-        check_parts(request.messages, request.model)
+        check_parts(request.messages, request.model, self.loaded.tokenizer)
+        if uses_tools(request):
+            check_tools(request, self._tools())
+
+    def _tools(self) -> ToolSupport:
+        """What the checkpoint brings for tool calling, looked at on first use."""
+        if self._tool_support is None:
+            self._tool_support = tool_support(self.loaded.tokenizer, self.model)
+        return self._tool_support
 
     def generate(self, request: Request) -> Generation:
-        job = self._job(request, streaming=False)
+        job, parsing = self._job(request, streaming=False)
         self.engine.submit(job)
         try:
             if not job.completed.wait(request.timeout):
                 raise _timeout(request.timeout)
         finally:
             job.cancel()  # a no-op once done; stops the work if the caller gave up
-        return generation(job, self.loaded.tokenizer, self.model)
+        return generation(job, self.loaded.tokenizer, self.model, parsing)
 
     async def agenerate(self, request: Request) -> Generation:
-        job = self._job(request, streaming=False)
+        job, parsing = self._job(request, streaming=False)
         waker = _LoopWaker(asyncio.get_running_loop(), request.timeout)
         job.notify = waker
         deadline = _deadline(request.timeout)  # the whole answer, as for generate()
@@ -154,13 +175,13 @@ class HuggingFaceBackend(Backend):
                 await waker.wait(deadline)
         finally:
             job.cancel()
-        return generation(job, self.loaded.tokenizer, self.model)
+        return generation(job, self.loaded.tokenizer, self.model, parsing)
 
     def stream(self, request: Request) -> Iterator[StreamEvent]:
-        job = self._job(request, streaming=True)
+        job, parsing = self._job(request, streaming=True)
         wake = threading.Event()
         job.notify = wake.set
-        reader = JobReader(job, self.loaded.tokenizer, self.model)
+        reader = JobReader(job, self.loaded.tokenizer, self.model, parsing)
         deadline = _deadline(request.timeout)  # the first chunk, then each next one
         self.engine.submit(job)
         try:
@@ -176,10 +197,10 @@ class HuggingFaceBackend(Backend):
             job.cancel()  # break, close() or garbage collection: free the device
 
     async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
-        job = self._job(request, streaming=True)
+        job, parsing = self._job(request, streaming=True)
         waker = _LoopWaker(asyncio.get_running_loop(), request.timeout)
         job.notify = waker
-        reader = JobReader(job, self.loaded.tokenizer, self.model)
+        reader = JobReader(job, self.loaded.tokenizer, self.model, parsing)
         deadline = _deadline(request.timeout)  # the first chunk, then each next one
         self.engine.submit(job)
         try:
@@ -197,11 +218,13 @@ class HuggingFaceBackend(Backend):
 
     # ------------------------------------------------------------------ requests
 
-    def _job(self, request: Request, *, streaming: bool) -> Job:
+    def _job(self, request: Request, *, streaming: bool) -> tuple[Job, ToolParsing | None]:
+        """The job for the engine, and how to read its answer for tool calls (with tools)."""
         loaded = self.loaded
         params = request.params
         defaults = loaded.defaults
-        ids = prompt_ids(loaded.tokenizer, request.messages)
+        tools = hf_tools(request.tools) if uses_tools(request) else None
+        ids = prompt_ids(loaded.tokenizer, request.messages, tools)
         if not ids:
             raise BadRequestError("the prompt encodes to no tokens", provider=PROVIDER)
         max_new = int(params.get("max_tokens", defaults.max_new_tokens))
@@ -223,16 +246,31 @@ class HuggingFaceBackend(Backend):
             seed=params.get("seed"),
         )
         options = _generate_options(request.provider_options)
-        return Job(
+        stops = tuple(params.get("stop", ()))
+        parsing = None
+        if tools is not None:
+            template = self._tools().response_template
+            assert template is not None  # check() refused tools= without one
+            parsing = ToolParsing(
+                tokenizer=loaded.tokenizer,
+                response_template=template,
+                prefix=loaded.tokenizer.decode(ids, skip_special_tokens=False),
+                tools=tools,
+                eos_ids=loaded.eos_ids,
+                stops=stops,
+                model=self.model,
+            )
+        job = Job(
             prompt=ids,
             n=int(params.get("n", 1)),
             max_new_tokens=max_new,
             sampling=sampling,
-            stops=tuple(params.get("stop", ())),
+            stops=stops,
             options=options,
             batch_key=freeze(options),
             streaming=streaming,
         )
+        return job, parsing
 
 
 class _LoopWaker:

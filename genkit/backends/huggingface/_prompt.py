@@ -23,8 +23,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from genkit.backends.huggingface._deps import PROVIDER
-from genkit.errors import InvalidParameterError
-from genkit.messages import text_only
+from genkit.backends.huggingface._tools import chat_messages
+from genkit.errors import InvalidParameterError, UnsupportedParameterError
+from genkit.messages import text_only, unsupported_part
+from genkit.parts import Text, ToolCall, ToolResult
 from genkit.types import Message
 
 __all__ = ["check_parts", "prompt_ids", "render_plain"]
@@ -32,15 +34,41 @@ __all__ = ["check_parts", "prompt_ids", "render_plain"]
 _SPEAKERS = {"user": "User", "assistant": "Assistant"}
 
 
-def check_parts(messages: Sequence[Message], model: str) -> None:
-    """Refuse, before anything runs, a part the local backend cannot prompt with (yet).
+def check_parts(messages: Sequence[Message], model: str, tokenizer: Any) -> None:
+    """Refuse, before anything runs, a part the local backend cannot prompt with.
 
-    Once this passes, every message is text (``Message.text``), which is all the
-    functions below read.
+    Models here read text: images and documents are refused (for text-only models the
+    capability row already lacks the features).  Tool calls and tool results go through
+    the chat template, so a model without one refuses them.  Once this passes, every
+    message is text, tool calls or text tool results.
     """
     for i, message in enumerate(messages):
-        if not isinstance(message.content, str):
-            text_only(message.content, i, PROVIDER, model)
+        content = message.content
+        if isinstance(content, str):
+            continue
+        tool_parts = [
+            j for j, part in enumerate(content) if isinstance(part, ToolCall | ToolResult)
+        ]
+        if not tool_parts:
+            text_only(content, i, PROVIDER, model)
+            continue
+        if not getattr(tokenizer, "chat_template", None):
+            kind = "tool call" if isinstance(content[tool_parts[0]], ToolCall) else "tool result"
+            raise UnsupportedParameterError(
+                f"prompt[{i}].content[{tool_parts[0]}]",
+                PROVIDER,
+                model,
+                ["text"],
+                message=f"{kind} input is not supported by model {model!r}: it has no chat "
+                "template (tokenizer.chat_template) to render tool calls and results",
+            )
+        for j, part in enumerate(content):
+            if isinstance(part, ToolResult) and not isinstance(part.content, str):
+                for inner in part.content:
+                    if not isinstance(inner, Text):
+                        raise unsupported_part(i, j, inner, PROVIDER, model)
+            elif not isinstance(part, Text | ToolCall | ToolResult):
+                raise unsupported_part(i, j, part, PROVIDER, model)
 
 
 def render_plain(messages: Sequence[Message]) -> str:
@@ -60,13 +88,20 @@ def render_plain(messages: Sequence[Message]) -> str:
     return "".join(parts)
 
 
-def prompt_ids(tokenizer: Any, messages: Sequence[Message]) -> list[int]:
-    """Token ids for ``messages``: the chat template when the tokenizer has one."""
+def prompt_ids(
+    tokenizer: Any, messages: Sequence[Message], tools: list[dict[str, Any]] | None = None
+) -> list[int]:
+    """Token ids for ``messages``: the chat template when the tokenizer has one.
+
+    ``tools`` (chat-template form) are rendered by the template; tool calls and results in
+    the history are passed in the Hugging Face message convention (see ``_tools``).
+    """
     if getattr(tokenizer, "chat_template", None):
         continuing = messages[-1].role == "assistant"
         try:
             ids = tokenizer.apply_chat_template(
-                [{"role": m.role, "content": m.text} for m in messages],
+                chat_messages(messages),
+                tools=tools or None,
                 add_generation_prompt=not continuing,
                 continue_final_message=continuing,
                 tokenize=True,
