@@ -469,7 +469,9 @@ def test_multibyte_characters_are_never_split_in_a_stream(
         with gen.stream(PROMPT, temperature=0, max_tokens=tokens, provider_options=force) as s:
             chunks = [chunk.text for chunk in s]
         assert "".join(chunks) == expected
-        assert all(chunk == EURO for chunk in chunks[:3])  # whole characters, as they complete
+        # Whole characters only: chunks may join several (a busy machine lets tokens pile
+        # up between reads), but none holds part of one.
+        assert all(chunk.rstrip("\ufffd") == EURO * chunk.count(EURO) for chunk in chunks)
 
 
 async def test_async_generate_and_stream(gen: genkit.Generator) -> None:
