@@ -6,8 +6,11 @@
 percent of difference drowns in the noise of other work (its "off" rows, which
 should read 1.00, move by several percent).  This companion counts the instructions
 this process executes instead, with ``valgrind --tool=callgrind``: the same
-program gives the same count (within about 0.1 %, ``PYTHONHASHSEED`` is fixed)
-whatever else runs, so genkit's share and the OpenTelemetry SDK's can be told apart.
+program gives nearly the same count whatever else runs (``PYTHONHASHSEED`` is fixed,
+garbage is collected and spans flushed before each counted stretch), so genkit's share
+and the OpenTelemetry SDK's can be told apart.  A full garbage collection or a span
+export that lands inside one stretch still shows as an outlier of a few hundred
+thousand instructions per call in that row: rerun, or raise ``--calls``.
 
 It re-runs itself under callgrind.  Per backend and state (``tracing on``, then
 ``tracing + metrics on``, as in ``bench.telemetry_overhead``, same exporter setup),
@@ -28,6 +31,7 @@ above these.  Read the counts for *who* does the work; read
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -71,6 +75,11 @@ def child(backends: list[str], calls: int) -> None:
                     overhead._telemetry(variant)
                     for _ in range(WARM_UP):
                         call()
+                    # Every stretch starts from the same state: no garbage and no queued
+                    # spans left by the one before (under callgrind the batch processor's
+                    # 5 s export timer fires every few calls).
+                    gc.collect()
+                    overhead._flush_spans()
                     server.reset()
                     os.getppid()
                     for _ in range(calls):
