@@ -20,6 +20,18 @@ this order, each for every backend and mode:
    exporter that drops the spans (the export thread's work is part of the cost);
 4. ``tracing + metrics on``: plus a ``MeterProvider`` with an in-memory reader.
 
+In the two "on" states a third variant runs in the same rounds:
+
+- ``sdk floor``: genkit with its hook bypassed as in ``plain``, the same spans (a
+  CLIENT call span with the same request attributes, an INTERNAL attempt child current
+  while the request runs, the response and usage attributes at the end) and, with
+  metrics, the same three histogram records, made by hand with the OpenTelemetry SDK
+  around the call: what recording this telemetry costs *any* implementation.
+
+It gives two reference rows per backend and mode: ``sdk floor`` against ``plain`` (the
+SDK's own cost) and ``telemetry`` against ``sdk floor`` (what genkit adds on top; its
+ratio is 1 + that paired difference / the plain median).
+
 The anthropic SDK's own tracing is turned off (``ANTHROPIC_OPEN_TELEMETRY=false``):
 it would run in both variants and only dilute genkit's share.  DEBUG logging stays off.
 One more row is a yardstick, not genkit: the raw Anthropic SDK with its own tracing
@@ -35,9 +47,10 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import genkit
 import genkit.generator
@@ -70,6 +83,7 @@ from bench.call_overhead import acounted, counted
 from genkit import telemetry
 from genkit.params import Request
 from genkit.retry import RetryPolicy
+from genkit.types import Generation
 
 if TYPE_CHECKING:
     from anthropic.types import MessageParam
@@ -88,10 +102,131 @@ def _no_telemetry(
     return None
 
 
-def _telemetry(enabled: bool) -> None:
+class _Floor:
+    """The spans and metrics genkit records, made by hand around a call: the SDK's floor.
+
+    Stands in for :class:`genkit.telemetry.Call` on a call that succeeds at its first
+    attempt (the benchmark's case), doing only what the OpenTelemetry SDK must be asked
+    to do for the same output, so that the SDK's cost and genkit's can be told apart.
+    """
+
+    def __init__(self, metrics: bool) -> None:
+        from opentelemetry import context, trace
+        from opentelemetry import metrics as metrics_api
+
+        self.tracer = trace.get_tracer("genkit-floor")
+        self.in_context = trace.set_span_in_context
+        self.attach, self.detach = context.attach, context.detach
+        self.client, self.internal = trace.SpanKind.CLIENT, trace.SpanKind.INTERNAL
+        self.duration: Any = None
+        self.tokens: Any = None
+        if metrics:
+            meter = metrics_api.get_meter("genkit-floor")
+            self.duration = meter.create_histogram(
+                "floor.operation.duration",
+                unit="s",
+                explicit_bucket_boundaries_advisory=telemetry.DURATION_BUCKETS,
+            )
+            self.tokens = meter.create_histogram(
+                "floor.token.usage",
+                unit="{token}",
+                explicit_bucket_boundaries_advisory=telemetry.TOKEN_BUCKETS,
+            )
+        self.provider = ""
+        self.request: Request | None = None
+
+    def observe(
+        self, provider: str, request: Request, policy: RetryPolicy, *, stream: bool = False
+    ) -> _Floor:
+        self.provider, self.request = provider, request
+        return self
+
+    def _start(self) -> tuple[Any, Any, Any, float]:
+        assert self.request is not None
+        model = self.request.model
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": telemetry.PROVIDER_NAMES.get(self.provider, self.provider),
+            "gen_ai.request.model": model,
+        }
+        for name, value in self.request.params.items():
+            key = telemetry.REQUEST_ATTRIBUTES.get(name)
+            if key is not None and value is not None:
+                attributes[key] = value
+        span = self.tracer.start_span(f"chat {model}", kind=self.client, attributes=attributes)
+        child = self.tracer.start_span(
+            f"chat {model} attempt",
+            context=self.in_context(span),
+            kind=self.internal,
+            attributes={"genkit.attempt": 1},
+        )
+        return span, child, self.attach(self.in_context(child)), time.perf_counter()
+
+    def _end(self, span: Any, child: Any, result: Generation, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        child.end()
+        usage = result.usage
+        span.set_attributes(
+            {
+                "gen_ai.response.model": result.model,
+                "gen_ai.usage.input_tokens": usage.input_tokens,
+                "gen_ai.usage.output_tokens": usage.output_tokens,
+                "gen_ai.response.finish_reasons": [r for r in result.finish_reasons if r],
+            }
+        )
+        span.end()
+        if self.duration is not None:
+            assert self.request is not None
+            attributes = {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": telemetry.PROVIDER_NAMES.get(self.provider, self.provider),
+                "gen_ai.request.model": self.request.model,
+                "gen_ai.response.model": result.model,
+            }
+            self.duration.record(elapsed, attributes)
+            self.tokens.record(usage.input_tokens, {**attributes, "gen_ai.token.type": "input"})
+            self.tokens.record(usage.output_tokens, {**attributes, "gen_ai.token.type": "output"})
+
+    def call(self, policy: RetryPolicy, attempt: Callable[[], Generation]) -> Generation:
+        span, child, token, started = self._start()
+        try:
+            result = policy.call(attempt)
+        finally:
+            self.detach(token)
+        self._end(span, child, result, started)
+        return result
+
+    async def acall(
+        self, policy: RetryPolicy, attempt: Callable[[], Awaitable[Generation]]
+    ) -> Generation:
+        span, child, token, started = self._start()
+        try:
+            result = await policy.acall(attempt)
+        finally:
+            self.detach(token)
+        self._end(span, child, result, started)
+        return result
+
+
+#: The hand-made floor of the state being measured (``None``: telemetry is off).
+_floor: list[_Floor | None] = [None]
+Variant = Literal["plain", "telemetry", "sdk floor"]
+
+
+def _telemetry(variant: Variant | bool) -> None:
     # genkit.generator binds ``observe`` by name at import, so that binding (not the one in
     # genkit.telemetry) is what must be swapped for the generator to call the stub.
-    vars(genkit.generator)["observe"] = _OBSERVE if enabled else _no_telemetry
+    if variant is True or variant == "telemetry":
+        observe: Callable[..., object] = _OBSERVE
+    elif variant == "sdk floor" and _floor[0] is not None:
+        observe = _floor[0].observe
+    else:
+        observe = _no_telemetry
+    vars(genkit.generator)["observe"] = observe
+
+
+def _variants() -> tuple[Variant, ...]:
+    return ("plain", "telemetry") if _floor[0] is None else ("plain", "telemetry", "sdk floor")
 
 
 @dataclass
@@ -103,12 +238,16 @@ class Row:
     result: Interleaved
     #: a yardstick row: no target of genkit's applies
     reference: bool = False
+    #: the variant measured, and the one it is paired against (``plain`` is always the
+    #: ratio's denominator)
+    variant: str = "telemetry"
+    against: str = "plain"
 
     def cells(self, cpu: bool) -> list[str]:
         samples = self.result.cpu if cpu else self.result.wall
-        plain, observed = median(samples["plain"]), median(samples["telemetry"])
-        paired = self.result.paired("telemetry", "plain", cpu=cpu)
-        ratio = 1 + paired / plain
+        plain, observed = median(samples[self.against]), median(samples[self.variant])
+        paired = self.result.paired(self.variant, self.against, cpu=cpu)
+        ratio = 1 + paired / median(samples["plain"])
         return [
             self.state,
             self.backend,
@@ -139,20 +278,18 @@ def measure_sync(
 ) -> Interleaved:
     call = genkit_call(gen)
 
-    def block(enabled: bool) -> Callable[[], list[tuple[float, float]]]:
+    def block(variant: Variant) -> Callable[[], list[tuple[float, float]]]:
         def run() -> list[tuple[float, float]]:
-            _telemetry(enabled)
+            _telemetry(variant)
             return counted(server, lambda: timed(call, calls), calls)
 
         return run
 
-    for enabled in (False, True):
-        _telemetry(enabled)
+    for variant in _variants():
+        _telemetry(variant)
         timed(call, WARM_UP)
     try:
-        return interleave(
-            {"plain": block(False), "telemetry": block(True)}, rounds, gc_every=GC_EVERY
-        )
+        return interleave({v: block(v) for v in _variants()}, rounds, gc_every=GC_EVERY)
     finally:
         _telemetry(True)
 
@@ -162,20 +299,18 @@ def measure_async(provider: str, server: BenchServer, calls: int, rounds: int) -
         gen = load_generator(provider, server)
         call = genkit_acall(gen)
 
-        def block(enabled: bool) -> Any:
+        def block(variant: Variant) -> Any:
             async def go() -> list[tuple[float, float]]:
-                _telemetry(enabled)
+                _telemetry(variant)
                 return await acounted(server, lambda: atimed(call, calls), calls)
 
             return go
 
-        for enabled in (False, True):
-            _telemetry(enabled)
+        for variant in _variants():
+            _telemetry(variant)
             await atimed(call, WARM_UP)
         try:
-            return await ainterleave(
-                {"plain": block(False), "telemetry": block(True)}, rounds, gc_every=GC_EVERY
-            )
+            return await ainterleave({v: block(v) for v in _variants()}, rounds, gc_every=GC_EVERY)
         finally:
             _telemetry(True)
             await gen.aclose()
@@ -224,6 +359,8 @@ class _Spans:
     """Counts what the exporter receives, to prove the "on" rows really traced."""
 
     exported = 0
+    #: the hand-made floor's spans, counted apart
+    floor = 0
 
 
 def _tracing_on() -> None:
@@ -237,7 +374,14 @@ def _tracing_on() -> None:
 
     class Discard(SpanExporter):
         def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-            _Spans.exported += len(spans)
+            floor = sum(
+                1
+                for s in spans
+                if s.instrumentation_scope is not None
+                and s.instrumentation_scope.name == "genkit-floor"
+            )
+            _Spans.floor += floor
+            _Spans.exported += len(spans) - floor
             return SpanExportResult.SUCCESS
 
     provider = TracerProvider()
@@ -258,6 +402,33 @@ def _flush_spans() -> None:
 
     provider: Any = trace.get_tracer_provider()
     provider.force_flush()
+
+
+def _rows(state: str, backend: str, mode: str, target: float, result: Interleaved) -> list[Row]:
+    """The row against the target, and where a floor ran, its two reference rows."""
+    rows = [Row(state, backend, mode, target, result)]
+    if "sdk floor" in result.wall:
+        rows += [
+            Row(
+                f"{state}: SDK floor (same telemetry by hand) vs plain",
+                backend,
+                mode,
+                target,
+                result,
+                reference=True,
+                variant="sdk floor",
+            ),
+            Row(
+                f"{state}: genkit vs SDK floor",
+                backend,
+                mode,
+                target,
+                result,
+                reference=True,
+                against="sdk floor",
+            ),
+        ]
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
                 import opentelemetry.trace  # noqa: F401
             if setup is not None:
                 setup()
+                _floor[0] = _Floor(metrics=setup is _metrics_on)
             for backend in backends:
                 if index == 0 and backend == "anthropic":
                     continue  # its SDK imports opentelemetry.trace: that is state 2
@@ -311,10 +483,10 @@ def main(argv: list[str] | None = None) -> int:
                         result = measure_sync(gen, server, args.calls, args.rounds)
                     finally:
                         gen.close()
-                    rows.append(Row(state, backend, "sync", target, result))
+                    rows += _rows(state, backend, "sync", target, result)
                 if "async" in args.modes:
                     result = measure_async(backend, server, args.calls, args.rounds)
-                    rows.append(Row(state, backend, "async", target, result))
+                    rows += _rows(state, backend, "async", target, result)
             if setup is _tracing_on and "anthropic" in backends and "sync" in args.modes:
                 result = measure_reference(server, args.calls, args.rounds)
                 label = "reference: the anthropic SDK's own tracing, raw SDK"
@@ -324,8 +496,8 @@ def main(argv: list[str] | None = None) -> int:
         "state",
         "backend",
         "mode",
-        "plain median",
-        "telemetry median",
+        "baseline median",
+        "measured median",
         "Δ paired",
         "ratio (paired)",
         "target",
@@ -337,7 +509,9 @@ def main(argv: list[str] | None = None) -> int:
         [row.cells(cpu=False) for row in rows],
         notes=[
             "ratio (paired) = 1 + Δ paired / plain median; Δ paired = median over rounds of "
-            "(telemetry block median - plain block median).",
+            "(measured block median - baseline block median). Measured is genkit's telemetry "
+            "(or the hand-made SDK floor); the baseline is plain (genkit with its telemetry "
+            "hook bypassed), or the SDK floor in the 'genkit vs SDK floor' rows.",
         ],
     )
     print_table(
@@ -345,8 +519,8 @@ def main(argv: list[str] | None = None) -> int:
         headers,
         [row.cells(cpu=True) for row in rows],
         notes=[
-            f"Spans exported while tracing was on: {_Spans.exported} (the plain variant "
-            "makes none).",
+            f"Spans exported while tracing was on: {_Spans.exported} by genkit (the plain "
+            f"variant makes none), {_Spans.floor} by the hand-made SDK floor.",
             monitor.line(),
         ],
     )

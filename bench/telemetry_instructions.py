@@ -1,0 +1,202 @@
+"""Telemetry's cost per call in CPU instructions, counted by valgrind: immune to a busy machine.
+
+    python -m bench.telemetry_instructions [--calls 60] [--backends openai ...]
+
+``bench.telemetry_overhead`` times calls, and on a shared two-core machine a few
+percent of difference drowns in the noise of other work (its "off" rows, which
+should read 1.00, move by several percent).  This companion counts the instructions
+this process executes instead, with ``valgrind --tool=callgrind``: the same
+program gives nearly the same count whatever else runs (``PYTHONHASHSEED`` is fixed,
+garbage is collected and spans flushed before each counted stretch), so genkit's share
+and the OpenTelemetry SDK's can be told apart.  A full garbage collection or a span
+export that lands inside one stretch still shows as an outlier of a few hundred
+thousand instructions per call in that row: rerun, or raise ``--calls``.
+
+It re-runs itself under callgrind.  Per backend and state (``tracing on``, then
+``tracing + metrics on``, as in ``bench.telemetry_overhead``, same exporter setup),
+each variant (``plain``, ``sdk floor``, ``telemetry``, defined there) makes warm-up
+calls, then ``--calls`` counted ones between two ``os.getppid()`` calls:
+callgrind's ``--dump-before=getppid`` writes the count so far at each, so every
+counted stretch lands in a file of its own.  The server runs natively in its own
+process (callgrind does not follow children).
+
+What a count leaves out: time in the kernel (the socket calls of every request, so
+a ratio of counts is *stricter* than one of CPU time), and what an instruction
+costs: cache misses and the garbage collections that retained spans bring forward
+make telemetry's instructions dearer than the average one, so timed ratios come out
+above these.  Read the counts for *who* does the work; read
+``bench.telemetry_overhead`` (on a quiet machine) for what it costs in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import telemetry_overhead as overhead
+from bench._common import (
+    REPO_ROOT,
+    BenchServer,
+    add_common_arguments,
+    clear_sdk_environment,
+    hosted_backends,
+    print_machine,
+    print_table,
+)
+
+CHILD = "_GENKIT_BENCH_CALLGRIND_CHILD"
+WARM_UP = 15
+VARIANTS: tuple[overhead.Variant, ...] = ("plain", "sdk floor", "telemetry")
+STATES = ("tracing on", "tracing + metrics on")
+
+
+def child(backends: list[str], calls: int) -> None:
+    """Under callgrind: every counted stretch sits between two ``os.getppid()`` calls."""
+    from bench._backends import genkit_call, load_generator
+
+    clear_sdk_environment()
+    os.environ["ANTHROPIC_OPEN_TELEMETRY"] = "false"
+    phases: list[dict[str, str]] = []
+    with BenchServer(chunks=30) as server:
+        for state, setup in zip(STATES, (overhead._tracing_on, overhead._metrics_on), strict=True):
+            setup()
+            overhead._floor[0] = overhead._Floor(metrics=setup is overhead._metrics_on)
+            for backend in backends:
+                gen = load_generator(backend, server)
+                call = genkit_call(gen)
+                for variant in VARIANTS:
+                    overhead._telemetry(variant)
+                    for _ in range(WARM_UP):
+                        call()
+                    # Every stretch starts from the same state: no garbage and no queued
+                    # spans left by the one before (under callgrind the batch processor's
+                    # 5 s export timer fires every few calls).
+                    gc.collect()
+                    overhead._flush_spans()
+                    server.reset()
+                    os.getppid()
+                    for _ in range(calls):
+                        call()
+                    os.getppid()
+                    sent = server.stats()["requests"]
+                    if sent != calls:
+                        raise RuntimeError(
+                            f"{backend} {variant}: {sent} requests for {calls} calls"
+                        )
+                    phases.append({"state": state, "backend": backend, "variant": variant})
+                gen.close()
+    overhead._telemetry(True)
+    print(json.dumps(phases))
+
+
+def _totals(out: Path) -> dict[int, int]:
+    """Instructions in each dump file, by its number (``out.N``)."""
+    totals = {}
+    for path in out.parent.glob(out.name + ".*"):
+        suffix = path.name.rsplit(".", 1)[1]
+        if not suffix.isdigit():
+            continue
+        for line in path.read_text().splitlines():
+            if line.startswith(("summary:", "totals:")):
+                totals[int(suffix)] = int(line.split()[1])
+                break
+    return totals
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=60, help="counted calls per variant")
+    add_common_arguments(parser)
+    args = parser.parse_args(argv)
+    backends = hosted_backends(args.backends)
+    if os.environ.get(CHILD):
+        child(backends, args.calls)
+        return 0
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("valgrind is not installed: nothing to count with", file=sys.stderr)
+        return 2
+    print_machine(
+        "Telemetry's cost per call in instructions (callgrind, non-streaming, sync)",
+        packages=("genkit-sdk", "openai", "anthropic", "google-genai", "opentelemetry-sdk"),
+        extra=[
+            f"{args.calls} counted calls per variant after {WARM_UP} warm-up calls; "
+            "PYTHONHASHSEED=0; server in its own (native) process",
+        ],
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        command = [
+            valgrind,
+            "--tool=callgrind",
+            "--dump-before=getppid",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            "-m",
+            "bench.telemetry_instructions",
+            "--calls",
+            str(args.calls),
+            "--backends",
+            *backends,
+        ]
+        env = {**os.environ, CHILD: "1", "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO_ROOT)}
+        done = subprocess.run(
+            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            print(done.stderr[-4000:], file=sys.stderr)
+            return 1
+        phases = json.loads(done.stdout.strip().splitlines()[-1])
+        totals = _totals(out)
+    # Dump 1 runs from start-up to the first marker; then each counted stretch is an
+    # even-numbered dump and the warm-up before the next one an odd-numbered one.
+    counted = [totals[n] / args.calls for n in sorted(totals) if n % 2 == 0][: len(phases)]
+    per: dict[tuple[str, str], dict[str, float]] = {}
+    for phase, count in zip(phases, counted, strict=True):
+        per.setdefault((phase["state"], phase["backend"]), {})[phase["variant"]] = count
+    rows = []
+    for (state, backend), counts in per.items():
+        plain, floor, observed = counts["plain"], counts["sdk floor"], counts["telemetry"]
+        rows.append(
+            [
+                state,
+                backend,
+                f"{plain:,.0f}",
+                f"+{floor - plain:,.0f} ({floor / plain:.3f})",
+                f"+{observed - plain:,.0f} ({observed / plain:.3f})",
+                f"{observed - floor:+,.0f} ({1 + (observed - floor) / plain:.4f})",
+                f"{(observed - floor) / (observed - plain):.0%}",
+            ]
+        )
+    print_table(
+        "Instructions per call (ratio to plain in brackets)",
+        [
+            "state",
+            "backend",
+            "plain",
+            "SDK floor - plain",
+            "genkit telemetry - plain",
+            "genkit - SDK floor",
+            "genkit's share of the telemetry cost",
+        ],
+        rows,
+        notes=[
+            "plain: genkit with its telemetry hook bypassed; SDK floor: the same spans and "
+            "metrics made by hand around that call (bench.telemetry_overhead._Floor); "
+            "genkit telemetry: genkit as shipped.",
+            "User-space instructions only: the kernel's share of each request is not counted, "
+            "so these ratios are stricter than CPU-time ones.",
+        ],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
