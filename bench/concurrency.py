@@ -19,7 +19,7 @@ against the raw batch next to it in time).  What is this module's own:
 
 Target: genkit ≥ 95 % of the raw SDK's requests per second at every level.
 
-Two options explain the Gemini rows (see bench/README.md, "Concurrency and the pool"):
+Two options explain the Gemini rows (figures in bench/README.md):
 
 - ``--raw-pool genkit`` gives the raw google-genai client genkit's pool limits (1,000
   connections, 100 idle: the OpenAI and Anthropic SDKs' own) instead of its own (100, 20),
