@@ -317,17 +317,26 @@ class RawGemini(RawClient):
     """google-genai with genkit's settings: one attempt, a 600 s timeout on the client."""
 
     provider = "gemini"
+    #: ``httpx2.Limits`` for the async pool; None: the SDK's own (100 connections, 20 idle).
+    #: ``bench.concurrency --raw-pool genkit`` gives it genkit's, to compare like with like.
+    limits: Any = None
 
     def make_sync(self) -> Any:
         from google import genai
         from google.genai import types
 
+        pool = None
+        if self.limits is not None:
+            import httpx2
+
+            pool = httpx2.AsyncClient(follow_redirects=True, limits=self.limits)
         return genai.Client(
             api_key=self.key,
             http_options=types.HttpOptions(
                 base_url=self.base_url,
                 timeout=600_000,  # milliseconds, genkit's default
                 retry_options=types.HttpRetryOptions(attempts=self.retries + 1),
+                httpx_async_client=pool,
             ),
         )
 
@@ -339,6 +348,8 @@ class RawGemini(RawClient):
         if self._async is not None:
             await self._async.aclose()
             self._async = None
+        if self.limits is not None and self._sync is not None:  # a pool given is not the SDK's
+            await self._sync._api_client._async_httpx_client.aclose()
 
     def args(self, shape: Shape) -> dict[str, Any]:
         if shape == "plain":

@@ -320,10 +320,10 @@ class Run:
     failed: bool = False
 
     @contextlib.contextmanager
-    def server(self, chunks: int = 30) -> Iterator[BenchServer]:
+    def server(self, chunks: int = 30, latency: float = 0.0) -> Iterator[BenchServer]:
         """The bench server on its core, watched by the load monitor."""
         impl = getattr(self.args, "server", "lean")
-        with BenchServer(chunks=chunks, cpu=self.server_core, impl=impl) as server:
+        with BenchServer(chunks, self.server_core, impl, latency=latency) as server:
             self.monitor.watch(server.pid)
             yield server
 
@@ -453,12 +453,15 @@ class BenchServer:
     chunks: int = 30
     cpu: int | None = None
     impl: str = "lean"
+    #: Seconds the server holds each answer (``fakeprovider.lean --latency``).
+    latency: float = 0.0
     port: int = 0
     _proc: subprocess.Popen[str] | None = field(default=None, repr=False)
 
     def __enter__(self) -> BenchServer:
         command = [sys.executable, "-m", "fakeprovider.lean", "--chunks", str(self.chunks)]
         command += ["--impl", self.impl] + ([] if self.cpu is None else ["--cpu", str(self.cpu)])
+        command += ["--latency", str(self.latency)] if self.latency else []
         self._proc = subprocess.Popen(
             command,
             cwd=REPO_ROOT,

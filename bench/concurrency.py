@@ -18,6 +18,15 @@ against the raw batch next to it in time).  What is this module's own:
   reconnects; the SDKs keep 100 idle connections).
 
 Target: genkit ≥ 95 % of the raw SDK's requests per second at every level.
+
+Two options explain the Gemini rows (figures in bench/README.md):
+
+- ``--raw-pool genkit`` gives the raw google-genai client genkit's pool limits (1,000
+  connections, 100 idle: the OpenAI and Anthropic SDKs' own) instead of its own (100, 20),
+  so both sides queue the same way and only genkit's layer differs;
+- ``--latency SECONDS`` makes the server hold every answer that long, as a real provider
+  does while it generates: a client then cannot exceed connections / latency requests per
+  second, and a loopback server answering at once cannot show that limit.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from bench._backends import genkit_acall, load_generator, raw_client
+from bench._backends import RawGemini, genkit_acall, load_generator, raw_client
 from bench._common import (
     BenchServer,
     aabba,
@@ -64,9 +73,18 @@ async def batch(
 
 
 async def measure(
-    backend: str, server: BenchServer, levels: list[int], rounds: int, budget: int
+    backend: str,
+    server: BenchServer,
+    levels: list[int],
+    rounds: int,
+    budget: int,
+    raw_pool: str = "sdk",
 ) -> dict[int, dict[str, list[Batch]]]:
     raw, gen = raw_client(backend, server), load_generator(backend, server)
+    if raw_pool == "genkit" and isinstance(raw, RawGemini):  # the others' SDKs have genkit's
+        from genkit.backends._transport import POOL_LIMITS
+
+        raw.limits = POOL_LIMITS
     calls = {"raw": raw.acaller(), "genkit": genkit_acall(gen)}
     results: dict[int, dict[str, list[Batch]]] = {}
     for level in levels:
@@ -89,17 +107,32 @@ def main(argv: list[str] | None = None) -> int:
         budget=(200, "calls per batch (per side, per round)"),
     )
     parser_.add_argument("--levels", nargs="*", type=int, default=[1, 10, 100, 1000])
+    parser_.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds the server holds each answer, as a real provider generating (default 0)",
+    )
+    parser_.add_argument(
+        "--raw-pool",
+        choices=("sdk", "genkit"),
+        default="sdk",
+        help="the raw Gemini client's pool limits: its SDK's own, or genkit's",
+    )
     args = parser_.parse_args(argv)
+    settings = f"levels {args.levels}; server latency {args.latency} s; raw pool: {args.raw_pool}"
     run = begin(
         "Concurrency (async)",
         args,
-        f"levels {args.levels}; about {args.budget} calls per batch; {args.rounds} batches "
+        f"{settings}; about {args.budget} calls per batch; {args.rounds} batches "
         "per side and level, ABBA-interleaved after a warm-up batch; medians",
     )
     rows = []
-    with run.server() as server:
+    with run.server(latency=args.latency) as server:
         for backend in run.backends:
-            results = asyncio.run(measure(backend, server, args.levels, args.rounds, args.budget))
+            results = asyncio.run(
+                measure(backend, server, args.levels, args.rounds, args.budget, args.raw_pool)
+            )
             for level, sides in results.items():
                 raw_rps, raw_cpu, raw_conn = columns(sides["raw"])
                 gk_rps, gk_cpu, gk_conn = columns(sides["genkit"])

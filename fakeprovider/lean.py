@@ -14,7 +14,11 @@ to stand out of.  This server answers from bytes rendered once at start-up, by t
   ``streamGenerateContent?alt=sse`` (JSON and CRLF SSE), so the real SDKs parse
   real wire formats;
 - a model name containing ``bench-fail`` gets a 503 in that protocol's error shape,
-  which is how ``bench.peers`` counts the requests each library sends for one call.
+  which is how ``bench.peers`` counts the requests each library sends for one call;
+- ``--latency SECONDS`` holds every answer that long after its request arrived, as a
+  real provider spends seconds generating: without it a client's throughput is bound
+  by its CPU alone, with it also by how many requests it keeps in flight (its
+  connection pool), which is what ``bench.concurrency --latency`` shows.
 
 It is started by :class:`bench._common.BenchServer` with ``python -m fakeprovider.lean``
 and controlled over stdin/stdout (``stats``, ``reset``, ``quit``) so that counting
@@ -205,9 +209,10 @@ def _wants_stream(body: bytes) -> bool:
 class HttpProtocol(asyncio.Protocol):
     """HTTP/1.1 with keep-alive and Content-Length request bodies (what the SDKs send)."""
 
-    def __init__(self, canned: Canned, stats: Stats) -> None:
+    def __init__(self, canned: Canned, stats: Stats, latency: float = 0.0) -> None:
         self.canned = canned
         self.stats = stats
+        self.latency = latency
         self.buffer = bytearray()
         self.head: bytes | None = None
         self.need = 0
@@ -240,7 +245,12 @@ class HttpProtocol(asyncio.Protocol):
             body = bytes(self.buffer[: self.need])
             del self.buffer[: self.need]
             head, self.head = self.head, None
-            self._send(self._route(head, body))
+            if self.latency > 0:  # in order: every answer is held equally long
+                asyncio.get_running_loop().call_later(
+                    self.latency, self._send, self._route(head, body)
+                )
+            else:
+                self._send(self._route(head, body))
 
     @staticmethod
     def _content_length(head: bytes) -> int:
@@ -313,12 +323,16 @@ def _control(
     stop()
 
 
-async def _serve_lean(host: str, port: int, chunks: int) -> None:
+async def _serve_lean(host: str, port: int, chunks: int, latency: float = 0.0) -> None:
     canned = Canned(chunks)
     stats = Stats()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: HttpProtocol(canned, stats), host, port, backlog=4096, reuse_address=True
+        lambda: HttpProtocol(canned, stats, latency),
+        host,
+        port,
+        backlog=4096,
+        reuse_address=True,
     )
     bound = server.sockets[0].getsockname()[1]
     done = asyncio.Event()
@@ -361,6 +375,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunks", type=int, default=30, help="text chunks per streamed reply")
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
     parser.add_argument("--impl", choices=("lean", "fakeprovider"), default="lean")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds each answer is held (lean only)"
+    )
     args = parser.parse_args(argv)
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):
         with contextlib.suppress(OSError):
@@ -368,7 +385,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.impl == "fakeprovider":
         _serve_fakeprovider(args.chunks)
     else:
-        asyncio.run(_serve_lean(args.host, args.port, args.chunks))
+        asyncio.run(_serve_lean(args.host, args.port, args.chunks, args.latency))
 
 
 if __name__ == "__main__":
