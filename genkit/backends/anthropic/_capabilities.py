@@ -28,7 +28,7 @@ from genkit.backends.anthropic._request import (
     PARAMETER_NAMES,
     Thinking,
 )
-from genkit.capabilities import CapabilityTable, ModelCapabilities
+from genkit.capabilities import FEATURES, CapabilityTable, ModelCapabilities
 
 __all__ = ["CAPABILITIES", "LEVEL_BUDGETS", "MAX_N", "Thinking", "thinking_style"]
 
@@ -36,16 +36,8 @@ __all__ = ["CAPABILITIES", "LEVEL_BUDGETS", "MAX_N", "Thinking", "thinking_style
 MAX_N = 8
 
 _LEVELS = frozenset({"none", "low", "medium", "high"})
-_ALL_FEATURES = frozenset(
-    {
-        "tools",
-        "parallel_tool_calls",
-        "image_input",
-        "pdf_input",
-        "structured_output",
-        "structured_output_with_tools",
-    }
-)
+#: Every feature genkit knows: the row of a model that has them all.
+_ALL_FEATURES = FEATURES
 _NO_STRUCTURED = _ALL_FEATURES - {"structured_output", "structured_output_with_tools"}
 
 _CLAUDE_3 = ModelCapabilities(

@@ -10,23 +10,15 @@ instead of ``minimal``.  Chat models (gpt-4o, gpt-4.1) take no ``reasoning_effor
 from __future__ import annotations
 
 from genkit.backends.openai._request import PARAMETER_NAMES
-from genkit.capabilities import CapabilityTable, ModelCapabilities
+from genkit.capabilities import FEATURES, CapabilityTable, ModelCapabilities
 
 __all__ = ["CAPABILITIES"]
 
 _PENALTY = (-2.0, 2.0)
 #: Everything a current chat model does.  Limits from OpenAI's docs: 20 MB per image,
 #: 32 MB of PDFs per request (one inline document bounded by the same figure).
-_ALL = frozenset(
-    {
-        "tools",
-        "parallel_tool_calls",
-        "image_input",
-        "pdf_input",
-        "structured_output",
-        "structured_output_with_tools",
-    }
-)
+#: Every feature genkit knows: the row of a model that has them all.
+_ALL = FEATURES
 _CHAT = ModelCapabilities(
     supported=frozenset(PARAMETER_NAMES) - {"reasoning"},
     ranges={"temperature": (0.0, 2.0), "presence_penalty": _PENALTY, "frequency_penalty": _PENALTY},
