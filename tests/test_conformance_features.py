@@ -444,3 +444,19 @@ def test_schema_with_tools_follows_the_row(
         assert "get_weather" in body
         assert "temp" in body
     gen.close()
+
+
+def test_reasoning_on_a_model_without_levels_is_unsupported(backend: Backend) -> None:
+    """A row with no reasoning level and no budget must not list ``reasoning`` as supported.
+
+    Otherwise ``reasoning=`` is refused as an *invalid* value ("allowed: nothing") where it
+    is an unsupported parameter, and drop mode cannot drop it (the local row did this).
+    """
+    caps = backend.caps
+    if caps.reasoning_levels or "reasoning" in caps.ranges:
+        pytest.skip(f"{backend.gen.provider}:{backend.gen.model} takes reasoning")
+    assert "reasoning" not in caps.supported
+    with pytest.raises(genkit.UnsupportedParameterError) as info:
+        backend.gen.generate("hi", reasoning="low")
+    assert info.value.parameter == "reasoning"
+    assert backend.sent == 0
