@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import signal
 import socket
@@ -479,6 +481,8 @@ def test_matrix_is_complete() -> None:
     assert {h.provider for h in HOSTED} == {"openai", "anthropic", "gemini"}
     assert {m for _, _, m in names} == set(MODES)
     assert len(CASES) == 298
+    tool_names = {(f.name, h.provider, m) for f, _, h, m in TOOL_MATRIX}
+    assert len(tool_names) == len(TOOL_CASES) == 72
 
 
 @pytest.mark.parametrize("hosted", HOSTED, ids=str)
@@ -498,3 +502,174 @@ def test_retries_stop_at_the_total_time_bound(server: FakeProviderServer, hosted
     assert info.value.status_code == 503
     assert 2 <= len(server.requests) - warm <= 4
     gen.close()
+
+
+# --------------------------------------------------------------------------- tool-call streams
+# The same faults struck while a turn's tool calls stream: the text first, then two calls
+# whose arguments the fake server sends in two halves each (Gemini sends a call whole, on
+# its last chunk, so there a cut leaves no call at all).  Deltas counted by a cut: three of
+# text, two per call, so 4 cuts inside the first call's arguments and 6 inside the second's.
+
+TOOL_TEXT = "Checking the weather."
+TOOL_CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("get_weather", {"city": "Paris", "days": 2}),
+    ("get_time", {"zone": "Europe/Paris"}),
+)
+TOOLS = [
+    genkit.Tool(
+        name,
+        f"{name} for a place",
+        {"type": "object", "properties": {key: {} for key in arguments}},
+    )
+    for name, arguments in TOOL_CALLS
+]
+#: Cut -> the calls that arrived whole before it (the one after them is cut mid-arguments).
+TOOL_CUTS = {"mid-first-call": (4, 0), "mid-second-call": (6, 1)}
+
+
+def _with_calls(reply: Reply) -> Reply:
+    calls = tuple((name, json.dumps(arguments)) for name, arguments in TOOL_CALLS)
+    return dataclasses.replace(reply, tool_calls=calls, finish="tool_calls")
+
+
+def _tool_reply(make: Callable[[int], Reply], cut: int) -> Callable[[], Reply]:
+    return lambda: _with_calls(make(cut))
+
+
+def _tool_faults() -> Iterator[tuple[Fault, int]]:
+    """(fault, calls whole before the cut) for each fault kind that cuts a stream."""
+    kinds: tuple[tuple[str, Callable[[int], Reply], Error, Mapping[str, int] | None], ...] = (
+        ("reset", lambda n: Reply.reset_during(n, text=TOOL_TEXT), CONN, None),
+        ("no-terminator", lambda n: Reply.truncated_stream(n, text=TOOL_TEXT), INVALID, None),
+        ("malformed-sse", lambda n: Reply.malformed_sse(n, text=TOOL_TEXT), INVALID, None),
+        ("error-event", lambda n: Reply.stream_error(n, text=TOOL_TEXT), SERVER, EVENT_STATUS),
+    )
+    for kind, make, error, status in kinds:
+        first = _tool_reply(make, 0)
+        yield recovers(f"tool-{kind}-before-text", first, error, status, modes=STREAMS), 0
+        for where, (cut, whole) in TOOL_CUTS.items():
+            yield breaks(f"tool-{kind}-{where}", _tool_reply(make, cut), error, status), whole
+
+
+TOOL_FAULTS = list(_tool_faults())
+TOOL_MATRIX: list[tuple[Fault, int, Hosted, Mode]] = [
+    (fault, whole, hosted, mode)
+    for fault, whole in TOOL_FAULTS
+    for hosted in HOSTED
+    for mode in fault.modes
+]
+TOOL_CASES = [pytest.param(*case, id=f"{case[0].name}-{case[2]}-{case[3]}") for case in TOOL_MATRIX]
+
+
+def _drive_tools(gen: genkit.Generator, mode: Mode) -> tuple[Run, list[genkit.StreamEvent]]:
+    """Stream with tools, every event recorded; a genkit error is recorded in the run."""
+    run, events = Run(), []
+    started = time.monotonic()
+
+    async def astream() -> None:
+        stream = gen.astream(PROMPT, tools=TOOLS)
+        try:
+            async for event in stream.events():
+                events.append(event)
+        finally:
+            run.stream_result = stream.result
+            await stream.aclose()
+
+    try:
+        if mode == "stream":
+            stream = gen.stream(PROMPT, tools=TOOLS)
+            try:
+                events.extend(stream.events())
+            finally:
+                run.stream_result = stream.result
+                stream.close()
+        else:
+            asyncio.run(astream())
+        run.result = run.stream_result
+    except genkit.ProviderError as error:
+        run.error = error
+    run.received = [e.text for e in events if isinstance(e, genkit.Chunk)]
+    run.elapsed = time.monotonic() - started
+    return run, events
+
+
+def _calls(result: genkit.Generation | None) -> list[tuple[str, dict[str, Any]]]:
+    assert result is not None
+    return [(call.name, call.arguments) for call in result.tool_calls]
+
+
+@pytest.mark.parametrize(("fault", "whole", "hosted", "mode"), TOOL_CASES)
+def test_tool_call_stream_fault(
+    server: FakeProviderServer, fault: Fault, whole: int, hosted: Hosted, mode: Mode
+) -> None:
+    assert fault.reply is not None
+    gen = genkit.load(
+        f"{hosted.provider}:{hosted.model}", retry=FAST, max_retries=MAX_RETRIES, timeout=TIMEOUT
+    )
+    try:
+        with hang_guard(2 * _attempt_bound(fault, 2 * (1 + MAX_RETRIES)) + 5):
+            if fault.outcome == "recovers":
+                _tool_recovers(server, gen, fault, hosted, mode)
+            else:
+                _tool_breaks(server, gen, fault, whole, hosted, mode)
+    finally:
+        gen.close()
+
+
+def _tool_recovers(
+    server: FakeProviderServer, gen: genkit.Generator, fault: Fault, hosted: Hosted, mode: Mode
+) -> None:
+    """Nothing reached the caller: retried as for text, the retry's calls all whole."""
+    assert fault.reply is not None
+    server.script(fault.reply(), _with_calls(Reply.text(TOOL_TEXT)))
+    run, events = _drive_tools(gen, mode)
+    assert run.error is None, f"{type(run.error).__name__}: {run.error}"
+    assert run.result is not None
+    assert run.result.text == TOOL_TEXT
+    assert run.result.finish_reason == "tool_calls"
+    assert _calls(run.result) == list(TOOL_CALLS)
+    assert "".join(run.received) == TOOL_TEXT, "nothing from the failed attempt leaks in"
+    assert sum(isinstance(e, genkit.ToolCallStart) for e in events) == len(TOOL_CALLS)
+    assert len(server.requests) == 2
+
+    server.reset()
+    server.script(*[fault.reply() for _ in range(1 + MAX_RETRIES)])
+    run, events = _drive_tools(gen, mode)
+    _check_error(run.error, fault, hosted)
+    assert run.error is not None
+    assert run.error.retryable
+    assert events == []
+    _check_nothing_complete(run, mode)
+    assert len(server.requests) == 1 + MAX_RETRIES
+
+
+def _tool_breaks(
+    server: FakeProviderServer,
+    gen: genkit.Generator,
+    fault: Fault,
+    whole: int,
+    hosted: Hosted,
+    mode: Mode,
+) -> None:
+    """Cut inside a call's arguments: not retried, the half call in no result."""
+    assert fault.reply is not None
+    server.script(fault.reply(), Reply.text("a retry must not happen"))
+    run, events = _drive_tools(gen, mode)
+    _check_error(run.error, fault, hosted)
+    assert "".join(run.received) == TOOL_TEXT, "the text before the calls reached the caller"
+    _check_nothing_complete(run, mode)
+    assert len(server.requests) == 1, "a stream that delivered content is not retried"
+    assert run.error is not None
+    assert run.error.partial is not None
+    # The calls before the cut may be reported (whole); the cut one never is.
+    delivered = _calls(run.error.partial)
+    assert delivered == list(TOOL_CALLS[: len(delivered)])
+    assert len(delivered) <= whole
+    assert _calls(run.stream_result) == delivered
+    ended = [e.name for e in events if isinstance(e, genkit.ToolCallEnd)]
+    assert TOOL_CALLS[whole][0] not in ended
+    started = [e.name for e in events if isinstance(e, genkit.ToolCallStart)]
+    assert len(started) in (0, whole + 1), "either calls stream piecewise, or none arrived"
+    if started:  # the cut really fell inside the arguments: a piece of them had arrived
+        assert isinstance(events[-1], genkit.ToolCallDelta)
+        assert events[-1].arguments

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..errors import ErrorSpec, anthropic_error_object
-from ..sse import SseEvent, cut_stream
+from ..sse import SseEvent, cut_stream, split_arguments
 from ..textplan import TextPlan
 
 FINISH = {
@@ -124,7 +124,7 @@ def render_stream(plan: TextPlan, body: dict[str, Any] | None, cut: int | None) 
         events.append(
             (_event("content_block_start", {"index": index, "content_block": tool_block}), False)
         )
-        for partial in ("", args):
+        for partial in ("", *split_arguments(args)):
             json_delta = {"type": "input_json_delta", "partial_json": partial}
             payload = {"index": index, "delta": json_delta}
             events.append((_event("content_block_delta", payload), bool(partial)))

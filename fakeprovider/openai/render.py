@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..errors import ErrorSpec, openai_error_object
-from ..sse import SseEvent, cut_stream
+from ..sse import SseEvent, cut_stream, split_arguments
 from ..textplan import TextPlan
 
 FINISH = {
@@ -151,8 +151,9 @@ def render_stream(plan: TextPlan, body: dict[str, Any] | None, cut: int | None) 
                 "function": {"name": name, "arguments": ""},
             }
             events.append((delta(i, {"tool_calls": [opening]}), False))
-            argument = {"index": j, "function": {"arguments": args}}
-            events.append((delta(i, {"tool_calls": [argument]}), True))
+            for piece in split_arguments(args):
+                argument = {"index": j, "function": {"arguments": piece}}
+                events.append((delta(i, {"tool_calls": [argument]}), True))
     reason = finish_reason(plan.finish)
     closing = [
         chunk({"index": i, "delta": {}, "logprobs": None, "finish_reason": reason})

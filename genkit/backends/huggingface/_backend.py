@@ -68,11 +68,13 @@ from genkit.types import Generation, StreamEvent
 
 __all__ = ["CAPABILITIES", "HuggingFaceBackend", "ModelNotFoundError"]
 
-#: Every shared parameter works on every local model; penalties use OpenAI's range.
+#: Every shared parameter but ``reasoning`` works on every local model (no local model
+#: is asked to think yet: a row with ``reasoning`` but no level refused every value as
+#: invalid instead of unsupported); penalties use OpenAI's range.
 CAPABILITIES = CapabilityTable(
     [],
     default=ModelCapabilities(
-        supported=frozenset(SHARED_PARAMETERS),
+        supported=frozenset(SHARED_PARAMETERS) - {"reasoning"},
         ranges={"presence_penalty": (-2.0, 2.0), "frequency_penalty": (-2.0, 2.0)},
         features=frozenset({"tools"}),  # where the checkpoint can: see check() and _tools
     ),
