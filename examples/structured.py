@@ -27,17 +27,19 @@ class City(BaseModel):
 gen = genkit.load()
 try:
     result = gen.generate("Describe Paris.", schema=City, max_tokens=400, output_retries=1)
+    city = result.parsed
+    print(f"generate: {city.name}, {city.country}: {len(city.landmarks)} landmarks")
+
+    with gen.stream("Describe Rome.", schema=City, max_tokens=400) as stream:
+        seen = 0
+        for _ in stream:
+            partial = stream.partial_object or {}
+            seen = max(seen, len(partial))
+    print(f"stream: {stream.result.parsed.name} ({seen} fields seen while streaming)")
 except genkit.RefusalError as error:
     sys.exit(f"refused: {error.refusal}")
 except genkit.OutputValidationError as error:
     hint = " (raise max_tokens)" if error.truncated else ""
     sys.exit(f"no valid City{hint}: {error}")
-city = result.parsed
-print(f"generate: {city.name}, {city.country}: {len(city.landmarks)} landmarks")
-
-with gen.stream("Describe Rome.", schema=City, max_tokens=400) as stream:
-    seen = 0
-    for _ in stream:
-        partial = stream.partial_object or {}
-        seen = max(seen, len(partial))
-print(f"stream: {stream.result.parsed.name} ({seen} fields seen while streaming)")
+except genkit.GenkitError as error:  # e.g. a model without schema=, refused before sending
+    sys.exit(f"genkit: {error}")
