@@ -45,6 +45,15 @@ class TextPlan:
     stop_sequence: str | None
     tool_calls: tuple[tuple[str, str], ...] = ()
     """(name, JSON-encoded arguments) rendered after the text of each choice."""
+    argument_pieces: tuple[tuple[str, ...], ...] = ()
+    """Per call, the pieces its arguments stream in (they join to its arguments); a call
+    without an entry streams its arguments in one piece."""
+
+    def arguments_streamed(self, call: int) -> tuple[str, ...]:
+        """The argument pieces of call ``call`` as a stream sends them."""
+        if call < len(self.argument_pieces):
+            return self.argument_pieces[call]
+        return (self.tool_calls[call][1],)
 
     def text(self, index: int) -> str:
         return "".join(self.choices[index])

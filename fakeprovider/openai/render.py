@@ -143,7 +143,7 @@ def render_stream(plan: TextPlan, body: dict[str, Any] | None, cut: int | None) 
                 )
                 events.append((SseEvent(text), True))
     for i in range(len(plan.choices)):
-        for j, (name, args) in enumerate(plan.tool_calls):
+        for j, (name, _args) in enumerate(plan.tool_calls):
             opening = {
                 "index": j,
                 "id": _call_id(plan, i, j),
@@ -151,8 +151,9 @@ def render_stream(plan: TextPlan, body: dict[str, Any] | None, cut: int | None) 
                 "function": {"name": name, "arguments": ""},
             }
             events.append((delta(i, {"tool_calls": [opening]}), False))
-            argument = {"index": j, "function": {"arguments": args}}
-            events.append((delta(i, {"tool_calls": [argument]}), True))
+            for piece in plan.arguments_streamed(j):
+                argument = {"index": j, "function": {"arguments": piece}}
+                events.append((delta(i, {"tool_calls": [argument]}), True))
     reason = finish_reason(plan.finish)
     closing = [
         chunk({"index": i, "delta": {}, "logprobs": None, "finish_reason": reason})
