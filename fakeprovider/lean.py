@@ -14,7 +14,12 @@ to stand out of.  This server answers from bytes rendered once at start-up, by t
   ``streamGenerateContent?alt=sse`` (JSON and CRLF SSE), so the real SDKs parse
   real wire formats;
 - a model name containing ``bench-fail`` gets a 503 in that protocol's error shape,
-  which is how ``bench.peers`` counts the requests each library sends for one call.
+  which is how ``bench.peers`` counts the requests each library sends for one call;
+- an OpenAI or Anthropic request that declares ``tools`` is answered with a tool call
+  (:data:`TOOL_CALL`; streamed: one :data:`STREAM_TOOL` call whose arguments arrive in
+  ``--chunks`` pieces, one event each), and one asking for structured output
+  (``response_format`` / ``output_config``) with :data:`STRUCTURED` as its JSON text
+  (``bench.tools``, ``bench.structured``).
 
 It is started by :class:`bench._common.BenchServer` with ``python -m fakeprovider.lean``
 and controlled over stdin/stdout (``stats``, ``reset``, ``quit``) so that counting
