@@ -10,9 +10,11 @@ difference in the benchmarks is then genkit's own cost, not a different request.
 from __future__ import annotations
 
 import contextlib
+import json
+import operator
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -102,6 +104,70 @@ def genkit_astream(gen: genkit.Generator) -> Callable[[], Awaitable[StreamResult
     return run
 
 
+# --------------------------------------------------------------------------- tools, schemas
+
+#: A tool call as both sides read it: (name, parsed arguments).
+SeenCall = tuple[str, dict[str, Any]]
+#: (argument fragments read while streaming, the complete calls at the end)
+ToolStreamResult = tuple[int, list[SeenCall]]
+
+
+def genkit_tool_call(gen: genkit.Generator, tools: list[Any]) -> Callable[[], list[SeenCall]]:
+    """One call declaring ``tools``; reads the calls the model made."""
+    return lambda: [(c.name, c.arguments) for c in gen.generate(PROMPT, tools=tools).tool_calls]
+
+
+def genkit_atool_call(
+    gen: genkit.Generator, tools: list[Any]
+) -> Callable[[], Awaitable[list[SeenCall]]]:
+    async def call() -> list[SeenCall]:
+        result = await gen.agenerate(PROMPT, tools=tools)
+        return [(c.name, c.arguments) for c in result.tool_calls]
+
+    return call
+
+
+def genkit_parse(gen: genkit.Generator, schema: type[Any]) -> Callable[[], Any]:
+    """One ``schema=`` call; reads the validated object."""
+    return lambda: gen.generate(PROMPT, schema=schema).parsed
+
+
+def genkit_aparse(gen: genkit.Generator, schema: type[Any]) -> Callable[[], Awaitable[Any]]:
+    async def call() -> Any:
+        return (await gen.agenerate(PROMPT, schema=schema)).parsed
+
+    return call
+
+
+def genkit_tool_stream(gen: genkit.Generator, tools: list[Any]) -> Callable[[], ToolStreamResult]:
+    """A streamed tool call read through ``stream.events()``: every argument fragment as it
+    arrives, the complete calls from ``stream.result`` at the end."""
+
+    def run() -> ToolStreamResult:
+        count = 0
+        with gen.stream(PROMPT, tools=tools) as stream:
+            for event in stream.events():
+                if type(event) is genkit.ToolCallDelta and event.arguments:
+                    count += 1
+            return count, [(c.name, c.arguments) for c in stream.result.tool_calls]
+
+    return run
+
+
+def genkit_atool_stream(
+    gen: genkit.Generator, tools: list[Any]
+) -> Callable[[], Awaitable[ToolStreamResult]]:
+    async def run() -> ToolStreamResult:
+        count = 0
+        async with gen.astream(PROMPT, tools=tools) as stream:
+            async for event in stream.events():
+                if type(event) is genkit.ToolCallDelta and event.arguments:
+                    count += 1
+            return count, [(c.name, c.arguments) for c in stream.result.tool_calls]
+
+    return run
+
+
 # --------------------------------------------------------------------------- raw SDKs
 
 
@@ -128,6 +194,17 @@ async def acollect(texts: AsyncIterator[str | None]) -> StreamResult:
                 first = time.perf_counter() - start
             parts.append(text)
     return first, len(parts), "".join(parts)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A variation of the plain call: ``extra`` arguments (tools, a schema), the SDK
+    ``method`` that sends it (default :meth:`RawClient.create`) and how to ``read`` the
+    answer (default :meth:`RawClient.text`)."""
+
+    extra: Mapping[str, Any] | None = None
+    method: Callable[[Any], Callable[..., Any]] | None = None
+    read: Callable[[Any], Any] | None = None
 
 
 class RawClient(ABC):
@@ -181,24 +258,100 @@ class RawClient(ABC):
     def open_stream(self, client: Any) -> Any:
         return self.create(client)(**self.args("plain"), **self.stream_args)
 
-    def fresh_args(self, shape: Shape) -> Callable[[], dict[str, Any]]:
-        args = self.args(shape)
+    def fresh_args(
+        self, shape: Shape, extra: Mapping[str, Any] | None = None
+    ) -> Callable[[], dict[str, Any]]:
+        args = {**self.args(shape), **(extra or {})}
         lists = [k for k, v in args.items() if isinstance(v, list)]
         return lambda: {**args, **{k: list(args[k]) for k in lists}}
 
-    def caller(self, shape: Shape = "plain") -> Callable[[], str]:
+    def caller(self, shape: Shape = "plain", ask: Ask | None = None) -> Callable[[], Any]:
+        """The call as a function; ``ask`` adds arguments, another SDK method, another read."""
         # The bound ``self.text`` holds this object and so the client: google-genai
         # closes its HTTP pool when its Client is collected, even while ``models`` lives.
-        create, args, text = self.create(self.sync), self.fresh_args(shape), self.text
-        return lambda: text(create(**args()))
+        method = self.create if ask is None or ask.method is None else ask.method
+        read = self.text if ask is None or ask.read is None else ask.read
+        create, args = method(self.sync), self.fresh_args(shape, None if ask is None else ask.extra)
+        return lambda: read(create(**args()))
 
-    def acaller(self, shape: Shape = "plain") -> Callable[[], Awaitable[str]]:
-        args = self.fresh_args(shape)
+    def acaller(
+        self, shape: Shape = "plain", ask: Ask | None = None
+    ) -> Callable[[], Awaitable[Any]]:
+        method = self.create if ask is None or ask.method is None else ask.method
+        read = self.text if ask is None or ask.read is None else ask.read
+        args = self.fresh_args(shape, None if ask is None else ask.extra)
 
-        async def call() -> str:
-            return self.text(await self.create(self.aclient)(**args()))
+        async def call() -> Any:
+            return read(await method(self.aclient)(**args()))
 
         return call
+
+    # Tools and structured output: the SDK's own way of doing each (for the providers
+    # that have one; the others raise NotImplementedError and are skipped).
+
+    def tool(self, tool: genkit.Tool) -> dict[str, Any]:
+        """The provider's tool definition, written as an SDK user writes it by hand."""
+        raise NotImplementedError(f"{self.provider}: no tool definition here")
+
+    def tool_calls(self, response: Any) -> list[SeenCall]:
+        """The calls in an answer (or a stream helper's final answer), arguments parsed."""
+        raise NotImplementedError(f"{self.provider}: no tool calls here")
+
+    def parse_ask(self, schema: type[Any]) -> Ask:
+        """The SDK's own parse helper for a pydantic model: method, argument, read."""
+        raise NotImplementedError(f"{self.provider}: no parse helper")
+
+    #: The SDK's accumulating stream helper (a context manager per call), as a path from
+    #: the client; the helper's event that carries an argument fragment, as (type, field);
+    #: the helper's method for its accumulated answer (awaitable on the async client).
+    helper_path: str = ""
+    fragment_event: tuple[str, str] = ("", "")
+    final_method: str = ""
+
+    def helper(self, client: Any) -> Callable[..., Any]:
+        if not self.helper_path:
+            raise NotImplementedError(f"{self.provider}: no stream helper")
+        return operator.attrgetter(self.helper_path)(client)  # type: ignore[no-any-return]
+
+    def tool_caller(self, tools: list[dict[str, Any]]) -> Ask:
+        return Ask({"tools": tools}, None, self.tool_calls)
+
+    def tool_stream(self, tools: list[dict[str, Any]]) -> Callable[[], ToolStreamResult]:
+        """A streamed tool call through the SDK's accumulating helper: each argument
+        fragment read as it arrives, the helper's complete calls at the end."""
+        helper, args = self.helper(self.sync), self.fresh_args("plain", self.helper_args(tools))
+        kind, field = self.fragment_event
+        piece = operator.attrgetter(field)
+
+        def run() -> ToolStreamResult:
+            count = 0
+            with helper(**args()) as stream:
+                for event in stream:
+                    if event.type == kind and piece(event):
+                        count += 1
+                return count, self.tool_calls(getattr(stream, self.final_method)())
+
+        return run
+
+    def atool_stream(
+        self, tools: list[dict[str, Any]]
+    ) -> Callable[[], Awaitable[ToolStreamResult]]:
+        args = self.fresh_args("plain", self.helper_args(tools))
+        kind, field = self.fragment_event
+        piece = operator.attrgetter(field)
+
+        async def run() -> ToolStreamResult:
+            count = 0
+            async with self.helper(self.aclient)(**args()) as stream:
+                async for event in stream:
+                    if event.type == kind and piece(event):
+                        count += 1
+                return count, self.tool_calls(await getattr(stream, self.final_method)())
+
+        return run
+
+    def helper_args(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"tools": tools}
 
     def stream(self) -> StreamResult:
         def texts() -> Iterator[str | None]:
@@ -237,6 +390,9 @@ class RawClient(ABC):
 class RawOpenAI(RawClient):
     provider = "openai"
     stream_args = {"stream": True, "stream_options": {"include_usage": True}}
+    helper_path = "chat.completions.stream"
+    fragment_event = ("tool_calls.function.arguments.delta", "arguments_delta")
+    final_method = "get_final_completion"
 
     def make_sync(self) -> Any:
         import openai
@@ -270,9 +426,31 @@ class RawOpenAI(RawClient):
             for choice in chunk.choices:
                 yield choice.delta.content
 
+    def tool(self, tool: genkit.Tool) -> dict[str, Any]:
+        function = {"name": tool.name, "description": tool.description}
+        return {"type": "function", "function": {**function, "parameters": tool.parameters}}
+
+    def tool_calls(self, response: Any) -> list[SeenCall]:
+        calls = response.choices[0].message.tool_calls or ()
+        return [(c.function.name, json.loads(c.function.arguments)) for c in calls]
+
+    def parse_ask(self, schema: type[Any]) -> Ask:
+        return Ask(
+            {"response_format": schema},
+            lambda client: client.chat.completions.parse,
+            lambda response: response.choices[0].message.parsed,
+        )
+
+    def helper_args(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        # genkit asks for the usage chunk on every stream; the helper is asked the same.
+        return {"tools": tools, "stream_options": {"include_usage": True}}
+
 
 class RawAnthropic(RawClient):
     provider = "anthropic"
+    helper_path = "messages.stream"
+    fragment_event = ("input_json", "partial_json")
+    final_method = "get_final_message"
     #: The API requires max_tokens; genkit sends 4096 when the caller gives none
     #: (``genkit.backends.anthropic._request.DEFAULT_MAX_TOKENS``), so the raw call does too.
     default_max_tokens = 4096
@@ -311,6 +489,23 @@ class RawAnthropic(RawClient):
         for event in stream:
             if event.type == "content_block_delta" and event.delta.type == "text_delta":
                 yield event.delta.text
+
+    def tool(self, tool: genkit.Tool) -> dict[str, Any]:
+        return {
+            "name": tool.name,
+            "description": tool.description,
+            "input_schema": tool.parameters,
+        }
+
+    def tool_calls(self, response: Any) -> list[SeenCall]:
+        return [(b.name, b.input) for b in response.content if b.type == "tool_use"]
+
+    def parse_ask(self, schema: type[Any]) -> Ask:
+        return Ask(
+            {"output_format": schema},
+            lambda client: client.messages.parse,
+            lambda response: response.parsed_output,
+        )
 
 
 class RawGemini(RawClient):
@@ -361,9 +556,13 @@ class RawGemini(RawClient):
         )
         return {"model": self.model, "contents": PROMPT, "config": config}
 
-    def fresh_args(self, shape: Shape) -> Callable[[], dict[str, Any]]:
+    def fresh_args(
+        self, shape: Shape, extra: Mapping[str, Any] | None = None
+    ) -> Callable[[], dict[str, Any]]:
         # The config object is built for every call, as genkit builds its own.
-        return (lambda: self.args(shape)) if shape == "params" else super().fresh_args(shape)
+        if shape == "params":
+            return lambda: {**self.args(shape), **(extra or {})}
+        return super().fresh_args(shape, extra)
 
     def create(self, client: Any) -> Callable[..., Any]:
         return client.models.generate_content  # type: ignore[no-any-return]
@@ -393,14 +592,40 @@ def raw_client(provider: str, server: Server, retries: int = 0) -> RawClient:
     return RAW[provider](server, retries)
 
 
+def raw_supports(backends: list[str], probe: Callable[[RawClient], object]) -> list[str]:
+    """The backends whose raw client can do ``probe`` (the others raise NotImplementedError)."""
+    out = []
+    for backend in backends:
+        try:
+            probe(raw_client(backend, Urls("http://127.0.0.1:9")))
+        except NotImplementedError:
+            continue
+        out.append(backend)
+    return out
+
+
 # --------------------------------------------------------------------------- wire check
 
 
-def wire_check(backends: list[str]) -> list[list[str]]:
-    """Make each call once each way against ``fakeprovider`` and compare the wire.
+#: One request made both ways for the wire check: (label, raw call, genkit call).
+WireCase = tuple[str, Callable[[], object], Callable[[], object]]
 
-    Returns table rows: backend, shape, same path, same body, headers that differ.
-    Skipped (one row saying so) when the project's test server is not importable.
+
+def shape_cases(backend: str, gen: genkit.Generator, raw: RawClient) -> list[WireCase]:
+    """call_overhead's requests: each shape, plain calls."""
+    return [(shape, raw.caller(shape), genkit_call(gen, shape)) for shape in SHAPES]
+
+
+def wire_check(
+    backends: list[str],
+    cases: Callable[[str, genkit.Generator, RawClient], list[WireCase]] = shape_cases,
+    answer: str = "hello",
+) -> list[list[str]]:
+    """Make each case's call once each way against ``fakeprovider`` and compare the wire.
+
+    Returns table rows: backend, case, same path, same body, headers that differ.
+    ``answer`` is the text the server answers with.  Skipped (one row saying so) when
+    the project's test server is not importable.
     """
     try:
         from fakeprovider import FakeProviderServer, Reply
@@ -408,31 +633,36 @@ def wire_check(backends: list[str]) -> list[list[str]]:
         return [["—", "—", "—", "—", f"fakeprovider not importable: {error}"]]
     rows = []
     with FakeProviderServer() as fake:
-        fake.default = Reply.text("hello")
         urls = Urls(fake.url)
         for backend in backends:
             gen = load_generator(backend, urls)
             raw = raw_client(backend, urls)
-            for shape in SHAPES:
-                fake.reset()
-                raw.caller(shape)()
-                genkit_call(gen, shape)()
+            for label, raw_call, genkit_call_ in cases(backend, gen, raw):
+                fake.reset()  # which also restores the default reply: set it after
+                fake.default = Reply.text(answer)
+                raw_call()
+                genkit_call_()
                 if len(fake.requests) != 2:
-                    rows.append([backend, shape, "—", "—", f"{len(fake.requests)} requests seen"])
+                    rows.append([backend, label, "—", "—", f"{len(fake.requests)} requests seen"])
                     continue
                 a, b = fake.requests
                 headers = sorted(
                     f"{name}: {a.headers.get(name)!r} vs {b.headers.get(name)!r}"
                     for name in set(a.headers) | set(b.headers)
-                    if name != "content-length" and a.headers.get(name) != b.headers.get(name)
+                    if name not in IGNORED_HEADERS and a.headers.get(name) != b.headers.get(name)
                 )
                 same = (a.method, a.path, a.query) == (b.method, b.path, b.query)
                 body = _body_difference(a.body, b.body)
                 rows.append(
-                    [backend, shape, "yes" if same else "NO", body, "; ".join(headers) or "none"]
+                    [backend, label, "yes" if same else "NO", body, "; ".join(headers) or "none"]
                 )
             gen.close()
+            raw.close()
     return rows
+
+
+#: Headers that differ for reasons outside the request: the body's length.
+IGNORED_HEADERS = frozenset({"content-length"})
 
 
 def _body_difference(raw: Any, gk: Any) -> str:
@@ -440,9 +670,41 @@ def _body_difference(raw: Any, gk: Any) -> str:
         return "yes"
     if not isinstance(raw, dict) or not isinstance(gk, dict):
         return "NO (not JSON objects)"
-    notes = [f"genkit adds {k}={gk[k]!r}" for k in gk if k not in raw]
-    notes += [f"raw adds {k}={raw[k]!r}" for k in raw if k not in gk]
-    notes += [
-        f"{k}: raw {raw[k]!r} vs genkit {gk[k]!r}" for k in raw if k in gk and raw[k] != gk[k]
+    return "NO: " + "; ".join(_grouped(_differences(raw, gk, "")))
+
+
+def _grouped(notes: list[str]) -> list[str]:
+    """Three or more of the same kind ("raw adds ...title=") as one note with a count."""
+    kinds: dict[str, list[str]] = {}
+    for note in notes:
+        head, _, _ = note.partition("=")
+        side, _, path = head.partition(" adds ")
+        key = f"{side} adds {path.rsplit('.', 1)[-1]}" if path else note
+        kinds.setdefault(key, []).append(note)
+    return [
+        group[0] if len(group) < 3 else f"{kind} in {len(group)} places"
+        for kind, group in kinds.items()
     ]
-    return "NO: " + "; ".join(notes)
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _differences(raw: Any, gk: Any, path: str) -> list[str]:
+    """Where two JSON values differ, by path (``a.b[2].c``), values shortened."""
+    if isinstance(raw, dict) and isinstance(gk, dict):
+        out = [f"genkit adds {path}{k}={_short(gk[k])}" for k in gk if k not in raw]
+        out += [f"raw adds {path}{k}={_short(raw[k])}" for k in raw if k not in gk]
+        for k in raw:
+            if k in gk and raw[k] != gk[k]:
+                out += _differences(raw[k], gk[k], f"{path}{k}.")
+        return out
+    if isinstance(raw, list) and isinstance(gk, list) and len(raw) == len(gk):
+        out = []
+        for i, (a, b) in enumerate(zip(raw, gk, strict=True)):
+            if a != b:
+                out += _differences(a, b, f"{path.rstrip('.')}[{i}].")
+        return out
+    return [f"{path.rstrip('.')}: raw {_short(raw)} vs genkit {_short(gk)}"]

@@ -20,12 +20,17 @@ Target: genkit's median within 5 % of the raw SDK's and within 100 µs.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
+import genkit
 from bench._backends import (
     SHAPES,
+    Ask,
+    RawClient,
     Shape,
     genkit_acall,
     genkit_call,
@@ -37,6 +42,7 @@ from bench._common import (
     GC_EVERY,
     BenchServer,
     Interleaved,
+    Run,
     acompare_calls,
     acounted,
     begin,
@@ -55,6 +61,7 @@ __all__ = ["GC_EVERY", "acounted", "counted", "main"]
 
 RATIO_TARGET = 1.05
 ABSOLUTE_TARGET = 100e-6  # seconds
+TARGET = "genkit ≤ 1.05 x raw and ≤ +100 µs"
 WIRE_HEADERS = "headers that differ (besides content-length)"
 
 
@@ -81,6 +88,16 @@ def cells(label: tuple[str, str, str], result: Interleaved, cpu: bool) -> list[s
     ]
 
 
+@dataclass(frozen=True)
+class Variant:
+    """Another request in place of the plain one (tools, a schema), the same on both sides:
+    ``ask`` is the raw SDK's way of sending it, ``call``/``acall`` genkit's."""
+
+    ask: Callable[[RawClient], Ask]
+    call: Callable[[genkit.Generator], Callable[[], object]]
+    acall: Callable[[genkit.Generator], Callable[[], Awaitable[object]]]
+
+
 def measure(
     backend: str,
     shape: Shape,
@@ -89,24 +106,32 @@ def measure(
     calls: int,
     rounds: int,
     control: bool,
+    variant: Variant | None = None,
 ) -> Interleaved:
     """genkit vs raw; with ``control``, raw vs a second raw client (an A/A noise check)."""
     raw, other = raw_client(backend, server), raw_client(backend, server)
+    ask, other_ask = (None, None) if variant is None else (variant.ask(raw), variant.ask(other))
     if mode == "sync":
         gen = None if control else load_generator(backend, server)
-        call = other.caller(shape) if gen is None else genkit_call(gen, shape)
-        if not control and raw.caller(shape)() != call():
+        call: Callable[[], object]
+        if gen is None:
+            call = other.caller(shape, other_ask)
+        else:
+            call = genkit_call(gen, shape) if variant is None else variant.call(gen)
+        if not control and raw.caller(shape, ask)() != call():
             raise RuntimeError("genkit and the raw SDK disagree on the answer")
-        return compare_calls(server, {"raw": raw.caller(shape), "genkit": call}, calls, rounds)
+        return compare_calls(server, {"raw": raw.caller(shape, ask), "genkit": call}, calls, rounds)
 
     async def run() -> Interleaved:
         gen = None if control else load_generator(backend, server)
-        acall: Callable[[], Awaitable[str]] = (
-            other.acaller(shape) if gen is None else genkit_acall(gen, shape)
-        )
-        if not control and await raw.acaller(shape)() != await acall():
+        acall: Callable[[], Awaitable[object]]
+        if gen is None:
+            acall = other.acaller(shape, other_ask)
+        else:
+            acall = genkit_acall(gen, shape) if variant is None else variant.acall(gen)
+        if not control and await raw.acaller(shape, ask)() != await acall():
             raise RuntimeError("genkit and the raw SDK disagree on the answer")
-        calls_ = {"raw": raw.acaller(shape), "genkit": acall}
+        calls_ = {"raw": raw.acaller(shape, ask), "genkit": acall}
         result = await acompare_calls(server, calls_, calls, rounds)
         for client in (raw, other, gen):
             if client is not None:
@@ -116,64 +141,14 @@ def measure(
     return asyncio.run(run())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser_ = parser(
-        __doc__,
-        modes=("sync", "async"),
-        calls=(5, "calls per block: short blocks alternate often, so drift cancels in the pairs"),
-        rounds=(300, "ABBA rounds"),
-    )
-    parser_.add_argument(
-        "--shapes",
-        nargs="*",
-        choices=SHAPES,
-        default=list(SHAPES),
-        help="plain: the prompt alone; params: system prompt + temperature + max_tokens",
-    )
-    parser_.add_argument(
-        "--no-control",
-        action="store_true",
-        help="skip the A/A rows (raw SDK vs a second raw client: the noise floor)",
-    )
-    parser_.add_argument(
-        "--no-wire-check",
-        action="store_true",
-        help="skip comparing genkit's and the raw SDK's requests on fakeprovider",
-    )
-    args = parser_.parse_args(argv)
-    run = begin(
-        "Per-call overhead (non-streaming)",
-        args,
-        f"{args.rounds} rounds x {args.calls} calls per side, mode and request shape, "
-        "ABBA-interleaved, after 50 warm-up calls each; every call timed on its own "
-        "(wall clock and this process's CPU time)",
-        "raw SDK: max_retries=0, same base URL/key/body; genkit: its defaults",
-    )
-    if not args.no_wire_check:
-        run.table(
-            "Same request? Each call made once each way against fakeprovider",
-            ["backend", "shape", "same method/path/query", "same JSON body", WIRE_HEADERS],
-            wire_check(run.backends),
-        )
-
-    # (backend label, mode, shape, control)
-    plan: list[tuple[str, str, Shape, bool]] = []
-    if run.backends and not args.no_control:
-        plan = [(f"{run.backends[0]} A/A", mode, "plain", True) for mode in args.modes]
-    plan += [(b, m, s, False) for b in run.backends for s in args.shapes for m in args.modes]
-    rows: list[tuple[tuple[str, str, str], Interleaved]] = []
-    with run.server() as server:
-        for label, mode, shape, control in plan:
-            backend = label.split()[0]
-            result = measure(backend, shape, mode, server, args.calls, args.rounds, control)
-            rows.append(((label, mode, shape), result))
-            if not control:
-                run.check(meets(result, False) and meets(result, True))
-
+def report(
+    run: Run, rows: list[tuple[tuple[str, str, str], Interleaved]], target: str = TARGET
+) -> None:
+    """The wall-clock and CPU tables of per-call rows (A/A rows included)."""
     head = ["backend", "mode", "request", "raw median", "genkit median", "Δ median", "Δ paired"]
     tail = ["genkit/raw (paired)", "target"]
     run.table(
-        "Wall clock per call, µs (target: genkit ≤ 1.05 x raw and ≤ +100 µs)",
+        f"Wall clock per call, µs (target: {target})",
         [*head, "raw p90", "genkit p90", *tail],
         [cells(label, result, False) for label, result in rows],
         notes=[
@@ -190,6 +165,86 @@ def main(argv: list[str] | None = None) -> int:
         [cells(label, result, True) for label, result in rows],
         footer=True,
     )
+
+
+def overhead_parser(doc: str | None, rounds: int = 300) -> argparse.ArgumentParser:
+    """The per-call options every per-call benchmark shares (this one and its variants)."""
+    parser_ = parser(
+        doc,
+        modes=("sync", "async"),
+        calls=(5, "calls per block: short blocks alternate often, so drift cancels in the pairs"),
+        rounds=(rounds, "ABBA rounds"),
+    )
+    parser_.add_argument(
+        "--no-control",
+        action="store_true",
+        help="skip the A/A rows (raw SDK vs a second raw client: the noise floor)",
+    )
+    parser_.add_argument(
+        "--no-wire-check",
+        action="store_true",
+        help="skip comparing genkit's and the raw SDK's requests on fakeprovider",
+    )
+    return parser_
+
+
+def wire_table(run: Run, rows: list[list[str]]) -> None:
+    run.table(
+        "Same request? Each call made once each way against fakeprovider",
+        ["backend", "request", "same method/path/query", "same JSON body", WIRE_HEADERS],
+        rows,
+    )
+
+
+def per_call(
+    run: Run,
+    backends: Sequence[str],
+    shapes: Sequence[Shape] = ("plain",),
+    variant: Variant | None = None,
+    request: str | None = None,
+) -> list[tuple[tuple[str, str, str], Interleaved]]:
+    """A/A rows (unless ``--no-control``), then genkit vs raw per backend, shape and mode;
+    ``request`` names a ``variant``'s request in the tables.  Records the targets."""
+    args = run.args
+    # (backend label, mode, shape, control)
+    plan: list[tuple[str, str, Shape, bool]] = []
+    if backends and not args.no_control:
+        plan = [(f"{backends[0]} A/A", mode, shapes[0], True) for mode in args.modes]
+    plan += [(b, m, s, False) for b in backends for s in shapes for m in args.modes]
+    rows: list[tuple[tuple[str, str, str], Interleaved]] = []
+    with run.server() as server:
+        for label, mode, shape, control in plan:
+            backend = label.split()[0]
+            result = measure(
+                backend, shape, mode, server, args.calls, args.rounds, control, variant
+            )
+            rows.append(((label, mode, request or shape), result))
+            if not control:
+                run.check(meets(result, False) and meets(result, True))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser_ = overhead_parser(__doc__)
+    parser_.add_argument(
+        "--shapes",
+        nargs="*",
+        choices=SHAPES,
+        default=list(SHAPES),
+        help="plain: the prompt alone; params: system prompt + temperature + max_tokens",
+    )
+    args = parser_.parse_args(argv)
+    run = begin(
+        "Per-call overhead (non-streaming)",
+        args,
+        f"{args.rounds} rounds x {args.calls} calls per side, mode and request shape, "
+        "ABBA-interleaved, after 50 warm-up calls each; every call timed on its own "
+        "(wall clock and this process's CPU time)",
+        "raw SDK: max_retries=0, same base URL/key/body; genkit: its defaults",
+    )
+    if not args.no_wire_check:
+        wire_table(run, wire_check(run.backends))
+    report(run, per_call(run, run.backends, args.shapes))
     return run.status
 
 

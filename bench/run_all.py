@@ -31,6 +31,8 @@ PLAN: list[tuple[str, list[str]]] = [
     ("call_overhead", ["--rounds", "120"]),
     ("fallback_overhead", ["--rounds", "120"]),
     ("streaming", ["--rounds", "10"]),
+    ("tools", ["--rounds", "60", "--stream-rounds", "6"]),
+    ("structured", ["--rounds", "60"]),
     ("concurrency", ["--rounds", "3", "--budget", "200"]),
     ("memory", ["--modes", "sync", "async", "--raw-modes", "sync", "--reps", "3"]),
     ("profile_calls", ["--calls", "1000", "--chunks", "1000", "--top", "8"]),

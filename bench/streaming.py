@@ -25,6 +25,7 @@ import asyncio
 import gc
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from bench._backends import StreamResult, genkit_astream, genkit_stream, load_generator, raw_client
 from bench._common import (
@@ -42,6 +43,8 @@ from bench._common import (
 )
 
 THROUGHPUT_TARGET = 0.95
+R = TypeVar("R")
+S = TypeVar("S")
 
 #: One stream: (time to first chunk s, chunks per wall second, chunks per CPU second)
 Sample = tuple[float, float, float]
@@ -54,15 +57,19 @@ def figures(result: StreamResult, wall: float, cpu: float, chunks: int, text: st
 
 
 def run_sync(
-    streams: dict[str, Callable[[], StreamResult]], chunks: int, rounds: int
-) -> dict[str, list[Sample]]:
-    """{"raw"|"genkit": [Sample, ...]} from ABBA-interleaved streams, after a warm-up each."""
-    text = [stream() for stream in streams.values()][0][2]  # noqa: RUF015 (warm both up)
+    streams: dict[str, Callable[[], R]], rounds: int, figure: Callable[[R, float, float, R], S]
+) -> dict[str, list[S]]:
+    """{"raw"|"genkit": [figures, ...]} from ABBA-interleaved streams, after a warm-up each.
 
-    def sample(stream: Callable[[], StreamResult]) -> Callable[[], Sample]:
-        def one() -> Sample:
+    ``figure(result, wall, cpu, expected)`` checks one stream's result against the first
+    warm-up stream's (so both sides must deliver the same) and returns its figures.
+    """
+    expected = [stream() for stream in streams.values()][0]  # noqa: RUF015 (warm both up)
+
+    def sample(stream: Callable[[], R]) -> Callable[[], S]:
+        def one() -> S:
             gc.collect()
-            return figures(*measured(stream), chunks, text)
+            return figure(*measured(stream), expected)
 
         return one
 
@@ -70,20 +77,18 @@ def run_sync(
 
 
 def run_async(
-    streams: dict[str, Callable[[], Awaitable[StreamResult]]],
-    chunks: int,
+    streams: dict[str, Callable[[], Awaitable[R]]],
     rounds: int,
+    figure: Callable[[R, float, float, R], S],
     *cleanup: Callable[[], Awaitable[object]],
-) -> dict[str, list[Sample]]:
-    async def main() -> dict[str, list[Sample]]:
-        text = [await stream() for stream in streams.values()][0][2]  # noqa: RUF015
+) -> dict[str, list[S]]:
+    async def main() -> dict[str, list[S]]:
+        expected = [await stream() for stream in streams.values()][0]  # noqa: RUF015
 
-        def sample(
-            stream: Callable[[], Awaitable[StreamResult]],
-        ) -> Callable[[], Awaitable[Sample]]:
-            async def one() -> Sample:
+        def sample(stream: Callable[[], Awaitable[R]]) -> Callable[[], Awaitable[S]]:
+            async def one() -> S:
                 gc.collect()
-                return figures(*await ameasured(stream), chunks, text)
+                return figure(*await ameasured(stream), expected)
 
             return one
 
@@ -110,13 +115,17 @@ def main(argv: list[str] | None = None) -> int:
         for backend in run.backends:
             raw, gen = raw_client(backend, server), load_generator(backend, server)
             for mode in args.modes:
+
+                def figure(r: StreamResult, wall: float, cpu: float, e: StreamResult) -> Sample:
+                    return figures(r, wall, cpu, args.chunks, e[2])
+
                 if mode == "sync":
                     runs = run_sync(
-                        {"raw": raw.stream, "genkit": genkit_stream(gen)}, args.chunks, args.rounds
+                        {"raw": raw.stream, "genkit": genkit_stream(gen)}, args.rounds, figure
                     )
                 else:
                     streams = {"raw": raw.astream, "genkit": genkit_astream(gen)}
-                    runs = run_async(streams, args.chunks, args.rounds, raw.aclose, gen.aclose)
+                    runs = run_async(streams, args.rounds, figure, raw.aclose, gen.aclose)
                 raw_first, raw_rate, raw_cpu = columns(runs["raw"])
                 gk_first, gk_rate, gk_cpu = columns(runs["genkit"])
                 ratio = paired(runs["raw"], runs["genkit"], lambda r, g: g[1] / r[1])

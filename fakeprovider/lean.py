@@ -19,6 +19,11 @@ to stand out of.  This server answers from bytes rendered once at start-up, by t
   real provider spends seconds generating: without it a client's throughput is bound
   by its CPU alone, with it also by how many requests it keeps in flight (its
   connection pool), which is what ``bench.concurrency --latency`` shows.
+- an OpenAI or Anthropic request that declares ``tools`` is answered with a tool call
+  (:data:`TOOL_CALL`; streamed: one :data:`STREAM_TOOL` call whose arguments arrive in
+  ``--chunks`` pieces, one event each), and one asking for structured output
+  (``response_format`` / ``output_config``) with :data:`STRUCTURED` as its JSON text
+  (``bench.tools``, ``bench.structured``).
 
 It is started by :class:`bench._common.BenchServer` with ``python -m fakeprovider.lean``
 and controlled over stdin/stdout (``stats``, ``reset``, ``quit``) so that counting
@@ -39,6 +44,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from .anthropic import render as render_anthropic
@@ -146,6 +152,65 @@ def render_stream(protocol: Protocol, chunks: int) -> bytes:
     return _http_chunked(SSE_TYPES[protocol], framed, _EXTRA[protocol])
 
 
+#: The call every request that declares tools is answered with (``bench.tools``).
+TOOL_CALL: tuple[str, dict[str, Any]] = ("tool_00", {"city": "Paris", "days": 3})
+#: The tool a streamed tool call names (``bench.tools``): its arguments stream in pieces.
+STREAM_TOOL = "write_note"
+#: The JSON answer to every request that asks for structured output (``bench.structured``).
+STRUCTURED: dict[str, Any] = {
+    "name": "Ada Lovelace",
+    "age": 36,
+    "email": "ada@example.com",
+    "tags": ["math", "engines", "poetry"],
+    "address": {"street": "12 St James's Square", "city": "London", "country": "UK"},
+    "score": 9.5,
+}
+#: Request fields that say a request declares tools / asks for structured output.
+_TOOL_FIELD = b'"tools"'
+_SCHEMA_FIELDS = (b'"response_format"', b'"output_config"')
+
+
+def argument_pieces(fragments: int) -> tuple[str, ...]:
+    """``fragments`` token-sized pieces of one call's arguments, joining to a JSON object."""
+    body = tuple(f"tok{i % 100} " for i in range(max(fragments - 2, 0)))
+    return ('{"text":"', *body, '"}')
+
+
+def _tool_plan(protocol: Protocol, fragments: int | None) -> TextPlan:
+    """A turn that only calls a tool: :data:`TOOL_CALL`, or with ``fragments`` one
+    :data:`STREAM_TOOL` call whose arguments stream in that many pieces."""
+    pieces: tuple[tuple[str, ...], ...] = ()
+    if fragments is None:
+        calls = ((TOOL_CALL[0], json.dumps(TOOL_CALL[1])),)
+    else:
+        streamed = argument_pieces(fragments)
+        calls, pieces = ((STREAM_TOOL, "".join(streamed)),), (streamed,)
+    plan = _plan(protocol, (), fragments or OUTPUT_TOKENS)
+    return replace(plan, finish="tool_calls", tool_calls=calls, argument_pieces=pieces)
+
+
+def render_tool_call(protocol: Protocol) -> bytes:
+    """The whole answer to a request with tools: one :data:`TOOL_CALL`."""
+    body = RENDERERS[protocol].render_json(_tool_plan(protocol, None))
+    return _http("200 OK", JSON_TYPES[protocol], _dumps(body), _EXTRA[protocol])
+
+
+def render_tool_stream(protocol: Protocol, fragments: int) -> bytes:
+    """A streamed tool call whose arguments arrive in ``fragments`` pieces."""
+    events = RENDERERS[protocol].render_stream(
+        _tool_plan(protocol, fragments), {"stream_options": {"include_usage": True}}, None
+    )
+    framed = frame_events(events, crlf=protocol == "gemini")
+    return _http_chunked(SSE_TYPES[protocol], framed, _EXTRA[protocol])
+
+
+def render_structured(protocol: Protocol) -> bytes:
+    """The whole answer to a request for structured output: :data:`STRUCTURED` as text."""
+    text = json.dumps(STRUCTURED)
+    body = RENDERERS[protocol].render_json(_plan(protocol, (text,), OUTPUT_TOKENS))
+    return _http("200 OK", JSON_TYPES[protocol], _dumps(body), _EXTRA[protocol])
+
+
 def render_overload(protocol: Protocol) -> bytes:
     """A 503 in the protocol's error shape (``bench-fail`` models get it)."""
     body, ctype = render_error(protocol, ErrorSpec(503, "bench overload"), "req_bench")
@@ -171,7 +236,13 @@ class Canned:
         self.openai = render_json("openai")
         self.openai_stream = render_stream("openai", chunks)
         self.openai_error = render_overload("openai")
+        self.openai_tool = render_tool_call("openai")
+        self.openai_tool_stream = render_tool_stream("openai", chunks)
+        self.openai_structured = render_structured("openai")
         self.anthropic = render_json("anthropic")
+        self.anthropic_tool = render_tool_call("anthropic")
+        self.anthropic_tool_stream = render_tool_stream("anthropic", chunks)
+        self.anthropic_structured = render_structured("anthropic")
         self.anthropic_stream = render_stream("anthropic", chunks)
         self.anthropic_error = render_overload("anthropic")
         self.gemini = render_json("gemini")
@@ -271,17 +342,18 @@ class HttpProtocol(asyncio.Protocol):
         canned = self.canned
         fail = b"bench-fail" in body or b"bench-fail" in target
         if target.endswith(b"/chat/completions"):
-            route, response = ("openai", canned.openai)
-            if fail:
-                route, response = ("openai-fail", canned.openai_error)
-            elif _wants_stream(body):
-                route, response = ("openai-stream", canned.openai_stream)
+            route, response = self._pick(
+                "openai", body, fail, canned.openai, canned.openai_stream, canned.openai_error
+            )
         elif target.endswith(b"/v1/messages"):
-            route, response = ("anthropic", canned.anthropic)
-            if fail:
-                route, response = ("anthropic-fail", canned.anthropic_error)
-            elif _wants_stream(body):
-                route, response = ("anthropic-stream", canned.anthropic_stream)
+            route, response = self._pick(
+                "anthropic",
+                body,
+                fail,
+                canned.anthropic,
+                canned.anthropic_stream,
+                canned.anthropic_error,
+            )
         elif b":streamGenerateContent" in target:
             route, response = ("gemini-stream", canned.gemini_stream)
             if fail:
@@ -294,6 +366,29 @@ class HttpProtocol(asyncio.Protocol):
             route, response = ("not-found", NOT_FOUND)
         self.stats.requests[route] += 1
         return response
+
+    def _pick(
+        self,
+        protocol: str,
+        body: bytes,
+        fail: bool,
+        answer: bytes,
+        stream: bytes,
+        error: bytes,
+    ) -> tuple[str, bytes]:
+        """(route, response) for one OpenAI or Anthropic request, by what its body asks:
+        a failure, a tool call (streamed or not), structured output, a stream, text."""
+        canned = self.canned
+        if fail:
+            return f"{protocol}-fail", error
+        streaming = _wants_stream(body)
+        if _TOOL_FIELD in body:
+            if streaming:
+                return f"{protocol}-tool-stream", getattr(canned, f"{protocol}_tool_stream")
+            return f"{protocol}-tool", getattr(canned, f"{protocol}_tool")
+        if not streaming and any(field in body for field in _SCHEMA_FIELDS):
+            return f"{protocol}-structured", getattr(canned, f"{protocol}_structured")
+        return (f"{protocol}-stream", stream) if streaming else (protocol, answer)
 
     def _send(self, response: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():

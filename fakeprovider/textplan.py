@@ -15,6 +15,7 @@ from typing import Any
 from .prompt import count_prompt_tokens, last_user_text
 from .recorded import Protocol
 from .reply import DEFAULT_ECHO_FALLBACK, Reply
+from .sse import split_arguments
 
 _WORDS = re.compile(r"\s*\S+")
 _ids = itertools.count(1)
@@ -45,6 +46,15 @@ class TextPlan:
     stop_sequence: str | None
     tool_calls: tuple[tuple[str, str], ...] = ()
     """(name, JSON-encoded arguments) rendered after the text of each choice."""
+    argument_pieces: tuple[tuple[str, ...], ...] = ()
+    """Per call, the pieces its arguments stream in (they join to its arguments); a call
+    without an entry streams its arguments in one piece."""
+
+    def arguments_streamed(self, call: int) -> tuple[str, ...]:
+        """The argument pieces of call ``call`` as a stream sends them."""
+        if call < len(self.argument_pieces):
+            return self.argument_pieces[call]
+        return split_arguments(self.tool_calls[call][1])
 
     def text(self, index: int) -> str:
         return "".join(self.choices[index])

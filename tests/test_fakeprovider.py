@@ -987,3 +987,60 @@ def test_garbage_and_abrupt_clients_do_not_hurt_the_server(fake_server: FakeProv
         oai_create(oai(fake_server)).choices[0].message.content
         == "echo: What is the capital of France?"
     )
+
+
+def test_bench_server_tool_calls_and_structured_answers_parse_in_the_sdks() -> None:
+    """``fakeprovider.lean`` answers what ``bench.tools``/``bench.structured`` ask with bytes
+    the real SDK helpers accept: a streamed call whose arguments arrive in one event per
+    piece (joining to the JSON object), a tool call, and a structured JSON answer."""
+    from bench._common import BenchServer
+    from fakeprovider.lean import STREAM_TOOL, STRUCTURED, TOOL_CALL, argument_pieces
+
+    pieces = argument_pieces(40)
+    assert len(pieces) == 40
+    expected = json.loads("".join(pieces))
+    schema = {"type": "object", "properties": {"text": {"type": "string"}}}
+    user: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
+    with BenchServer(chunks=40) as server:
+        oa = openai.OpenAI(api_key="k", base_url=server.base_url("openai"), max_retries=0)
+        tools: Any = [{"type": "function", "function": {"name": STREAM_TOOL, "parameters": schema}}]
+        with oa.chat.completions.stream(model="gpt-4o", messages=user, tools=tools) as stream:
+            deltas = [
+                e.arguments_delta
+                for e in stream
+                if e.type == "tool_calls.function.arguments.delta" and e.arguments_delta
+            ]
+            call = stream.get_final_completion().choices[0].message.tool_calls[0]  # type: ignore[index]
+        assert deltas == list(pieces)
+        assert (call.function.name, json.loads(call.function.arguments)) == (STREAM_TOOL, expected)
+        answer = oa.chat.completions.create(model="gpt-4o", messages=user, tools=tools)
+        made = answer.choices[0].message.tool_calls[0]  # type: ignore[index]
+        assert (made.function.name, json.loads(made.function.arguments)) == TOOL_CALL  # type: ignore[union-attr]
+        fmt: Any = {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}
+        text = oa.chat.completions.create(model="gpt-4o", messages=user, response_format=fmt)
+        assert json.loads(text.choices[0].message.content or "") == STRUCTURED
+
+        an = anthropic.Anthropic(api_key="k", base_url=server.base_url("anthropic"), max_retries=0)
+        declared: Any = [{"name": STREAM_TOOL, "input_schema": schema}]
+        args: Any = {"model": "claude-haiku-4-5", "max_tokens": 100, "messages": user}
+        with an.messages.stream(**args, tools=declared) as astream:
+            partial = [e.partial_json for e in astream if e.type == "input_json" and e.partial_json]
+            block = astream.get_final_message().content[0]
+        assert partial == list(pieces)
+        assert block.type == "tool_use"
+        assert (block.name, block.input) == (STREAM_TOOL, expected)
+        used = an.messages.create(**args, tools=declared).content[0]
+        assert used.type == "tool_use"
+        assert (used.name, used.input) == TOOL_CALL
+        config: Any = {"format": {"type": "json_schema", "schema": schema}}
+        structured = an.messages.create(**args, output_config=config).content[0]
+        assert structured.type == "text"
+        assert json.loads(structured.text) == STRUCTURED
+        assert server.stats()["by_route"] == {
+            "openai-tool-stream": 1,
+            "openai-tool": 1,
+            "openai-structured": 1,
+            "anthropic-tool-stream": 1,
+            "anthropic-tool": 1,
+            "anthropic-structured": 1,
+        }

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..errors import ErrorSpec, anthropic_error_object
-from ..sse import SseEvent, cut_stream, split_arguments
+from ..sse import SseEvent, cut_stream
 from ..textplan import TextPlan
 
 FINISH = {
@@ -119,12 +119,12 @@ def render_stream(plan: TextPlan, body: dict[str, Any] | None, cut: int | None) 
         ]
         events.append((_event("content_block_stop", {"index": 0}), False))
         index = 1
-    for j, (name, args) in enumerate(plan.tool_calls):
+    for j, (name, _args) in enumerate(plan.tool_calls):
         tool_block = {"type": "tool_use", "id": _tool_id(plan, j), "name": name, "input": {}}
         events.append(
             (_event("content_block_start", {"index": index, "content_block": tool_block}), False)
         )
-        for partial in ("", *split_arguments(args)):
+        for partial in ("", *plan.arguments_streamed(j)):
             json_delta = {"type": "input_json_delta", "partial_json": partial}
             payload = {"index": index, "delta": json_delta}
             events.append((_event("content_block_delta", payload), bool(partial)))

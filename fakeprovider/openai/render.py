@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..errors import ErrorSpec, openai_error_object
-from ..sse import SseEvent, cut_stream, split_arguments
+from ..sse import SseEvent, cut_stream
 from ..textplan import TextPlan
 
 FINISH = {
@@ -143,7 +143,7 @@ def render_stream(plan: TextPlan, body: dict[str, Any] | None, cut: int | None) 
                 )
                 events.append((SseEvent(text), True))
     for i in range(len(plan.choices)):
-        for j, (name, args) in enumerate(plan.tool_calls):
+        for j, (name, _args) in enumerate(plan.tool_calls):
             opening = {
                 "index": j,
                 "id": _call_id(plan, i, j),
@@ -151,7 +151,7 @@ def render_stream(plan: TextPlan, body: dict[str, Any] | None, cut: int | None) 
                 "function": {"name": name, "arguments": ""},
             }
             events.append((delta(i, {"tool_calls": [opening]}), False))
-            for piece in split_arguments(args):
+            for piece in plan.arguments_streamed(j):
                 argument = {"index": j, "function": {"arguments": piece}}
                 events.append((delta(i, {"tool_calls": [argument]}), True))
     reason = finish_reason(plan.finish)

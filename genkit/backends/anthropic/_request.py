@@ -129,7 +129,8 @@ def build(request: Request, thinking: Thinking) -> Built:
             # Thinking counts toward max_tokens: leave the answer the default room.
             args["max_tokens"] = budget + DEFAULT_MAX_TOKENS
     if request.output is not None:
-        schema, built.warnings = anthropic_compatible(request.output.json_schema)
+        schema, warnings = request.output.dialect(anthropic_compatible)
+        built.warnings = list(warnings)
         output_config["format"] = {"type": "json_schema", "schema": schema}
     if output_config:
         args["output_config"] = output_config
@@ -203,7 +204,7 @@ def check_request(request: Request, thinking: Thinking) -> None:
     can say: thinking beside a forced tool, changed sampling or too small a max_tokens;
     a schema its structured output cannot express."""
     if request.output is not None:
-        anthropic_compatible(request.output.json_schema)  # raises for what it cannot express
+        request.output.dialect(anthropic_compatible)  # raises for what it cannot express
     if not _thinking_on(request):
         return
     reasoning = request.params["reasoning"]

@@ -41,7 +41,7 @@ class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
     def check(self, request: Request) -> None:
         # A schema strict mode cannot express is refused here, before anything is sent.
         if request.output is not None:
-            openai_strict(request.output.json_schema)
+            request.output.dialect(openai_strict)
         super().check(request)
 
     def generate(self, request: Request) -> Generation:

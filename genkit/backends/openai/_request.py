@@ -62,7 +62,7 @@ def body(request: Request) -> dict[str, Any]:
         output = request.output
         schema: dict[str, Any] = {
             "name": output.name,
-            "schema": openai_strict(output.json_schema),
+            "schema": output.dialect(openai_strict),
             "strict": True,
         }
         if output.description:
