@@ -57,12 +57,14 @@ from genkit.types import Generation, StreamEvent
 
 __all__ = ["CAPABILITIES", "HuggingFaceBackend", "ModelNotFoundError"]
 
-#: Every shared parameter works on every local model; penalties use OpenAI's range.
+#: Every shared parameter but ``reasoning`` works on every local model (a causal LM has no
+#: reasoning switch); penalties use OpenAI's range.  ``schema=`` works by constrained decoding.
 CAPABILITIES = CapabilityTable(
     [],
     default=ModelCapabilities(
-        supported=frozenset(SHARED_PARAMETERS),
+        supported=frozenset(SHARED_PARAMETERS) - {"reasoning"},
         ranges={"presence_penalty": (-2.0, 2.0), "frequency_penalty": (-2.0, 2.0)},
+        features=frozenset({"structured_output"}),
     ),
 )
 
@@ -132,6 +134,8 @@ class HuggingFaceBackend(Backend):
 
     def check(self, request: Request) -> None:
         check_parts(request.messages, request.model)
+        if request.output is not None:  # compile now: a schema llguidance refuses fails here
+            self._grammar(request)
 
     def generate(self, request: Request) -> Generation:
         job = self._job(request, streaming=False)
@@ -232,7 +236,15 @@ class HuggingFaceBackend(Backend):
             options=options,
             batch_key=freeze(options),
             streaming=streaming,
+            grammar=None if request.output is None else self._grammar(request),
         )
+
+    def _grammar(self, request: Request) -> Any:
+        """The compiled grammar of ``schema=`` (cached per model and schema)."""
+        from genkit.backends.huggingface._grammar import compile_schema
+
+        assert request.output is not None
+        return compile_schema(self.loaded, request.output.json_schema, self.model)
 
 
 class _LoopWaker:
