@@ -168,14 +168,18 @@ def test_greedy_decoding_is_constrained_too(gen: genkit.Generator) -> None:
 def test_too_few_tokens_is_a_truncated_error_never_a_valid_object(
     gen: genkit.Generator, call: str
 ) -> None:
+    def run(seed: int) -> None:
+        params: dict[str, Any] = {"schema": Owner, "seed": seed, "max_tokens": 6}
+        if call == "generate":
+            gen.generate(PROMPT, temperature=1.0, **params)
+            return
+        with gen.stream(PROMPT, **params) as stream:
+            for _ in stream:
+                pass
+
     for seed in SEEDS:
         with pytest.raises(genkit.OutputValidationError) as info:
-            if call == "generate":
-                gen.generate(PROMPT, schema=Owner, seed=seed, temperature=1.0, max_tokens=6)
-            else:
-                with gen.stream(PROMPT, schema=Owner, seed=seed, max_tokens=6) as stream:
-                    for _ in stream:
-                        pass
+            run(seed)
         error = info.value
         assert error.truncated
         assert error.generation is not None
@@ -187,12 +191,11 @@ def test_too_few_tokens_is_a_truncated_error_never_a_valid_object(
 # --------------------------------------------------------------------------- batching
 
 
-def test_constrained_and_free_requests_share_one_batch(
-    gen: genkit.Generator, tiny_gpt2_path: Path
-) -> None:
+def test_constrained_and_free_requests_share_one_batch(gen: genkit.Generator) -> None:
     tokenizer = backend_of(gen).loaded.tokenizer
-    constrained = {"prompt": PROMPT, "schema": Owner, "n": 2, **sampled(3)}
-    free = {"prompt": PROMPT, "seed": 4, "temperature": 1.0, "max_tokens": 40, "n": 2}
+    constrained: dict[str, Any] = {"prompt": PROMPT, "schema": Owner, "n": 2, **sampled(3)}
+    free: dict[str, Any] = {"prompt": PROMPT, "seed": 4, "temperature": 1.0}
+    free.update(max_tokens=40, n=2)
     alone = [gen.generate(**constrained).raw, gen.generate(**free).raw]
     engine = engine_of(gen)
     release = threading.Event()
@@ -207,7 +210,8 @@ def test_constrained_and_free_requests_share_one_batch(
         release.set()
         together = [future.result() for future in futures]
         holder.result()
-    assert engine.batches - batches == 1 and engine.rows - rows == 4  # one generate() call
+    assert engine.batches - batches == 1  # one generate() call ...
+    assert engine.rows - rows == 4  # ... for both candidates of both requests
     assert isinstance(together[0].parsed, Owner)
     for text in together[0].texts:
         Owner.model_validate_json(text)
@@ -242,7 +246,8 @@ def test_a_schema_the_grammar_engine_refuses_fails_before_generating(
     with pytest.raises(genkit.InvalidParameterError) as info:
         gen.generate(PROMPT, schema=schema)
     assert info.value.parameter == "schema"
-    assert "huggingface" in str(info.value) and "llguidance" in str(info.value)
+    assert "huggingface" in str(info.value)
+    assert "llguidance" in str(info.value)
     assert engine.batches == batches
 
 

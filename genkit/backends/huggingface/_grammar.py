@@ -51,7 +51,6 @@ JSON_OPTIONS: Mapping[str, Any] = {
 }
 
 
-
 @dataclass(frozen=True, slots=True)
 class Grammar:
     """A compiled schema for one model: ``start()`` gives a row its own matcher."""
@@ -120,9 +119,11 @@ def compile_schema(loaded: LoadedModel, schema: Mapping[str, Any], model: str) -
         local_grammar_schema(schema), overrides=dict(JSON_OPTIONS)
     )
     failed, messages = matcher_cls.validate_grammar_with_warnings(grammar, tokenizer)
+    problem = (messages[0] if messages else "unknown") if failed else ""
     matcher = None if failed else matcher_cls(tokenizer, grammar, log_level=0)
-    if matcher is None or matcher.is_error():
-        problem = (messages[0] if failed and messages else matcher.get_error()) or "unknown"
+    if matcher is not None and matcher.is_error():
+        problem = matcher.get_error() or "unknown"
+    if problem:
         raise InvalidParameterError(
             "schema",
             f"the local grammar engine (llguidance) cannot compile it: {problem.splitlines()[0]}",
@@ -150,8 +151,9 @@ class GrammarMask:
     """A logits processor forbidding, per constrained row, what its grammar forbids.
 
     ``matchers[i]`` is row ``i``'s ``LLMatcher`` (``None`` for a free row), ``vocab_size``
-    the llguidance tokenizer's; ``done(i)`` tells whether row ``i`` has finished (its logits no longer matter).  Runs
-    on the engine thread, before :class:`~genkit.backends.huggingface._sampling.RowSampler`.
+    the llguidance tokenizer's; ``done(i)`` tells whether row ``i`` has finished (its
+    logits no longer matter).  Runs on the engine thread, before
+    :class:`~genkit.backends.huggingface._sampling.RowSampler`.
     """
 
     def __init__(
