@@ -163,33 +163,47 @@ class GrammarMask:
         done: Callable[[int], bool],
         device: Any,
     ) -> None:
+        import numpy
+
+        self._np = numpy
         self._matchers = list(matchers)
         self._constrained = [i for i, m in enumerate(matchers) if m is not None]
         self._done = done
         self._device = device
+        self._vocab = vocab_size
         self._words = (vocab_size + 31) // 32
-        self._bits = torch.full((len(matchers), self._words), -1, dtype=torch.int32)
-        self._shifts = torch.arange(32, dtype=torch.int32, device=device)
+        self._bits = numpy.full((len(matchers), self._words), -1, dtype=numpy.int32)
         self._executor = _executor(_llguidance())
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         live = [i for i in self._constrained if not self._done(i)]
         if not live:
             return scores
-        # Straight into the tensor's memory (llguidance.torch's helper does the same, but
-        # importing that module compiles a kernel with torch.compile).
+        np = self._np
         bits = self._bits
-        pairs = [(self._matchers[i], i) for i in live]
-        self._executor.unsafe_compute_mask_ptr(pairs, bits.data_ptr(), self._words * 4, len(bits))
-        index = torch.tensor(live, dtype=torch.long)
-        packed = self._bits.index_select(0, index).to(self._device, non_blocking=True)
-        allowed = (packed.unsqueeze(-1) >> self._shifts) & 1
-        allowed = allowed.view(len(live), self._words * 32)
-        vocab = scores.shape[-1]
-        if allowed.shape[1] < vocab:  # logits wider than the tokenizer: padding ids
-            allowed = torch.nn.functional.pad(allowed, (0, vocab - allowed.shape[1]))
-        forbidden = allowed[:, :vocab] == 0
-        rows = index.to(self._device)
+        if len(live) == 1:
+            row = bits[live[0]]
+            self._matchers[live[0]].unsafe_compute_mask_ptr(row.ctypes.data, row.nbytes)
+        else:  # llguidance's thread pool computes the rows in parallel
+            pairs = [(self._matchers[i], i) for i in live]
+            self._executor.unsafe_compute_mask_ptr(
+                pairs, bits.ctypes.data, bits[0].nbytes, len(bits)
+            )
+        # Unpacked and applied with numpy: a mask is ~50k elements per row, too small for
+        # torch's thread pool, whose hand-offs cost milliseconds on a busy CPU.
+        allowed = np.unpackbits(bits[live].view(np.uint8), axis=1, bitorder="little")
+        width = min(self._vocab, scores.shape[-1])
+        allowed = allowed[:, :width].view(bool)
+        if scores.device.type == "cpu" and scores.dtype == torch.float32:
+            logits = scores.numpy()  # the same memory: masked in place
+            for k, i in enumerate(live):
+                np.copyto(logits[i, :width], -np.inf, where=~allowed[k])
+                logits[i, width:] = -np.inf  # ids beyond the tokenizer: never allowed
+            return scores
+        forbidden = torch.ones((len(live), scores.shape[-1]), dtype=torch.bool)
+        forbidden[:, :width] = torch.from_numpy(~allowed)
+        rows = torch.tensor(live, dtype=torch.long, device=scores.device)
+        forbidden = forbidden.to(scores.device, non_blocking=True)
         scores[rows] = scores[rows].masked_fill(forbidden, float("-inf"))
         return scores
 
