@@ -38,7 +38,7 @@ PLAN: list[tuple[str, list[str]]] = [
     ("profile_calls", ["--calls", "1000", "--chunks", "1000", "--top", "8"]),
     ("peers", ["--rounds", "60", "--stream-rounds", "4", "--reps", "5"]),
 ]
-OPTIONAL = {"local_generation"}
+OPTIONAL = {"local_generation", "local_structured"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,15 +68,14 @@ from genkit.types import Generation, StreamEvent
 
 __all__ = ["CAPABILITIES", "HuggingFaceBackend", "ModelNotFoundError"]
 
-#: Every shared parameter but ``reasoning`` works on every local model (no local model
-#: is asked to think yet: a row with ``reasoning`` but no level refused every value as
-#: invalid instead of unsupported); penalties use OpenAI's range.
+#: Every shared parameter but ``reasoning`` works on every local model (a causal LM has no
+#: reasoning switch); penalties use OpenAI's range.  ``schema=`` works by constrained decoding.
 CAPABILITIES = CapabilityTable(
     [],
     default=ModelCapabilities(
         supported=frozenset(SHARED_PARAMETERS) - {"reasoning"},
         ranges={"presence_penalty": (-2.0, 2.0), "frequency_penalty": (-2.0, 2.0)},
-        features=frozenset({"tools"}),  # where the checkpoint can: see check() and _tools
+        features=frozenset({"tools", "structured_output"}),  # tools where the checkpoint can
     ),
 )
 
@@ -149,6 +148,8 @@ class HuggingFaceBackend(Backend):
         check_parts(request.messages, request.model, self.loaded.tokenizer)
         if uses_tools(request):
             check_tools(request, self._tools())
+        if request.output is not None:  # compile now: a schema llguidance refuses fails here
+            self._grammar(request)
 
     def _tools(self) -> ToolSupport:
         """What the checkpoint brings for tool calling, looked at on first use."""
@@ -271,8 +272,16 @@ class HuggingFaceBackend(Backend):
             options=options,
             batch_key=freeze(options),
             streaming=streaming,
+            grammar=None if request.output is None else self._grammar(request),
         )
         return job, parsing
+
+    def _grammar(self, request: Request) -> Any:
+        """The compiled grammar of ``schema=`` (cached per model and schema)."""
+        from genkit.backends.huggingface._grammar import compile_schema
+
+        assert request.output is not None
+        return compile_schema(self.loaded, request.output.json_schema, self.model)
 
 
 class _LoopWaker:

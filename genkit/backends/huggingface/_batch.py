@@ -4,7 +4,10 @@ Every candidate of every job is a row.  Prompts are left-padded to one length (d
 models continue from the right edge), ``generate()`` runs greedy with :class:`RowSampler`
 doing each row's own sampling, and :class:`RowTracker` - a stopping criterion, evaluated
 right after each new token - hands tokens to their jobs and marks a row done when it hits
-EOS, its own token budget, its own stop string, or its job is cancelled.  ``generate()``
+EOS, its own token budget, its own stop string, or its job is cancelled.  A row of a
+``schema=`` request also carries a grammar matcher: :class:`GrammarMask` masks its logits
+before the sampler, and the tracker advances the matcher with each token and ends the row
+once the grammar is complete (see :mod:`genkit.backends.huggingface._grammar`).  ``generate()``
 stops as soon as every row is done, so a closed stream frees the device within one step.
 
 On the GPU path (``static_cache``) shapes are bucketed so the auto-compiled forward
@@ -20,6 +23,7 @@ from typing import Any
 
 from genkit.backends.huggingface._deps import torch, transformers
 from genkit.backends.huggingface._detokenize import TextStream
+from genkit.backends.huggingface._grammar import GrammarMask, advance
 from genkit.backends.huggingface._jobs import Job
 from genkit.backends.huggingface._loading import LoadedModel
 from genkit.backends.huggingface._sampling import GREEDY, RowSampler, Sampling
@@ -33,12 +37,15 @@ _MIN_CACHE_BUCKET = 256
 
 
 class _Row:
-    __slots__ = ("done", "index", "job", "stop_watch")
+    __slots__ = ("done", "index", "job", "matcher", "stop_watch")
 
-    def __init__(self, job: Job | None, index: int, stop_watch: TextStream | None) -> None:
+    def __init__(
+        self, job: Job | None, index: int, stop_watch: TextStream | None, matcher: Any = None
+    ) -> None:
         self.job = job
         self.index = index
         self.stop_watch = stop_watch
+        self.matcher = matcher  # this row's grammar state, for a schema= request
         self.done = job is None  # idle padding rows never generate
 
 
@@ -67,6 +74,8 @@ class RowTracker:
             reason: FinishReason | None = None
             if token in self._eos or (watch is not None and _completes_stop(watch, token)):
                 reason = "stop"
+            elif row.matcher is not None and advance(row.matcher, token):
+                reason = "stop"  # the grammar is complete: only EOS could follow
             elif len(tokens) >= job.max_new_tokens:
                 reason = "length"
             if reason is not None:
@@ -108,7 +117,12 @@ def run_batch(loaded: LoadedModel, jobs: Sequence[Job], shared_generator: Any) -
     budget = max(job.max_new_tokens for job in jobs)
 
     tracker = RowTracker(rows, loaded.eos_ids, device)
-    processors = []
+    processors: list[Any] = []
+    matchers = [row.matcher for row in rows]
+    grammars = [job.grammar for job in jobs if job.grammar is not None]
+    if grammars:  # before the sampler: it must draw from the allowed tokens only
+        vocab = grammars[0].vocab_size
+        processors.append(GrammarMask(matchers, vocab, lambda i: rows[i].done, device))
     if any(not s.greedy or s.penalized for s in samplings):
         processors.append(RowSampler(samplings, generators, width, device, shared_generator))
     kwargs: dict[str, Any] = {
@@ -146,7 +160,8 @@ def _rows(
             generator.manual_seed(job.sampling.seed)
         for index in range(job.n):
             watch = TextStream(loaded.tokenizer, job.stops) if job.stops else None
-            rows.append(_Row(job, index, watch))
+            matcher = job.grammar.start() if job.grammar is not None else None
+            rows.append(_Row(job, index, watch, matcher))
             prompts.append(job.prompt)
             samplings.append(job.sampling)
             generators.append(generator)

@@ -26,6 +26,8 @@ class Job:
 
     ``batch_key`` says which jobs may share a ``generate()`` call (equal extra ``generate()``
     keyword arguments); ``streaming`` jobs are notified every step, others only at the end.
+    ``grammar`` (a :class:`~genkit.backends.huggingface._grammar.Grammar`) constrains every
+    candidate to a ``schema=``; jobs with and without one share batches.
     """
 
     prompt: list[int]
@@ -36,6 +38,7 @@ class Job:
     options: Mapping[str, Any]
     batch_key: Hashable
     streaming: bool = False
+    grammar: Any = None
     notify: Callable[[], None] = lambda: None
     tokens: list[list[int]] = field(default_factory=list)
     finish: list[FinishReason | None] = field(default_factory=list)
