@@ -9,6 +9,7 @@ not match.  While streaming, ``stream.partial_object`` is the JSON received so f
 """
 
 import sys
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -18,10 +19,11 @@ import genkit
 class City(BaseModel):
     """A city and a few facts about it."""
 
-    name: str
-    country: str
-    population: int = Field(ge=0)
-    landmarks: list[str]
+    # Bounds help a weak model (and bound a local model's constrained answer).
+    name: str = Field(max_length=60)
+    country: str = Field(max_length=60)
+    population: int = Field(ge=0, le=100_000_000)
+    landmarks: list[Annotated[str, Field(max_length=60)]] = Field(max_length=5)
 
 
 gen = genkit.load()

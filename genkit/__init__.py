@@ -41,7 +41,6 @@ from genkit.params import SHARED_PARAMETERS
 from genkit.registry import providers, register
 from genkit.retry import RetryPolicy
 from genkit.streaming import AsyncStream, Stream
-from genkit.tools import Tool
 from genkit.types import (
     Chunk,
     Document,
@@ -71,11 +70,13 @@ from genkit.types import (
 if _TYPE_CHECKING:
     from genkit.images._generator import ImageGenerator
     from genkit.images._spec import ImageGeneration
+    from genkit.tools import Tool
 
 __version__ = "0.1.0"
 
 #: Image generation names, imported on first use: ``import genkit`` stays as light as before.
 _LAZY = {
+    "Tool": "genkit.tools",
     "ImageGenerator": "genkit.images._generator",
     "ImageGeneration": "genkit.images._spec",
 }

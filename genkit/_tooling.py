@@ -23,6 +23,7 @@ from typing import Any
 
 from genkit.capabilities import ModelCapabilities
 from genkit.errors import InvalidParameterError, MissingDependencyError, UnsupportedParameterError
+from genkit.params import TOOL_ARGUMENTS
 from genkit.parts import IMAGE_MEDIA_TYPES, Document, Image, ToolCall, ToolResult
 from genkit.tools import Tool
 from genkit.types import FinishReason, Generation, Message
@@ -39,7 +40,6 @@ __all__ = [
 logger = logging.getLogger("genkit")
 
 #: The keyword arguments of a call (and of ``load()``) that this module owns.
-TOOL_ARGUMENTS: tuple[str, ...] = ("tools", "tool_choice", "parallel_tool_calls", "max_steps")
 #: The names every provider accepts (OpenAI's rule, the strictest of them).
 _NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _CHOICES: tuple[str, ...] = ("auto", "none", "required")

@@ -17,20 +17,18 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
-from genkit import structured
 from genkit._credentials import check_load_arguments
-from genkit._tooling import (
-    NO_TOOLS,
-    TOOL_ARGUMENTS,
-    check_history,
-    check_tool_arguments,
-    settle_finish_reasons,
-)
 from genkit.backends.base import Backend, BackendSettings
 from genkit.config import DEFAULT_MODEL, env_bool, env_float, env_int, parse_model
 from genkit.errors import GeneratorClosedError, GenkitError, InvalidParameterError
 from genkit.messages import Prompt, to_messages
-from genkit.params import CALL_OPTIONS, Request, check_call_options, check_parameters
+from genkit.params import (
+    CALL_OPTIONS,
+    TOOL_ARGUMENTS,
+    Request,
+    check_call_options,
+    check_parameters,
+)
 from genkit.registry import resolve
 from genkit.retry import RetryPolicy
 from genkit.streaming import AsyncStream, Stream
@@ -170,6 +168,8 @@ class Generator:
         #: tools=, tool_choice=, ... given to load(): every call's, unless it overrides them.
         self._tool_defaults = {k: defaults.pop(k) for k in TOOL_ARGUMENTS if k in defaults}
         if self._tool_defaults:
+            from genkit._tooling import check_tool_arguments
+
             check_tool_arguments(
                 self._tool_defaults,
                 provider=self.provider,
@@ -207,7 +207,7 @@ class Generator:
         answer; ``output_retries=N`` asks again up to N times when it does not validate
         (see :mod:`genkit.structured`).
         """
-        retries = structured.output_retries(params, self.provider)
+        retries = _output_retries(params, self.provider)
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
 
@@ -221,6 +221,8 @@ class Generator:
             return result
 
         if request.output is not None:
+            from genkit import structured
+
             return structured.run(once, request, retries)
         return once(request)
 
@@ -232,6 +234,8 @@ class Generator:
             result = call.call(policy, lambda: self._live().generate(request))
         price_as(result.usage, self.provider, result.model, self.model)
         if result.messages:
+            from genkit._tooling import settle_finish_reasons
+
             settle_finish_reasons(result)
         if warnings:
             # The backend's own warnings (a schema it weakened) come after the call's.
@@ -242,7 +246,7 @@ class Generator:
         self, prompt: Prompt, *, system: str | None = None, **params: Any
     ) -> Generation:
         """``generate`` for asyncio; never blocks the event loop."""
-        retries = structured.output_retries(params, self.provider)
+        retries = _output_retries(params, self.provider)
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
 
@@ -256,6 +260,8 @@ class Generator:
             return result
 
         if request.output is not None:
+            from genkit import structured
+
             return await structured.arun(once, request, retries)
         return await once(request)
 
@@ -269,6 +275,8 @@ class Generator:
             result = await call.acall(policy, lambda: self._live().agenerate(request))
         price_as(result.usage, self.provider, result.model, self.model)
         if result.messages:
+            from genkit._tooling import settle_finish_reasons
+
             settle_finish_reasons(result)
         if warnings:
             # The backend's own warnings (a schema it weakened) come after the call's.
@@ -281,7 +289,7 @@ class Generator:
         Bad input raises here, before anything is sent.  With ``tools=`` and
         ``max_steps > 1`` the stream runs the tool loop: each step's events in turn.
         """
-        structured.output_retries(params, self.provider, streaming=True)
+        _output_retries(params, self.provider, streaming=True)
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
         stream = Stream(
@@ -302,7 +310,7 @@ class Generator:
 
     def astream(self, prompt: Prompt, *, system: str | None = None, **params: Any) -> AsyncStream:
         """``stream`` for asyncio: ``async for chunk in gen.astream(...)``."""
-        structured.output_retries(params, self.provider, streaming=True)
+        _output_retries(params, self.provider, streaming=True)
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
         stream = AsyncStream(
@@ -338,7 +346,11 @@ class Generator:
         if self._closed:
             raise GeneratorClosedError(self.provider, self.model)
         messages = to_messages(prompt, system, self.provider)
-        check_history(messages, self._capabilities, self.provider, self.model)
+        if not all(type(message.content) is str for message in messages):
+            # Parts, tool calls or results: loaded only for conversations that hold them.
+            from genkit._tooling import check_history
+
+            check_history(messages, self._capabilities, self.provider, self.model)
         warnings = list(self._load_warnings)
         schema = params.pop("schema", None)
         if not params and schema is None and not self._tool_defaults:
@@ -357,9 +369,11 @@ class Generator:
             {k: params.pop(k) for k in CALL_OPTIONS if k in params and params[k] is not None},
             self.provider,
         )
-        tools = NO_TOOLS
+        tools: Any = None
         tool_values = {k: params.pop(k) for k in TOOL_ARGUMENTS if k in params}
         if tool_values or self._tool_defaults:
+            from genkit._tooling import check_tool_arguments
+
             tools = check_tool_arguments(
                 {**self._tool_defaults, **tool_values},
                 provider=self.provider,
@@ -397,12 +411,19 @@ class Generator:
             provider_options,
             options.get("timeout", self._timeout),
             headers,
-            tools.tools,
-            tools.tool_choice,
-            tools.parallel_tool_calls,
-            output=None if schema is None else structured.output_schema(schema, self.provider),
         )
-        if request.output is not None:
+        if tools is not None:
+            request = replace(
+                request,
+                tools=tools.tools,
+                tool_choice=tools.tool_choice,
+                parallel_tool_calls=tools.parallel_tool_calls,
+            )
+        if schema is not None:
+            from genkit import structured
+
+            request = replace(request, output=structured.output_schema(schema, self.provider))
+            assert request.output is not None
             structured.check_request(request.output, request, self._capabilities, self.provider)
         self._backend.check(request)
         return request, warnings, policy
@@ -458,3 +479,12 @@ class Generator:
             f"Generator(model='{self.provider}:{self.model}', defaults={self._defaults!r}, "
             f"max_retries={self._policy.max_retries}, timeout={self._timeout!r})"
         )
+
+
+def _output_retries(params: dict[str, Any], provider: str, *, streaming: bool = False) -> int:
+    """``output_retries=`` popped and checked; the schema machinery loads only when given."""
+    if "output_retries" not in params:
+        return 0
+    from genkit import structured
+
+    return structured.output_retries(params, provider, streaming=streaming)

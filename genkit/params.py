@@ -28,6 +28,7 @@ __all__ = [
     "CALL_OPTIONS",
     "REASONING_LEVELS",
     "SHARED_PARAMETERS",
+    "TOOL_ARGUMENTS",
     "Request",
     "check_call_options",
     "check_parameters",
@@ -48,6 +49,8 @@ SHARED_PARAMETERS: tuple[str, ...] = (
     "frequency_penalty",
     "reasoning",
 )
+#: The arguments of ``tools=`` calls (checked by ``genkit._tooling``, loaded when one is given).
+TOOL_ARGUMENTS: tuple[str, ...] = ("tools", "tool_choice", "parallel_tool_calls", "max_steps")
 #: The reasoning efforts ``reasoning=`` takes by name, least first; an int is a token budget.
 REASONING_LEVELS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high")
 #: Options that shape how genkit calls the provider rather than what the model does.

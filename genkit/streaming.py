@@ -23,8 +23,6 @@ from contextlib import suppress
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from genkit import structured
-from genkit._tooling import settle_finish_reasons
 from genkit.errors import GenkitError, InvalidResponseError, ProviderError, StreamNotFinishedError
 from genkit.retry import RetryPolicy
 from genkit.telemetry import Call, observe
@@ -193,6 +191,8 @@ class _Accumulator:
             refusal="".join(self.refusal) if self.refusal else None,
         )
         if messages:
+            from genkit._tooling import settle_finish_reasons
+
             settle_finish_reasons(generation)
         return generation
 
@@ -267,6 +267,8 @@ class _StreamBase:
         read, value = self._partial
         if read != len(parts):
             with suppress(ValueError):  # not JSON (yet): keep the last value that was
+                from genkit import structured
+
                 value = structured.partial_value("".join(parts), self._output)
             self._partial = (len(parts), value)
         return value
@@ -275,6 +277,8 @@ class _StreamBase:
         """Validate a ``schema=`` stream's answer at its end (``result.parsed``), or raise."""
         if self._output is not None:
             result = self._acc.generation()
+            from genkit import structured
+
             structured.check_answer(result, self._output)
             self._acc.parsed = result.parsed
 

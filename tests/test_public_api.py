@@ -132,3 +132,17 @@ def test_import_genkit_loads_no_heavy_package() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert json.loads(out.stdout) == []
+
+
+def test_import_genkit_leaves_tools_and_schemas_for_the_calls_that_use_them() -> None:
+    """Plain text calls, nearly all of them, never load the tools or schema machinery."""
+    code = (
+        "import sys; import genkit; "
+        "gen = genkit.load('test:echo'); gen.generate('hi'); list(gen.stream('hi')); "
+        "lazy = ['genkit.tools', 'genkit._tooling', 'genkit.structured']; "
+        "print(' '.join(m for m in lazy if m in sys.modules) or '-')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.split() == ["-"]

@@ -29,11 +29,9 @@ from genkit.types import (
 
 __all__ = ["FINISH_REASONS", "StreamState", "events", "generation"]
 
+#: genkit's finish reasons are OpenAI's own words, plus the legacy ``function_call``.
 FINISH_REASONS: Mapping[str, FinishReason] = {
-    "stop": "stop",
-    "length": "length",
-    "content_filter": "content_filter",
-    "tool_calls": "tool_calls",
+    **{reason: reason for reason in ("stop", "length", "content_filter", "tool_calls")},
     "function_call": "tool_calls",
 }
 #: Where OpenAI-compatible servers (vLLM, DeepSeek, ...) put reasoning text; OpenAI's
