@@ -14,10 +14,10 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
-from types import TracebackType
 from typing import Any
 
 from genkit._credentials import check_load_arguments
+from genkit._lifetime import Closable
 from genkit.backends.base import Backend, BackendSettings
 from genkit.config import DEFAULT_MODEL, env_bool, env_float, env_int, parse_model
 from genkit.errors import GeneratorClosedError, GenkitError, InvalidParameterError
@@ -139,7 +139,7 @@ def load(
     )
 
 
-class Generator:
+class Generator(Closable[Backend]):
     """One model with its defaults: ``generate``, ``stream`` and their async twins."""
 
     def __init__(
@@ -427,52 +427,6 @@ class Generator:
             structured.check_request(request.output, request, self._capabilities, self.provider)
         self._backend.check(request)
         return request, warnings, policy
-
-    # ------------------------------------------------------------------ lifetime
-
-    def _live(self) -> Backend:
-        """The backend, for one attempt: a Generator closed meanwhile (a stream made
-        before ``close()``, a retry after it) fails the same way as a call after it."""
-        if self._closed:
-            raise GeneratorClosedError(self.provider, self.model)
-        return self._backend
-
-    def close(self) -> None:
-        """Close the backend's connections; afterwards every call raises
-        :class:`genkit.GeneratorClosedError`.  Closing again does nothing."""
-        if self._closed:
-            return
-        self._closed = True
-        self._backend.close()
-
-    async def aclose(self) -> None:
-        """``close()`` for asyncio (also closes this event loop's connections)."""
-        if self._closed:
-            return
-        self._closed = True
-        await self._backend.aclose()
-
-    def __enter__(self) -> Generator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Generator:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return (

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from types import TracebackType
 from typing import Any
 
 from genkit._credentials import check_load_arguments
+from genkit._lifetime import Closable
 from genkit.backends.base import BackendSettings
 from genkit.config import env_bool, env_float, env_int, parse_model
 from genkit.errors import GeneratorClosedError, InvalidParameterError, InvalidResponseError
@@ -125,7 +125,7 @@ def _refuse_unknown(params: Mapping[str, Any], provider: str, load_options: froz
             )
 
 
-class ImageGenerator:
+class ImageGenerator(Closable[ImageBackend]):
     """One image model with its defaults: ``generate``, ``edit``, ``stream`` and async twins.
 
     Read-only after construction, so one instance is safe to share across threads and
@@ -465,48 +465,6 @@ class ImageGenerator:
         if check is not None:
             check(request)
         return request, warnings, policy
-
-    # ------------------------------------------------------------------ lifetime
-
-    def _live(self) -> ImageBackend:
-        if self._closed:
-            raise GeneratorClosedError(self.provider, self.model)
-        return self._backend
-
-    def close(self) -> None:
-        """Release the backend; afterwards every call raises GeneratorClosedError."""
-        if self._closed:
-            return
-        self._closed = True
-        self._backend.close()
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        await self._backend.aclose()
-
-    def __enter__(self) -> ImageGenerator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> ImageGenerator:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return (
