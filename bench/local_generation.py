@@ -225,19 +225,29 @@ def report(results: dict[str, float], batch: int, on_cuda: bool) -> bool:
     return single >= 5 and scaled >= 50
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def local_arguments(doc: str | None, argv: Sequence[str] | None) -> tuple[argparse.Namespace, str]:
+    """The local benchmarks' flags with their device-dependent defaults, and the device.
+
+    Also quiets transformers' logging and progress bars, which would interleave with the
+    tables.
+    """
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default=None)
     parser.add_argument("--tokens", type=int, default=None, help="new tokens per candidate")
     parser.add_argument("--batch", type=int, default=None, help="the large batch size")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    on_cuda = device == "cuda"
-    args.tokens = args.tokens or (200 if on_cuda else 32)
-    args.batch = args.batch or (64 if on_cuda else 8)
+    args.tokens = args.tokens or (200 if device == "cuda" else 32)
+    args.batch = args.batch or (64 if device == "cuda" else 8)
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    return args, device
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, device = local_arguments(__doc__, argv)
+    on_cuda = device == "cuda"
 
     with tempfile.TemporaryDirectory(prefix="genkit-bench-") as tmp:
         path = build_checkpoint(Path(tmp))

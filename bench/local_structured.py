@@ -27,7 +27,6 @@ Target (issue 12): constrained >= 90% of unconstrained tokens/s.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -41,11 +40,10 @@ from typing import Any, cast
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is built locally
 
 import torch  # after the offline switch: huggingface_hub reads it on import
-import transformers
 
 import genkit
 from bench._common import load_average, pct, print_machine, print_table, verdict
-from bench.local_generation import VOCAB, build_checkpoint, measure
+from bench.local_generation import VOCAB, build_checkpoint, local_arguments, measure
 
 PROMPT = "Write the records as JSON:"
 TARGET = 0.90
@@ -143,18 +141,8 @@ def report(results: dict[str, float], batch: int) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--device", choices=["cpu", "cuda"], default=None)
-    parser.add_argument("--tokens", type=int, default=None, help="new tokens per candidate")
-    parser.add_argument("--batch", type=int, default=None, help="the large batch size")
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args(argv)
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    args, device = local_arguments(__doc__, argv)
     on_cuda = device == "cuda"
-    args.tokens = args.tokens or (200 if on_cuda else 32)
-    args.batch = args.batch or (64 if on_cuda else 8)
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
 
     with tempfile.TemporaryDirectory(prefix="genkit-bench-") as tmp:
         path = build_checkpoint(Path(tmp))
