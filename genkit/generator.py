@@ -404,6 +404,13 @@ class Generator(Closable[Backend]):
         headers = self._headers
         if "headers" in options:
             headers = {**headers, **options["headers"]}
+        output = None
+        if schema is not None:
+            from genkit import structured
+
+            output = structured.output_schema(schema, self.provider)
+        # Built once with every field (``dataclasses.replace`` costs as much as a
+        # parameter check).
         request = Request(
             self.model,
             messages,
@@ -411,20 +418,13 @@ class Generator(Closable[Backend]):
             provider_options,
             options.get("timeout", self._timeout),
             headers,
+            tools=() if tools is None else tools.tools,
+            tool_choice=None if tools is None else tools.tool_choice,
+            parallel_tool_calls=None if tools is None else tools.parallel_tool_calls,
+            output=output,
         )
-        if tools is not None:
-            request = replace(
-                request,
-                tools=tools.tools,
-                tool_choice=tools.tool_choice,
-                parallel_tool_calls=tools.parallel_tool_calls,
-            )
-        if schema is not None:
-            from genkit import structured
-
-            request = replace(request, output=structured.output_schema(schema, self.provider))
-            assert request.output is not None
-            structured.check_request(request.output, request, self._capabilities, self.provider)
+        if output is not None:
+            structured.check_request(output, request, self._capabilities, self.provider)
         self._backend.check(request)
         return request, warnings, policy
 

@@ -42,10 +42,12 @@ from typing import Any, Literal, assert_never
 import anthropic
 
 from genkit._jsonschema import anthropic_compatible
+from genkit.backends._tooldefs import definitions
 from genkit.errors import InvalidParameterError, UnsupportedParameterError
 from genkit.messages import unsupported_part
 from genkit.params import Request
 from genkit.parts import Document, Image, ProviderPart, Text, ToolCall, ToolResult
+from genkit.tools import Tool
 from genkit.types import Message
 
 __all__ = [
@@ -135,9 +137,7 @@ def build(request: Request, thinking: Thinking) -> Built:
     if output_config:
         args["output_config"] = output_config
     if request.tools:
-        args["tools"] = [
-            _tool(tool.name, tool.description, tool.parameters) for tool in request.tools
-        ]
+        args["tools"] = definitions(request.tools, _tool)
         choice = _tool_choice(request.tool_choice, request.parallel_tool_calls)
         if choice is not None:
             args["tool_choice"] = choice
@@ -154,11 +154,11 @@ def arguments(request: Request, thinking: Thinking = None) -> dict[str, Any]:
     return build(request, thinking).args
 
 
-def _tool(name: str, description: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    tool: dict[str, Any] = {"name": name, "input_schema": dict(parameters)}
-    if description:
-        tool["description"] = description
-    return tool
+def _tool(tool: Tool) -> dict[str, Any]:
+    definition: dict[str, Any] = {"name": tool.name, "input_schema": dict(tool.parameters)}
+    if tool.description:
+        definition["description"] = tool.description
+    return definition
 
 
 def _tool_choice(choice: str | None, parallel: bool | None) -> dict[str, Any] | None:

@@ -53,9 +53,17 @@ FINISH_REASONS: Mapping[str, FinishReason] = {
 
 def generation(messages: Sequence[anthropic.types.Message], model: str) -> Generation:
     """The answers of the ``n`` requests as one Generation; usage is their sum."""
-    usage = sum((_usage(m.usage) for m in messages), Usage())
-    turns = [_turn(m) for m in messages]
     first = messages[0]
+    if len(messages) == 1:
+        usage = _usage(first.usage)  # a sum of one costs three Usage objects
+    else:
+        usage = sum((_usage(m.usage) for m in messages), Usage())
+    # The turns are kept when one holds more than text: what the next turn must send
+    # back.  A text-only answer (most calls) needs none built.
+    if all(block.type == "text" for m in messages for block in m.content):
+        turns = []
+    else:
+        turns = [_turn(m) for m in messages]
     thinking = [b.thinking for b in first.content if b.type == "thinking" and b.thinking]
     return Generation(
         texts=[_text(m) for m in messages],
@@ -65,8 +73,7 @@ def generation(messages: Sequence[anthropic.types.Message], model: str) -> Gener
         model=first.model or model,
         provider=PROVIDER,
         raw=first if len(messages) == 1 else list(messages),
-        # Filled when a turn holds more than text: what the next turn must send back.
-        messages=turns if any(not isinstance(t.content, str) for t in turns) else [],
+        messages=turns,
         reasoning="".join(thinking) if thinking else None,
         refusal=_refusal(first.stop_reason, first.stop_details),
     )

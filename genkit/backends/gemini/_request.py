@@ -41,6 +41,7 @@ from google.genai import models as genai_models
 from google.genai._api_client import BaseApiClient, HttpRequest
 
 from genkit._jsonschema import gemini_json_schema
+from genkit.backends._tooldefs import definitions
 from genkit.errors import InvalidParameterError, UnsupportedParameterError
 from genkit.params import Request
 from genkit.structured import OutputSchema
@@ -286,7 +287,7 @@ def config(request: Request, timeout: float | None) -> types.GenerateContentConf
     if reasoning is not None:
         fields["thinking_config"] = thinking(reasoning, request.model)
     if request.tools:
-        fields["tools"] = [{"function_declarations": [_declaration(t) for t in request.tools]}]
+        fields["tools"] = [{"function_declarations": definitions(request.tools, _declaration)}]
         # Declarations only: google-genai never runs a function itself (AFC stays off).
         fields["automatic_function_calling"] = _NO_AFC
         if request.tool_choice is not None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, assert_never
 
 from genkit._jsonschema import openai_strict
+from genkit.backends._tooldefs import definitions
 from genkit.errors import UnsupportedParameterError
 from genkit.messages import text_only, unsupported_part
 from genkit.params import Request
@@ -48,7 +49,7 @@ def body(request: Request) -> dict[str, Any]:
     for name, value in request.params.items():
         args[PARAMETER_NAMES[name]] = list(value) if name == "stop" else value
     if request.tools:
-        args["tools"] = [_tool(tool) for tool in request.tools]
+        args["tools"] = definitions(request.tools, _tool)
         choice = request.tool_choice
         if choice is not None:
             args["tool_choice"] = (

@@ -61,18 +61,21 @@ def generation(response: Any, model: str) -> Generation:
     the calls in order); a refusal (``message.refusal``) makes that choice's finish
     ``content_filter``, the provider's own reason staying in ``raw_finish_reasons``.
     """
-    choices = sorted(response.choices, key=lambda c: c.index)
+    choices = response.choices
+    if len(choices) > 1:
+        choices = sorted(choices, key=lambda c: c.index)
     usage = response.usage
-    messages: list[Message] = []
     warnings: list[str] = []
     finishes: list[FinishReason | None] = []
     for choice in choices:
-        message = choice.message
         reason = FINISH_REASONS.get(choice.finish_reason, "other")
-        if message.refusal:
+        if choice.message.refusal:
             reason = "content_filter"
         finishes.append(reason)
-        messages.append(_turn(message, choice.finish_reason, warnings))
+    # Turns are built only when a choice called tools: a text-only answer needs none.
+    messages: list[Message] = []
+    if any(choice.message.tool_calls for choice in choices):
+        messages = [_turn(c.message, c.finish_reason, warnings) for c in choices]
     first = choices[0].message if choices else None
     return Generation(
         texts=[c.message.content or "" for c in choices],
