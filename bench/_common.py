@@ -604,7 +604,7 @@ def compare_calls(
     n: int,
     rounds: int,
     loop: asyncio.Runner | None = None,
-    before: Callable[[str], object] | None = None,
+    before: Callable[[Any], object] | None = None,
     warm_up: int = WARM_UP,
 ) -> Interleaved:
     """Per-call comparison: ``warm_up`` calls each (connections, lazy imports, caches), then

@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             "(the SDKs' own: openai/anthropic 1000/100, google-genai via httpx2 100/20)",
         ],
     )
-    ok, load, memory, loops = True, [], [], []
+    ok, load, memory, loops = True, list[list[str]](), list[list[str]](), list[list[str]]()
     with h.BenchServer() as server:
         for provider in h.hosted_backends(args.backends):
             load += load_rows(provider, server, args)

@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     headers = ["statement", "RSS after", "added by the statement"]
     run.table("RSS after import (MiB, fresh processes, medians)", headers, rows)
-    growth_rows, raw_reference = [], {}
+    growth_rows: list[list[str]] = []
+    raw_reference: dict[tuple[str, str], float] = {}
     quarter = round(args.calls * 0.25)
     with run.server() as server:
         for backend in run.backends:

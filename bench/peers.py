@@ -205,10 +205,13 @@ def import_times(
     # LiteLLM must never fetch its cost map from the network.
     env = h.clean_env(LITELLM_LOCAL_MODEL_COST_MAP="True", BENCH_URL=base_url)
     statements = {"bare": "pass", **{k: v for k, v in cases.items() if k in available}}
-    once = {name: partial(h.fresh, statement, env=env) for name, statement in statements.items()}
-    for run in once.values():
-        run()
-    walls = h.abba({name: lambda run=run: run()[0] for name, run in once.items()}, reps)
+
+    def wall(statement: str) -> float:
+        return h.fresh(statement, env=env)[0]
+
+    for statement in statements.values():
+        wall(statement)
+    walls = h.abba({name: partial(wall, statement) for name, statement in statements.items()}, reps)
     bare = h.median(walls.pop("bare"))
     return {name: h.median(values) - bare for name, values in walls.items()}
 

@@ -86,6 +86,9 @@ def layer_costs(calls: int, chunks: int) -> list[list[str]]:
             call()
         return (clock() - start) / calls
 
+    def arun(call: Callable[[], Any]) -> float:
+        return asyncio.run(aloop(call))
+
     async def nothing() -> None:
         return None
 
@@ -106,10 +109,7 @@ def layer_costs(calls: int, chunks: int) -> list[list[str]]:
         best_of(lambda: asyncio.run(aloop(nothing))),
     )
     rows = [[k, us(best_of(partial(loop, c)) - baseline), "per call"] for k, c in sync.items()]
-    rows += [
-        [k, us(best_of(lambda c=c: asyncio.run(aloop(c))) - abaseline), "per call"]
-        for k, c in asynced.items()
-    ]
+    rows += [[k, us(best_of(partial(arun, c)) - abaseline), "per call"] for k, c in asynced.items()]
     events = streaming.backend.events  # type: ignore[attr-defined]
 
     def bare() -> float:
@@ -161,13 +161,12 @@ def profiled(
         reverse=True,
     )
     own, total = sum(t for t, _, _ in mine) / per, stats.total_tt / per  # type: ignore[attr-defined]
+    share = pct(own / total)
     print_table(
         f"{title} under cProfile, genkit functions by self time",
         ["function", f"µs per {unit}", f"calls per {unit}"],
         [[where, us(t / per), f"{calls / per:g}"] for t, calls, where in mine[:top]],
-        notes=[
-            f"genkit self time {us(own)} µs of {us(total)} µs per profiled {unit} ({pct(own / total)})."
-        ],
+        notes=[f"genkit self time {us(own)} µs of {us(total)} µs per profiled {unit} ({share})."],
     )
 
 

@@ -242,7 +242,7 @@ def measure(backend: str, server: h.BenchServer, args: Any, mode: str) -> h.Inte
     with h.runner(mode) as loop:
         call = genkit_call(gen, mode)
         try:
-            calls = {variant: call for variant in _variants()}
+            calls: dict[str, Callable[[], Any]] = {variant: call for variant in _variants()}
             return h.compare_calls(server, calls, args.calls, args.rounds, loop, before=_telemetry)
         finally:
             _telemetry(True)
