@@ -1,21 +1,15 @@
 """The harness every benchmark runs on: arguments, the server process, timing, tables.
 
-Measurement hygiene on a small shared machine is the point of most of this module:
-
-- the server runs in its **own process** (:class:`BenchServer`), never as a thread of the
-  process being measured, which would take the GIL from the client while it is timed;
-- with two or more cores the server is pinned to the last core and the benchmark to the
-  first, so the two never share one (``--no-pin`` turns that off);
-- competing variants run **interleaved** (ABBA, or a rotating order for more than two:
-  :func:`abba`), so drift lands on all alike; differences are also reported **paired**;
-- every call is timed in wall-clock time *and* this process's CPU time (:func:`timed`):
-  genkit's cost is CPU work in the client, which CPU time shows even when other processes
-  take the cores; :class:`LoadMonitor` says how much they did.
-
-A benchmark builds its parser with :func:`parser`, calls :func:`begin` for its :class:`Run`
-(backends, cores, header printed), measures inside ``run.server()``, prints with
-``run.table`` and returns ``run.status``.  An async mode runs on one event loop
-(:func:`runner`); its calls are timed one by one inside the loop, as sync calls are.
+Measurement hygiene on a small shared machine is most of it.  The server runs in its **own
+process** (:class:`BenchServer`; a thread would take the GIL from the client being timed),
+pinned to the last core and the benchmark to the first (``--no-pin`` turns that off).
+Competing variants run **interleaved** (:func:`abba`), so drift lands on all alike, and
+differences are also reported **paired** per round.  Every call is timed in wall-clock time
+*and* this process's CPU time (:func:`timed`): genkit's cost is CPU work in the client,
+which CPU time shows even while other processes take the cores; :class:`LoadMonitor` says
+how much they did.  A benchmark builds its :func:`parser`, calls :func:`begin` for its
+:class:`Run`, measures inside ``run.server()`` and prints with ``run.table``.  An async mode
+runs on one event loop (:func:`runner`), its calls timed one by one inside it.
 """
 
 from __future__ import annotations
@@ -31,22 +25,22 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from types import TracebackType
-from typing import Any, TypeVar
+from statistics import median as median
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
-#: Every hosted backend, with the SDK module it imports; the model each benchmark loads.
+#: Every hosted backend with the SDK module it imports, the model loaded, a fake key.
 HOSTED = {"openai": "openai", "anthropic": "anthropic", "gemini": "google.genai"}
 MODELS = {"openai": "gpt-4o", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash"}
-#: Fake keys: the bench server accepts anything.
 KEYS = {"openai": "sk-bench", "anthropic": "sk-ant-bench", "gemini": "AIza-bench"}
 PROMPT = "Say hello."
 PACKAGES = ("genkit-sdk", "openai", "anthropic", "google-genai", "httpx2", "pydantic", "tenacity")
+#: Variables that would point an SDK elsewhere or change its behaviour: cleared.
 SDK_VARIABLES = (
     *("OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"),
     *("ANTHROPIC_AUTH_TOKEN", "GOOGLE_GEMINI_BASE_URL", "GEMINI_API_KEY", "GOOGLE_API_KEY"),
@@ -57,22 +51,14 @@ FLAGS = {
     "no_wire_check": "skip comparing genkit's and the raw SDK's requests on fakeprovider",
 }
 
-# --------------------------------------------------------------------------- statistics, text
-
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile with linear interpolation (numpy's default), no numpy needed."""
-    if not values:
-        return float("nan")
+    """The q-th percentile with linear interpolation (numpy's default)."""
     ordered = sorted(values)
     rank = (len(ordered) - 1) * q / 100
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def median(values: Sequence[float]) -> float:
-    return percentile(values, 50)
 
 
 def columns(rows: Sequence[Sequence[float]]) -> list[float]:
@@ -105,31 +91,27 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def print_table(
-    title: str,
-    headers: Sequence[str] | str,
-    rows: Iterable[Sequence[object]],
-    notes: Sequence[str] = (),
-) -> None:
+def print_table(title: str, headers: Any, rows: Any, notes: Sequence[str] = ()) -> None:
     """A markdown table (``headers`` a list or one ``"a | b"`` string): reads in a terminal,
     pastes into an issue as is."""
-    if isinstance(headers, str):
-        headers = headers.split(" | ")
+    headers = headers.split(" | ") if isinstance(headers, str) else headers
     text = [[str(cell) for cell in row] for row in rows]
     widths = [max(len(c) for c in column) for column in zip(headers, *text, strict=True)]
-    print(f"\n### {title}\n")
     lines = [
         " | ".join(c.ljust(w) for c, w in zip(x, widths, strict=True)) for x in [headers, *text]
     ]
     rule = "|".join("-" * (w + 2) for w in widths)
-    print("\n".join([f"| {lines[0]} |", f"|{rule}|", *(f"| {x} |" for x in lines[1:])]))
+    print(
+        f"\n### {title}\n\n"
+        + "\n".join([f"| {lines[0]} |", f"|{rule}|", *(f"| {x} |" for x in lines[1:])])
+    )
     for note in notes:
         print(f"\n{note}")
     sys.stdout.flush()
 
 
 def load_average() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def print_machine(
@@ -137,16 +119,16 @@ def print_machine(
 ) -> None:
     """What the numbers were measured on; a benchmark without this is not comparable."""
     cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        names = [x for x in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in x]
-        cpu = names[0].split(":", 1)[1].strip() if names else cpu
+    with contextlib.suppress(OSError, StopIteration):
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(x for x in lines if "model name" in x).split(":", 1)[1].strip()
     versions = []
     for package in packages:
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions.append(f"{package} {metadata.version(package)}")
     python = f"{platform.python_implementation()} {platform.python_version()}"
-    print(f"## {title}\n")
-    print(f"- machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
+    system = f"{platform.system()} {platform.release()}"
+    print(f"## {title}\n\n- machine: {cpu}, {os.cpu_count()} cores, {system}")
     print(f"- python: {python} ({sys.executable})\n- packages: {', '.join(versions)}")
     print(
         f"- load average before the run (1, 5, 15 min): {load_average()} "
@@ -155,9 +137,6 @@ def print_machine(
     for line in extra:
         print(f"- {line}")
     sys.stdout.flush()
-
-
-# --------------------------------------------------------------------------- environment
 
 
 def backend_present(name: str) -> bool:
@@ -179,7 +158,6 @@ def hosted_backends(requested: Sequence[str] | None = None) -> list[str]:
 
 
 def clear_sdk_environment() -> None:
-    """Drop variables that would point an SDK elsewhere or change its behaviour."""
     for name in SDK_VARIABLES:
         os.environ.pop(name, None)
 
@@ -191,12 +169,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def pin_client(core: int | None) -> None:
-    if core is not None and hasattr(os, "sched_setaffinity"):
+    if core is not None:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {core})
-
-
-# --------------------------------------------------------------------------- arguments, runs
 
 
 def parser(
@@ -209,9 +184,8 @@ def parser(
     **ints: int | tuple[int, str],
 ) -> argparse.ArgumentParser:
     """A command's parser: its docstring's first paragraph as description, one integer option
-    per keyword (``per_thread=(32, "help")`` is ``--per-thread``, default 32), ``--modes`` over
-    ``modes``, the :data:`FLAGS` named, ``--backends``, and with ``server`` also ``--server``
-    and ``--no-pin``."""
+    per keyword (``per_thread=(32, "help")``: ``--per-thread``, default 32), ``--modes``, the
+    :data:`FLAGS` named, ``--backends`` and, with ``server``, ``--server`` and ``--no-pin``."""
     out = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     for name, value in ints.items():
         default, help_ = value if isinstance(value, tuple) else (value, None)
@@ -256,13 +230,7 @@ class Run:
         return ok
 
     def table(
-        self,
-        title: str,
-        headers: Sequence[str] | str,
-        rows: Iterable[Sequence[object]],
-        notes: Sequence[str] = (),
-        *,
-        footer: bool = False,
+        self, title: str, headers: Any, rows: Any, notes: Sequence[str] = (), footer: bool = False
     ) -> None:
         """:func:`print_table`; ``footer`` adds how busy the rest of the machine was."""
         print_table(title, headers, rows, [*notes, self.monitor.line()] if footer else notes)
@@ -284,7 +252,7 @@ def begin(
     clear_sdk_environment()
     requested = getattr(args, "backends", None)
     backends = hosted_backends(requested)
-    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    cores = sorted(os.sched_getaffinity(0))
     if getattr(args, "no_pin", False) or len(cores) < 2:
         client, server, where = None, None, "server and benchmark unpinned"
     else:
@@ -292,8 +260,11 @@ def begin(
         where = f"server process pinned to core {server}, benchmark to core {client}"
     if pin:
         pin_client(client)
-    impl = "fakeprovider/lean.py (lean asyncio)"
-    impl = impl if getattr(args, "server", "lean") == "lean" else "fakeprovider"
+    impl = (
+        "fakeprovider/lean.py (lean asyncio)"
+        if getattr(args, "server", "lean") == "lean"
+        else "fakeprovider"
+    )
     extra = [f"server: {impl} in a separate process over 127.0.0.1 keep-alive; {where}", *lines]
     if skipped := [name for name in requested or list(HOSTED) if name not in backends]:
         extra.append(f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}")
@@ -316,60 +287,49 @@ def once(call: Callable[[], Any], loop: asyncio.Runner | None) -> Any:
     return call() if loop is None else loop.run(call())
 
 
-# --------------------------------------------------------------------------- load, server
-
-
-def _seconds(path: str, fields: slice) -> float | None:
-    try:
-        text = Path(path).read_text()
-    except OSError:
-        return None
-    values = (
-        text.split("\n", 1)[0].split()[1:]
-        if path == "/proc/stat"
-        else text.rsplit(")", 1)[1].split()
-    )
-    return sum(int(x) for x in values[fields]) / os.sysconf("SC_CLK_TCK")
-
-
 class LoadMonitor:
-    """How much CPU *other* processes used while a benchmark ran, in cores.
-
-    The machine is shared; a benchmark cannot stop other work, but it can say how much
-    there was: all busy CPU time (``/proc/stat``, idle and iowait left out) minus this
-    process's and the bench server's, over the elapsed time.
-    """
+    """How much CPU *other* processes used while a benchmark ran, in cores: all busy CPU time
+    (``/proc/stat``) minus this process's and the bench server's, over the elapsed time."""
 
     def __init__(self) -> None:
         self.pids = [os.getpid()]
-        self._start = self._snapshot()
+        self.start = self.snapshot()
 
     def watch(self, pid: int) -> None:
         self.pids.append(pid)
-        self._start = self._snapshot()
+        self.start = self.snapshot()
 
-    def _snapshot(self) -> tuple[float, float | None, float]:
-        # /proc/stat: user nice system idle iowait irq softirq steal; /proc/PID/stat after
-        # the name: utime, stime, cutime, cstime are fields 12-15.
-        busy = [_seconds("/proc/stat", s) for s in (slice(0, 3), slice(5, 8))]
-        total = None if None in busy else sum(b for b in busy if b is not None)
-        ours = sum(_seconds(f"/proc/{p}/stat", slice(11, 15)) or 0.0 for p in self.pids)
-        return time.monotonic(), total, ours
+    def snapshot(self) -> tuple[float, float, float]:
+        def seconds(path: str, fields: list[int]) -> float:
+            with contextlib.suppress(OSError):  # a process that has gone counts nothing
+                text = Path(path).read_text()
+                values = (
+                    text.split("\n")[0].split()[1:]
+                    if path == "/proc/stat"
+                    else text.rsplit(")")[-1].split()
+                )
+                return sum(int(values[i]) for i in fields) / os.sysconf("SC_CLK_TCK")
+            return 0.0
+
+        # /proc/stat: user nice system idle iowait irq softirq steal; /proc/PID/stat after the
+        # name: utime, stime, cutime, cstime are fields 11-14.
+        busy = seconds("/proc/stat", [0, 1, 2, 5, 6, 7])
+        return (
+            time.monotonic(),
+            busy,
+            sum(seconds(f"/proc/{p}/stat", [11, 12, 13, 14]) for p in self.pids),
+        )
 
     def line(self) -> str:
-        (now, busy, ours), (start, busy0, ours0) = self._snapshot(), self._start
-        if busy is None or busy0 is None or now <= start:
-            return f"load average after the run: {load_average()}"
-        other = max(0.0, ((busy - busy0) - (ours - ours0)) / (now - start))
+        (now, busy, ours), (start, busy0, ours0) = self.snapshot(), self.start
+        other = max(0.0, ((busy - busy0) - (ours - ours0)) / max(now - start, 1e-9))
         warning = (
             " - the machine was busy with other work: trust the CPU-time and paired columns "
             "over plain wall-clock medians, or rerun when it is idle"
-            if other > 0.25
-            else ""
         )
         return (
             f"other processes used {other:.2f} of {os.cpu_count()} cores on average during "
-            f"the run (load average after: {load_average()}){warning}"
+            f"the run (load average after: {load_average()}){warning if other > 0.25 else ''}"
         )
 
 
@@ -391,73 +351,60 @@ class BenchServer(Urls):
     def __init__(
         self, chunks: int = 30, cpu: int | None = None, impl: str = "lean", latency: float = 0.0
     ) -> None:
-        command = [sys.executable, "-m", "fakeprovider.lean", "--chunks", str(chunks)]
-        command += ["--impl", impl] + ([] if cpu is None else ["--cpu", str(cpu)])
-        command += ["--latency", str(latency)] if latency else []  # seconds held per answer
-        self.command = command
+        self.command = [
+            sys.executable,
+            "-m",
+            "fakeprovider.lean",
+            "--chunks",
+            str(chunks),
+            "--impl",
+            impl,
+        ]
+        self.command += ([] if cpu is None else ["--cpu", str(cpu)]) + (
+            ["--latency", str(latency)] if latency else []
+        )
 
     def __enter__(self) -> BenchServer:
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-        pipe = subprocess.PIPE
-        self._proc = subprocess.Popen(
+        pipe, env = subprocess.PIPE, {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        popen = subprocess.Popen(
             self.command, cwd=REPO_ROOT, stdin=pipe, stdout=pipe, text=True, env=env
         )
-        line = self._out.readline()
+        self.proc: Any = cast(Any, popen)
+        self.pid, line = self.proc.pid, self.proc.stdout.readline()
         if not line.startswith("READY "):
-            self._proc.kill()
+            self.proc.kill()
             raise RuntimeError(f"bench server did not start: {line!r}")
         self.port = int(line.split()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        proc = self._proc
+    def __exit__(self, *exc: object) -> None:
         with contextlib.suppress(OSError, ValueError):
-            self._in.write("quit\n")
-            self._in.close()
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
         try:
-            proc.wait(timeout=5)
+            self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        self._out.close()
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
 
-    @property
-    def _in(self) -> Any:
-        return self._proc.stdin
-
-    @property
-    def _out(self) -> Any:
-        return self._proc.stdout
-
-    def _command(self, command: str) -> dict[str, Any]:
-        self._in.write(command + "\n")
-        self._in.flush()
-        result: dict[str, Any] = json.loads(self._out.readline())
+    def stats(self, command: str = "stats") -> dict[str, Any]:
+        """``{"connections": n, "requests": n, "by_route": {...}}`` since the last reset."""
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        result: dict[str, Any] = json.loads(self.proc.stdout.readline())
         return result
 
-    def stats(self) -> dict[str, Any]:
-        """``{"connections": n, "requests": n, "by_route": {...}}`` since the last reset."""
-        return self._command("stats")
-
     def reset(self) -> None:
-        self._command("reset")
+        self.stats("reset")
 
     def expect(self, requests: int) -> dict[str, Any]:
         """The stats, after checking that exactly ``requests`` arrived since the reset."""
-        stats = self.stats()
-        if stats["requests"] != requests:
+        if (stats := self.stats())["requests"] != requests:
             raise RuntimeError(f"expected {requests} requests, the server saw {stats['requests']}")
         return stats
 
-    @property
-    def pid(self) -> int:
-        return self._proc.pid
-
-
-# --------------------------------------------------------------------------- memory
 
 #: One memory checkpoint: (calls made, RSS MiB, allocated blocks).
 Point = tuple[int, float, int]
@@ -465,32 +412,25 @@ Point = tuple[int, float, int]
 
 def rss_mib() -> float:
     """Current resident set size of this process in MiB (Linux ``VmRSS``)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-def checkpoint(calls: int) -> Point:
-    gc.collect()
-    # Every block Python's allocator hands out, strings and list buffers included: a
-    # leak of one string per call is 10,000 blocks long before it is a page of RSS.
-    return calls, rss_mib(), sys.getallocatedblocks()
+    lines = Path("/proc/self/status").read_text().splitlines()
+    return int(next(x for x in lines if x.startswith("VmRSS:")).split()[1]) / 1024
 
 
 def growth(call: Callable[[int], object], marks: Sequence[int], warm_up: int = 200) -> list[Point]:
-    """Checkpoints after ``warm_up`` calls (pools open, caches filled) and at each mark."""
+    """Checkpoints (after ``gc.collect()``) after ``warm_up`` calls and at each mark.  The
+    allocated blocks count strings and list buffers too: a leak of one string per call is
+    10,000 blocks long before it is a page of RSS."""
     for i in range(warm_up):
         call(i)
-    points, wanted = [checkpoint(0)], set(marks)
+    gc.collect()
+    points = [(0, rss_mib(), sys.getallocatedblocks())]
     for i in range(1, max(marks) + 1):
         call(i)
-        if i in wanted:
-            points.append(checkpoint(i))
+        if i in marks:
+            gc.collect()
+            points.append((i, rss_mib(), sys.getallocatedblocks()))
     return points
 
-
-# --------------------------------------------------------------------------- timing
 
 #: One timed call: (wall seconds, CPU seconds of this process).
 Sample = tuple[float, float]
@@ -500,11 +440,8 @@ WARM_UP = 50
 
 
 def timed(call: Callable[[], object], n: int) -> list[Sample]:
-    """Wall and process CPU time of each of ``n`` calls, each timed on its own.
-
-    CPU time is the second view because this machine is shared: when other work runs,
-    wall time absorbs the waits for a core while this process's CPU time does not.
-    """
+    """Wall and process CPU time of each of ``n`` calls, each timed on its own: on a shared
+    machine wall time absorbs the waits for a core, this process's CPU time does not."""
     wall, cpu = time.perf_counter, time.process_time
     out = []
     for _ in range(n):
@@ -542,12 +479,9 @@ def abba(
 ) -> dict[str, list[T]]:
     """Each variant's sample once per round: ABBA for two variants; for more, a start that
     rotates every round and a direction that reverses every other, so no variant always
-    follows another.  ``gc.collect()`` before every ``gc_every``-th round, outside the timing.
-
-    Samples can be as short as a few calls: this machine's speed drifts from one fraction
-    of a second to the next (a shared VM), so the finer the alternation, the better the
-    pairs cancel it.
-    """
+    follows another; ``gc.collect()`` before every ``gc_every``-th round, outside the timing.
+    Samples can be a few calls: this machine's speed drifts from one fraction of a second
+    to the next (a shared VM), so the finer the alternation, the better pairs cancel it."""
     out: dict[str, list[T]] = {name: [] for name in variants}
     names = list(variants)
     for index in range(rounds):
@@ -562,24 +496,13 @@ def abba(
 
 @dataclass
 class Interleaved:
-    """Samples of several variants measured in alternating rounds, wall and CPU."""
+    """Per-call samples of variants measured in alternating blocks: every call's wall and CPU
+    time, and each block's medians (``round_*``), per variant."""
 
     wall: dict[str, list[float]]
     cpu: dict[str, list[float]]
     round_wall: dict[str, list[float]]
     round_cpu: dict[str, list[float]]
-
-    @classmethod
-    def of(cls, blocks: Mapping[str, list[list[Sample]]]) -> Interleaved:
-        """From each variant's blocks, one block per round."""
-        flat = {n: [s for block in b for s in block] for n, b in blocks.items()}
-        per_round = {n: [columns(block) for block in b] for n, b in blocks.items()}
-        return cls(
-            {n: [w for w, _ in s] for n, s in flat.items()},
-            {n: [c for _, c in s] for n, s in flat.items()},
-            {n: [w for w, _ in r] for n, r in per_round.items()},
-            {n: [c for _, c in r] for n, r in per_round.items()},
-        )
 
     def paired(self, a: str, b: str, *, cpu: bool = False) -> float:
         """Median over rounds of (median of a - median of b) in the same round."""
@@ -589,13 +512,6 @@ class Interleaved:
     def ratio(self, a: str, b: str, *, cpu: bool = False, base: str | None = None) -> float:
         """a/b from the paired difference: ``1 + paired(a, b) / median(base or b)``."""
         return 1 + self.paired(a, b, cpu=cpu) / median((self.cpu if cpu else self.wall)[base or b])
-
-
-def interleave(
-    variants: Mapping[str, Callable[[], list[Sample]]], rounds: int, gc_every: int = 1
-) -> Interleaved:
-    """:func:`abba` over blocks of timed calls."""
-    return Interleaved.of(abba(variants, rounds, gc_every))
 
 
 def compare_calls(
@@ -628,7 +544,15 @@ def compare_calls(
 
     for name, call in calls.items():
         block(name, call, warm_up)()
-    return interleave({name: block(name, c, n) for name, c in calls.items()}, rounds, GC_EVERY)
+    blocks = abba({name: block(name, call, n) for name, call in calls.items()}, rounds, GC_EVERY)
+    flat = {name: [s for block in b for s in block] for name, b in blocks.items()}
+    per_round = {name: [columns(block) for block in b] for name, b in blocks.items()}
+    return Interleaved(
+        {name: [w for w, _ in s] for name, s in flat.items()},
+        {name: [c for _, c in s] for name, s in flat.items()},
+        {name: [w for w, _ in r] for name, r in per_round.items()},
+        {name: [c for _, c in r] for name, r in per_round.items()},
+    )
 
 
 def sample_streams(
@@ -645,8 +569,9 @@ def sample_streams(
     def sample(stream: Callable[[], Any]) -> Callable[[], T]:
         def one() -> T:
             gc.collect()
-            result = measured(stream) if loop is None else loop.run(ameasured(stream))
-            return figure(*result, expected)
+            return figure(
+                *(measured(stream) if loop is None else loop.run(ameasured(stream))), expected
+            )
 
         return one
 

@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as setup:
         args, device, path, gen = setup
         pipe = transformers.pipeline("text-generation", model=str(path), device=device)
-        t, b = args.tokens, args.batch
+        t, b = int(args.tokens), int(args.batch)
 
         def pipeline_rate(batch: int) -> float:
             started = time.perf_counter()
