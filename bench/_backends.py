@@ -11,6 +11,7 @@ is then genkit's own cost, not a different request.  Every call is made for a ``
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import operator
 import time
@@ -183,6 +184,9 @@ class RawClient(ABC):
     """
 
     provider: str
+    #: The SDK's module and its sync and async client classes; the method sending a request.
+    sdk: tuple[str, str, str]
+    send: Callable[[Any], Any]
     #: What turns the request into a stream.
     stream_args: dict[str, Any] = {"stream": True}
     #: The SDK's accumulating stream helper, as a path from the client; its event carrying
@@ -199,24 +203,26 @@ class RawClient(ABC):
     @property
     def sync(self) -> Any:
         if self._sync is None:
-            self._sync = self.make_sync()
+            self._sync = self.make(False)
         return self._sync
 
     @property
     def aclient(self) -> Any:
         """Built on first use inside the running loop, as genkit builds its own."""
         if self._async is None:
-            self._async = self.make_async()
+            self._async = self.make(True)
         return self._async
 
-    @abstractmethod
-    def make_sync(self) -> Any: ...
-    @abstractmethod
-    def make_async(self) -> Any: ...
+    def make(self, asynchronous: bool) -> Any:
+        module, sync, asynced = self.sdk
+        client = getattr(importlib.import_module(module), asynced if asynchronous else sync)
+        return client(api_key=self.key, base_url=self.base_url, max_retries=self.retries)
+
+    def create(self, client: Any) -> Callable[..., Any]:
+        return self.send(client)  # type: ignore[no-any-return]
+
     @abstractmethod
     def args(self, shape: Shape) -> dict[str, Any]: ...
-    @abstractmethod
-    def create(self, client: Any) -> Callable[..., Any]: ...
     @abstractmethod
     def text(self, response: Any) -> str: ...
     @abstractmethod
@@ -330,18 +336,7 @@ class RawOpenAI(RawClient):
     stream_args = {"stream": True, "stream_options": {"include_usage": True}}
     helper_path, final_method = "chat.completions.stream", "get_final_completion"
     fragment_event = ("tool_calls.function.arguments.delta", "arguments_delta")
-
-    def make_sync(self) -> Any:
-        import openai
-
-        return openai.OpenAI(api_key=self.key, base_url=self.base_url, max_retries=self.retries)
-
-    def make_async(self) -> Any:
-        import openai
-
-        return openai.AsyncOpenAI(
-            api_key=self.key, base_url=self.base_url, max_retries=self.retries
-        )
+    sdk, send = ("openai", "OpenAI", "AsyncOpenAI"), operator.attrgetter("chat.completions.create")
 
     def args(self, shape: Shape) -> dict[str, Any]:
         user = {"role": "user", "content": PROMPT}
@@ -354,9 +349,6 @@ class RawOpenAI(RawClient):
             "temperature": TEMPERATURE,
             "max_completion_tokens": MAX_TOKENS,
         }
-
-    def create(self, client: Any) -> Callable[..., Any]:
-        return client.chat.completions.create  # type: ignore[no-any-return]
 
     def text(self, response: Any) -> str:
         return str(response.choices[0].message.content)
@@ -387,23 +379,10 @@ class RawAnthropic(RawClient):
     provider = "anthropic"
     helper_path, final_method = "messages.stream", "get_final_message"
     fragment_event = ("input_json", "partial_json")
+    sdk, send = ("anthropic", "Anthropic", "AsyncAnthropic"), operator.attrgetter("messages.create")
     #: The API requires max_tokens; genkit sends 4096 when the caller gives none
     #: (``genkit.backends.anthropic._request.DEFAULT_MAX_TOKENS``), so the raw call does too.
     default_max_tokens = 4096
-
-    def make_sync(self) -> Any:
-        import anthropic
-
-        return anthropic.Anthropic(
-            api_key=self.key, base_url=self.base_url, max_retries=self.retries
-        )
-
-    def make_async(self) -> Any:
-        import anthropic
-
-        return anthropic.AsyncAnthropic(
-            api_key=self.key, base_url=self.base_url, max_retries=self.retries
-        )
 
     def args(self, shape: Shape) -> dict[str, Any]:
         messages = [{"role": "user", "content": PROMPT}]
@@ -413,9 +392,6 @@ class RawAnthropic(RawClient):
                 system=SYSTEM, max_tokens=MAX_TOKENS, extra_body={"temperature": TEMPERATURE}
             )
         return args
-
-    def create(self, client: Any) -> Callable[..., Any]:
-        return client.messages.create  # type: ignore[no-any-return]
 
     def text(self, response: Any) -> str:
         return "".join(block.text for block in response.content if block.type == "text")
@@ -444,7 +420,11 @@ class RawGemini(RawClient):
     #: ``bench.concurrency --raw-pool genkit`` gives it genkit's, to compare like with like.
     limits: Any = None
 
-    def make_sync(self) -> Any:
+    send = operator.attrgetter("models.generate_content")
+
+    def make(self, asynchronous: bool) -> Any:
+        if asynchronous:
+            return self.sync.aio  # google-genai's async surface hangs off the same Client
         from google import genai
         from google.genai import types
 
@@ -459,9 +439,6 @@ class RawGemini(RawClient):
             base_url=self.base_url, timeout=600_000, retry_options=retry, httpx_async_client=pool
         )
         return genai.Client(api_key=self.key, http_options=options)
-
-    def make_async(self) -> Any:
-        return self.sync.aio  # google-genai's async surface hangs off the same Client
 
     async def aclose(self) -> None:
         if self._async is not None:
@@ -486,9 +463,6 @@ class RawGemini(RawClient):
         if shape == "params":  # the config object is built for every call, as genkit builds its own
             return lambda: {**self.args(shape), **(extra or {})}
         return super().fresh_args(shape, extra)
-
-    def create(self, client: Any) -> Callable[..., Any]:
-        return client.models.generate_content  # type: ignore[no-any-return]
 
     def open_stream(self, client: Any) -> Any:
         return client.models.generate_content_stream(**self.args("plain"))
