@@ -18,7 +18,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import genkit
 from bench._common import KEYS, MODELS, PROMPT, Urls
@@ -35,13 +35,7 @@ SYSTEM, TEMPERATURE, MAX_TOKENS = "Be brief.", 0.5, 100
 PARAMS: dict[str, Any] = {"system": SYSTEM, "temperature": TEMPERATURE, "max_tokens": MAX_TOKENS}
 
 
-class Server(Protocol):
-    """Anything that says where each provider's SDK should send its requests."""
-
-    def base_url(self, provider: str) -> str: ...
-
-
-def load_generator(provider: str, server: Server, **options: Any) -> genkit.Generator:
+def load_generator(provider: str, server: Urls, **options: Any) -> genkit.Generator:
     """genkit with its defaults (``max_retries=2``: the first attempt runs without tenacity)."""
     url = server.base_url(provider)
     return genkit.load(
@@ -85,14 +79,14 @@ def genkit_stream(
     """A whole stream read as it arrives.  Without ``tools``: every text chunk, the first one
     timed, ``stream.result.text`` at the end; with ``tools``: ``stream.events()``, counting the
     argument fragments, the complete calls from ``stream.result`` at the end."""
-    clock, delta = time.perf_counter, genkit.ToolCallDelta
+    clock = time.perf_counter
     if mode == "sync" and tools is not None:
 
         def tool_run() -> StreamResult:
             count = 0
             with gen.stream(PROMPT, tools=tools) as stream:
                 for event in stream.events():
-                    if type(event) is delta and event.arguments:
+                    if type(event) is genkit.ToolCallDelta and event.arguments:
                         count += 1
                 return 0.0, count, calls_of(stream.result)
 
@@ -115,7 +109,7 @@ def genkit_stream(
             count = 0
             async with gen.astream(PROMPT, tools=tools) as stream:
                 async for event in stream.events():
-                    if type(event) is delta and event.arguments:
+                    if type(event) is genkit.ToolCallDelta and event.arguments:
                         count += 1
                 return 0.0, count, calls_of(stream.result)
 
@@ -193,7 +187,7 @@ class RawClient(ABC):
     #: an argument fragment, as (type, field); its method for the accumulated answer.
     helper_path, fragment_event, final_method = "", ("", ""), ""
 
-    def __init__(self, server: Server, retries: int = 0) -> None:
+    def __init__(self, server: Urls, retries: int = 0) -> None:
         self.base_url = server.base_url(self.provider)
         self.key, self.model = KEYS[self.provider], MODELS[self.provider]
         self.retries = retries
@@ -485,7 +479,7 @@ RAW: dict[str, type[RawClient]] = {
 }
 
 
-def raw_client(provider: str, server: Server, retries: int = 0) -> RawClient:
+def raw_client(provider: str, server: Urls, retries: int = 0) -> RawClient:
     return RAW[provider](server, retries)
 
 

@@ -2,17 +2,14 @@
 
     python -m bench.call_overhead [--calls 5] [--rounds 300] [--backends openai ...]
 
-On the harness (``bench/_common.py``: every call timed on its own, wall and CPU, in blocks
-of ``--calls``; genkit and raw blocks ABBA for ``--rounds`` rounds, each block checked to
-have sent one request per call).  The raw SDK client is configured as genkit configures its
-own (``max_retries=0``, same base URL and key, default timeouts) and sends the same body, as
-a wire check against ``fakeprovider`` shows first (``--no-wire-check`` skips it); genkit runs
-with its defaults (``max_retries=2``; the first attempt never touches tenacity).  Reported:
-median and p90 per call, the difference of the medians, and the *paired* difference (median
-over rounds of the per-round difference), which cancels drift best and which the verdict
-uses (ratio = 1 + paired Δ / raw median); A/A rows time the raw SDK against a second raw
-client in genkit's slot: the noise floor.  ``bench.tools`` and ``bench.structured`` run the
-same method on other requests (:class:`Variant`).
+The raw SDK client is configured as genkit configures its own (``max_retries=0``, same base
+URL, key and body: a wire check against ``fakeprovider`` shows it first, ``--no-wire-check``
+skips it); genkit runs with its defaults.  Blocks of ``--calls`` calls, each call timed on
+its own (wall and CPU), alternate ABBA for ``--rounds`` rounds.  Reported: median and p90,
+the difference of the medians and the *paired* difference (median over rounds of the
+per-round difference), which cancels drift best and which the verdict uses (ratio = 1 +
+paired Δ / raw median); A/A rows (raw against a second raw client) show the noise floor.
+``bench.tools`` and ``bench.structured`` run the same method on other requests (:class:`Variant`).
 
 Target: genkit's median within 5 % of the raw SDK's and within 100 µs.
 """
@@ -25,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import genkit
+from bench import _common as h
 from bench._backends import (
     SHAPES,
     Ask,
@@ -37,48 +35,34 @@ from bench._backends import (
     text,
     wire_check,
 )
-from bench._common import (
-    Interleaved,
-    Run,
-    begin,
-    compare_calls,
-    median,
-    once,
-    parser,
-    percentile,
-    runner,
-    signed_us,
-    us,
-    verdict,
-)
 
 RATIO_TARGET, ABSOLUTE_TARGET = 1.05, 100e-6
 TARGET = "genkit ≤ 1.05 x raw and ≤ +100 µs"
-Row = tuple[tuple[str, str, str], Interleaved]
+Row = tuple[tuple[str, str, str], h.Interleaved]
 
 
-def meets(result: Interleaved, cpu: bool) -> bool:
+def meets(result: h.Interleaved, cpu: bool) -> bool:
     ratio, delta = result.ratio("genkit", "raw", cpu=cpu), result.paired("genkit", "raw", cpu=cpu)
     return ratio <= RATIO_TARGET and delta <= ABSOLUTE_TARGET
 
 
-def cells(label: tuple[str, str, str], result: Interleaved, cpu: bool) -> list[str]:
+def cells(label: tuple[str, str, str], result: h.Interleaved, cpu: bool) -> list[str]:
     samples = result.cpu if cpu else result.wall
     raw, gk = samples["raw"], samples["genkit"]
-    p90 = [] if cpu else [us(percentile(raw, 90)), us(percentile(gk, 90))]
+    p90 = [] if cpu else [h.us(h.percentile(raw, 90)), h.us(h.percentile(gk, 90))]
     delta = [
-        signed_us(median(gk) - median(raw)),
-        signed_us(result.paired("genkit", "raw", cpu=cpu)),
+        h.signed_us(h.median(gk) - h.median(raw)),
+        h.signed_us(result.paired("genkit", "raw", cpu=cpu)),
     ]
     ratio = f"{result.ratio('genkit', 'raw', cpu=cpu):.3f}"
     return [
         *label,
-        us(median(raw)),
-        us(median(gk)),
+        h.us(h.median(raw)),
+        h.us(h.median(gk)),
         *delta,
         *p90,
         ratio,
-        verdict(meets(result, cpu)),
+        h.verdict(meets(result, cpu)),
     ]
 
 
@@ -99,35 +83,41 @@ class Variant:
         return [(label, raw.caller(ask=self.ask(raw)), self.call(gen))]
 
 
-def measure(
-    backend: str,
-    shape: Shape,
-    mode: str,
-    server: Any,
-    args: Any,
-    control: bool,
-    variant: Variant | None,
-) -> Interleaved:
-    """genkit vs raw; with ``control``, raw vs a second raw client (an A/A noise check)."""
-    raw, other = raw_client(backend, server), raw_client(backend, server)
-    ask = None if variant is None else variant.ask(raw)
-    gen = None if control else load_generator(backend, server)
-    with runner(mode) as loop:
-        if gen is None:
-            call = other.caller(mode, shape, None if variant is None else variant.ask(other))
-        else:
-            call = genkit_call(gen, mode, shape) if variant is None else variant.call(gen, mode)
-        base = raw.caller(mode, shape, ask)
-        if not control and once(base, loop) != once(call, loop):
-            raise RuntimeError("genkit and the raw SDK disagree on the answer")
-        result = compare_calls(server, {"raw": base, "genkit": call}, args.calls, args.rounds, loop)
-        for client in (raw, other, gen):
-            if client is not None and loop is not None:
+#: A row's two sides for one mode, ``{name: call}``, and the clients to close after it.
+Sides = tuple[dict[str, Callable[[], Any]], list[Any]]
+
+
+def genkit_vs_raw(variant: Variant | None = None) -> Callable[..., Sides]:
+    """genkit against the raw SDK; with ``control``, a second raw client in genkit's slot."""
+
+    def sides(backend: str, mode: str, shape: Shape, control: bool, server: Any) -> Sides:
+        raw, other = raw_client(backend, server), raw_client(backend, server)
+        ask = (lambda client: None) if variant is None else variant.ask
+        base = raw.caller(mode, shape, ask(raw))
+        if control:
+            return {"raw": base, "genkit": other.caller(mode, shape, ask(other))}, [raw, other]
+        gen = load_generator(backend, server)
+        call = genkit_call(gen, mode, shape) if variant is None else variant.call(gen, mode)
+        return {"raw": base, "genkit": call}, [raw, other, gen]
+
+    return sides
+
+
+def measure(sides: Sides, mode: str, server: Any, args: Any) -> h.Interleaved:
+    """Each side once (both must give the same answer), then :func:`compare_calls`."""
+    calls, clients = sides
+    with h.runner(mode) as loop:
+        if len({repr(h.once(call, loop)) for call in calls.values()}) != 1:
+            raise RuntimeError(f"{' and '.join(calls)} disagree on the answer")
+        result = h.compare_calls(server, calls, args.calls, args.rounds, loop)
+        for client in clients:
+            if loop is not None:
                 loop.run(client.aclose())
+            client.close()
     return result
 
 
-def report(run: Run, rows: list[Row], target: str = TARGET) -> None:
+def report(run: h.Run, rows: list[Row], target: str = TARGET) -> None:
     """The wall-clock and CPU tables of per-call rows (A/A rows included)."""
     head = ["backend", "mode", "request", "raw median", "genkit median", "Δ median", "Δ paired"]
     tail = ["genkit/raw (paired)", "target"]
@@ -155,12 +145,12 @@ def overhead_parser(doc: str | None, rounds: int = 300) -> Any:
     """The options every per-call benchmark shares (this one and its variants)."""
     calls = (5, "calls per block: short blocks alternate often, so drift cancels in the pairs")
     flags = ("no_control", "no_wire_check")
-    return parser(
+    return h.parser(
         doc, modes=("sync", "async"), flags=flags, calls=calls, rounds=(rounds, "ABBA rounds")
     )
 
 
-def wire_table(run: Run, rows: list[list[str]]) -> None:
+def wire_table(run: h.Run, rows: list[list[str]]) -> None:
     run.table(
         "Same request? Each call made once each way against fakeprovider",
         "backend | request | same method/path/query | same JSON body "
@@ -170,25 +160,28 @@ def wire_table(run: Run, rows: list[list[str]]) -> None:
 
 
 def per_call(
-    run: Run,
+    run: h.Run,
     backends: Sequence[str],
     shapes: Sequence[Shape] = ("plain",),
-    variant: Variant | None = None,
     request: str | None = None,
+    sides: Callable[..., Sides] | None = None,
+    meets: Callable[[h.Interleaved, bool], bool] = meets,
 ) -> list[Row]:
-    """A/A rows (unless ``--no-control``), then genkit vs raw per backend, shape and mode;
-    ``request`` names a ``variant``'s request in the tables.  Records the targets."""
-    args = run.args
+    """A/A rows (unless ``--no-control``), then both ``sides`` per backend, shape and mode;
+    ``request`` names the request in the tables.  Records the targets (``meets``)."""
+    args, first, sides = run.args, backends[:1], sides or genkit_vs_raw()
     plan = (
         []
-        if not backends or args.no_control
-        else [(f"{backends[0]} A/A", m, shapes[0], True) for m in args.modes]
+        if args.no_control
+        else [(f"{b} A/A", m, shapes[0], True) for b in first for m in args.modes]
     )
     plan += [(b, m, s, False) for b in backends for s in shapes for m in args.modes]
     rows: list[Row] = []
     with run.server() as server:
         for label, mode, shape, control in plan:
-            result = measure(label.split()[0], shape, mode, server, args, control, variant)
+            result = measure(
+                sides(label.split()[0], mode, shape, control, server), mode, server, args
+            )
             rows.append(((label, mode, request or shape), result))
             if not control:
                 run.check(meets(result, False) and meets(result, True))
@@ -200,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     help_ = "plain: the prompt alone; params: system prompt + temperature + max_tokens"
     parser_.add_argument("--shapes", nargs="*", choices=SHAPES, default=list(SHAPES), help=help_)
     args = parser_.parse_args(argv)
-    run = begin(
+    run = h.begin(
         "Per-call overhead (non-streaming)",
         args,
         f"{args.rounds} rounds x {args.calls} calls per side, mode and request shape, "

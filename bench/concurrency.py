@@ -2,19 +2,14 @@
 
     python -m bench.concurrency [--levels 1 10 100 1000] [--rounds 4] [--backends openai ...]
 
-genkit and raw batches alternate ABBA for ``--rounds`` rounds per level; rates are medians,
-ratios paired (each genkit batch against the raw batch next to it).  In a batch, ``c``
-asyncio tasks share one client (one Generator, or one raw async SDK client configured like
-genkit's) and make ``--budget / c`` calls each, so ``c`` calls are in flight at every moment;
-requests per second = all calls / the batch's wall time.  The client is one Python thread,
-so at high concurrency it is CPU-bound: CPU time per request is reported too (robust to
-other work on the machine).  The server counts requests and new connections per batch: one
-request per call on both sides, and whether a side's pool reconnects (the SDKs keep 100
-idle connections).  ``--raw-pool genkit`` gives the raw google-genai client genkit's pool
-limits (1,000 connections, 100 idle) instead of its own (100, 20), so only genkit's layer
-differs; ``--latency SECONDS`` makes the server hold every answer, as a real provider does
-while it generates, so a client cannot exceed connections / latency requests per second
-(figures in bench/README.md).
+In a batch, ``c`` tasks share one client (a Generator, or the raw async SDK client configured
+like genkit's) and make ``--budget / c`` calls each: requests per second = calls / the
+batch's wall time, plus CPU time per request (one Python thread is CPU-bound at high
+concurrency) and the connections the server saw opened (one request per call checked).
+genkit and raw batches alternate ABBA; medians, ratios paired.  ``--raw-pool genkit`` gives
+the raw google-genai client genkit's pool limits (1,000 connections, 100 idle; its own are
+100, 20); ``--latency SECONDS`` makes the server hold each answer as a real provider does,
+capping a client at connections / latency requests per second (figures in bench/README.md).
 
 Target: genkit ≥ 95 % of the raw SDK's requests per second at every level.
 """
@@ -27,19 +22,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+from bench import _common as h
 from bench._backends import RawGemini, genkit_call, load_generator, raw_client
-from bench._common import (
-    BenchServer,
-    abba,
-    ameasured,
-    begin,
-    columns,
-    paired,
-    parser,
-    pct,
-    us,
-    verdict,
-)
 
 TARGET = 0.95
 #: One batch: (requests per wall second, CPU seconds per request, connections opened)
@@ -51,7 +35,7 @@ def batch(
     call: Callable[[], Awaitable[object]],
     concurrency: int,
     per_task: int,
-    server: BenchServer,
+    server: h.BenchServer,
 ) -> Batch:
     """``concurrency`` tasks making ``per_task`` calls each, timed inside the loop."""
 
@@ -63,13 +47,13 @@ def batch(
     server.reset()
     gc.collect()
     _, wall, cpu = loop.run(
-        ameasured(lambda: asyncio.gather(*(worker() for _ in range(concurrency))))
+        h.ameasured(lambda: asyncio.gather(*(worker() for _ in range(concurrency))))
     )
     return total / wall, cpu / total, int(server.expect(total)["connections"])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = parser(
+    parser_ = h.parser(
         __doc__,
         rounds=(4, "ABBA rounds per level"),
         budget=(200, "calls per batch (per side, per round)"),
@@ -80,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     help_ = "the raw Gemini client's pool limits: its SDK's own, or genkit's"
     parser_.add_argument("--raw-pool", choices=("sdk", "genkit"), default="sdk", help=help_)
     args = parser_.parse_args(argv)
-    run = begin(
+    run = h.begin(
         "Concurrency (async)",
         args,
         f"levels {args.levels}; server latency {args.latency} s; raw pool: {args.raw_pool}; "
@@ -104,27 +88,27 @@ def main(argv: list[str] | None = None) -> int:
                     name: partial(batch, loop, call, level, per_task, server)
                     for name, call in calls.items()
                 }
-                sides = abba(batches, args.rounds)
-                raw_rps, raw_cpu, raw_conn = columns(sides["raw"])
-                gk_rps, gk_cpu, gk_conn = columns(sides["genkit"])
-                ratio = paired(sides["raw"], sides["genkit"], lambda r, g: g[0] / r[0])
-                cpu_ratio = paired(sides["raw"], sides["genkit"], lambda r, g: r[1] / g[1])
+                sides = h.abba(batches, args.rounds)
+                raw_rps, raw_cpu, raw_conn = h.columns(sides["raw"])
+                gk_rps, gk_cpu, gk_conn = h.columns(sides["genkit"])
+                ratio = h.paired(sides["raw"], sides["genkit"], lambda r, g: g[0] / r[0])
+                cpu_ratio = h.paired(sides["raw"], sides["genkit"], lambda r, g: r[1] / g[1])
                 ok = run.check(ratio >= TARGET and cpu_ratio >= TARGET)
                 cells = [
                     backend,
                     f"{level:,}",
                     f"{raw_rps:,.0f}",
                     f"{gk_rps:,.0f}",
-                    pct(ratio),
-                    us(raw_cpu),
+                    h.pct(ratio),
+                    h.us(raw_cpu),
                 ]
                 rows.append(
                     [
                         *cells,
-                        us(gk_cpu),
-                        pct(cpu_ratio),
+                        h.us(gk_cpu),
+                        h.pct(cpu_ratio),
                         f"{raw_conn:.0f} / {gk_conn:.0f}",
-                        verdict(ok),
+                        h.verdict(ok),
                     ]
                 )
             loop.run(gen.aclose())

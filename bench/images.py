@@ -3,20 +3,12 @@
     python bench/images.py [--medium] [--size PX] [--steps N] [--rounds R]
     python -m bench.images ...   (the same)
 
-- The pipeline is the tests' tiny random Stable Diffusion (``tests/tiny_sd.py``), saved in a
-  temporary directory and loaded with ``genkit.images.load("huggingface:<dir>")``; the raw
-  side calls the very pipeline object genkit loaded (``ig.backend.loaded.text2img``), so
-  weights, dtype, scheduler and threads are equal.  ``--medium`` widens every channel count
-  8x (denoising then dominates, as with a real model); a full-size SD architecture with
-  random weights does not fit in minutes on a 2-core CPU, so it is not offered.
-- Batch 1: one seeded image per call, genkit (checks, engine thread hand-off, PNG encoding
-  into ``genkit.Image`` bytes) and raw (a PIL image) interleaved for ``--rounds`` rounds;
-  medians; target <= 1.02x.
-- 8 concurrent requests: 8 threads ask genkit for one image of the same size at the same
-  moment (the engine batches them as they arrive), against the raw pipeline called 8 times
-  in a row; images/s, medians over ``--rounds``; target >= 1.5x.
-
-Exit status 1 when a target is missed.
+The tests' tiny random Stable Diffusion (``tests/tiny_sd.py``) loaded by genkit; the raw side
+calls the very pipeline object genkit loaded, so weights, dtype and scheduler are equal
+(``--medium``: channels 8x wider, so denoising dominates).  Batch 1: one seeded image per
+call, interleaved, medians, target <= 1.02x.  8 concurrent requests from 8 threads (the
+engine batches them as they arrive) against the raw pipeline called 8 times in a row:
+images/s, target >= 1.5x.  Exit status 1 when a target is missed.
 """
 
 from __future__ import annotations

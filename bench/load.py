@@ -3,24 +3,14 @@
     python -m bench.load                     # every hosted backend, the issue's figures
     python -m bench.load --backends openai --concurrent 200 --sequential 2000   # quicker
 
-For each hosted backend, against the lean benchmark server in its own process (its memory
-and CPU are not this process's, and it counts the TCP connections it accepts):
-
-- 1,000 concurrent ``agenerate`` calls and 200 concurrent ``astream`` streams on one
-  Generator, two bursts back to back: errors, wall time, and the connections the server
-  accepted in each burst.  A pooled client opens one per call in flight in the first burst
-  and reuses them in the second (connections idle longer than the pool's
-  ``keepalive_expiry`` are closed and reopened: that is the pool working);
-- the same from 32 threads with the sync API (``generate`` and ``stream``);
-- memory across 10,000 sequential calls per API (``generate``, ``stream``, ``agenerate`` on
-  one event loop): VmRSS and the interpreter's allocated blocks, every 2,500 calls after a
-  warm-up and ``gc.collect()``.  "flat": RSS grew less than the noise band and fewer than
-  0.1 blocks were kept per call (a leak of one object per call is 10,000 blocks, long
-  before it is a page of RSS);
-- ``asyncio.run(gen.agenerate(...))`` once per call (a new event loop each time, as scripts
-  and sync web handlers do), where each loop gets its own HTTP client: the sockets this
-  process still holds to the server and RSS afterwards show whether each loop's client is
-  released when its loop ends.
+Per hosted backend, against the lean server in its own process (which counts the TCP
+connections it accepts): 1,000 concurrent ``agenerate`` calls and 200 concurrent ``astream``
+streams on one Generator, two bursts back to back (errors, wall time, connections per burst:
+a pool opens one per call in flight and reuses them in the second burst); the same from 32
+threads with the sync API; VmRSS and allocated blocks across 10,000 sequential calls per API,
+every 2,500 after a warm-up and ``gc.collect()`` ("flat": RSS within the noise band and fewer
+than 0.1 blocks kept per call); and ``asyncio.run(gen.agenerate(...))`` per call, where each
+event loop gets its own client: sockets still open and RSS show whether it is released.
 
 A run prints tables and exits 1 if any call failed or anything grew.
 """

@@ -2,25 +2,18 @@
 
     python bench/local_generation.py [--device cpu|cuda] [--tokens N] [--batch B] [--rounds R]
 
-- The checkpoint is full-size GPT-2 (``GPT2Config()``, 124M parameters) with random weights,
-  saved in a temporary directory (no hub access; cost per token is what matters, not the
-  words), with a real byte-level BPE of GPT-2's vocabulary size (50,257 entries), so
-  decoding costs what it costs with gpt2.  EOS is off in ``generation_config.json``: every
-  run makes exactly ``--tokens`` new tokens.
-- Both sides run with their defaults: the pipeline samples (temperature 0.7, top_k 50) in the
-  checkpoint's dtype; genkit samples the same way in the dtype it picks (float32 on CPU,
-  bfloat16 on CUDA, with static cache + compile).
-- Batch 1: one prompt.  Batch B: the pipeline gets B prompts with ``batch_size=B``; genkit
-  one request with ``n=B``, and B concurrent requests from B threads (3 each back to back,
-  so the engine's coalescing is seen in steady state).  Time to first token: from the call
-  to the first generated token (pipeline: a streamer noting the first ``put`` after the
-  prompt; genkit: the first chunk of ``stream()``).
-- Every case is warmed up once (on CUDA, compiling each shape), then the cases run
-  interleaved for ``--rounds`` rounds; medians.
+The checkpoint is full-size GPT-2 (124M parameters) with random weights and a byte-level BPE
+of GPT-2's vocabulary size, built locally, EOS off: every run makes exactly ``--tokens``.
+Both sides sample with their defaults (genkit: float32 on CPU, bfloat16 + static cache +
+compile on CUDA).  Cases: batch 1; batch B as the pipeline with ``batch_size=B``, genkit with
+``n=B`` and B concurrent requests from B threads (3 each, so coalescing is steady); time to
+first token (pipeline: a streamer's first ``put`` after the prompt; genkit: the first chunk).
+Each case is warmed up once (on CUDA, compiling each shape), then all run interleaved for
+``--rounds`` rounds; medians.
 
-CUDA targets from the issue: genkit batch 1 >= 5x the pipeline's tokens/s, and genkit at
-batch 64 >= 50x the pipeline's batch-1 tokens/s.  On CPU the same code runs with small
-settings (32 tokens, batch 8) and the targets do not apply.
+CUDA targets from the issue: genkit batch 1 >= 5x the pipeline's tokens/s, and genkit at batch
+64 >= 50x the pipeline's batch-1 tokens/s.  On CPU (defaults: 32 tokens, batch 8) they do not
+apply.
 """
 
 from __future__ import annotations

@@ -2,19 +2,13 @@
 
     python -m bench.local_structured [--device cpu|cuda] [--tokens N] [--batch B] [--rounds R]
 
-- The checkpoint ``bench.local_generation`` builds (full-size GPT-2, random weights, a BPE of
-  GPT-2's vocabulary size), so the grammar mask covers as many tokens as with gpt2.
-- The schema is a realistic record (bounded integer, bounded string, enum, list of strings,
-  boolean) in a list with ``minItems`` far beyond the budget, so every constrained run writes
-  exactly ``--tokens`` tokens and is cut there (genkit raises
-  ``OutputValidationError(truncated=True)``; its ``generation.usage`` is counted); the free
-  side has EOS off, so it writes exactly ``--tokens`` too.  Both sample with genkit's
-  defaults, so the only difference is the mask: llguidance computing the allowed tokens per
-  row and step, the bitmask applied to the logits, the matcher advanced with each token.
-- Cases: batch 1; one request with ``n=B`` (every row constrained); ``B`` concurrent requests
-  from ``B`` threads, half constrained (one shared batch; the baseline is ``B`` free ones).
-  Each is warmed up once (the grammar is compiled there), then all run interleaved for
-  ``--rounds`` rounds; medians.
+On ``bench.local_generation``'s checkpoint (GPT-2 size, GPT-2's vocabulary, so the mask
+covers as many tokens).  The schema asks for far more records than the budget holds, so every
+constrained run writes exactly ``--tokens`` tokens and is cut (``OutputValidationError(
+truncated=True)``; its usage is counted), like the free side with EOS off; both sample with
+genkit's defaults, so the only difference is llguidance's mask per row and step.  Cases:
+batch 1; ``n=B``; B concurrent requests, half constrained.  Warm-up once (the grammar is
+compiled there), then interleaved for ``--rounds`` rounds; medians.
 
 Target (issue 12): constrained >= 90% of unconstrained tokens/s.
 """

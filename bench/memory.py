@@ -2,18 +2,14 @@
 
     python -m bench.memory [--calls 10000] [--modes sync async stream] [--backends openai ...]
 
-- **after import**: fresh interpreters (median of ``--reps``), VmRSS read before and after
-  the statement, so the number is what the import itself added, next to what the vendor
-  SDK's import adds;
-- **growth**: each series (genkit or the raw SDK, per mode and backend) runs in its own
-  fresh process against the shared bench server, so no series' allocations colour another's.
-  After a warm-up (pools open, caches filled) RSS and ``sys.getallocatedblocks()`` are read
-  at 0, 25, 50, 75 and 100% of the calls, each after ``gc.collect()``: a leak of one small
-  object per call shows as ~10,000 blocks long before it shows in RSS.  The raw SDK's own
-  series is the reference for what "flat" is.
+After import: VmRSS before and after the statement in fresh interpreters (median of
+``--reps``), next to what the vendor SDK's import adds.  Growth: each series (genkit or the
+raw SDK, per mode and backend) runs in its own fresh process; after a warm-up RSS and
+``sys.getallocatedblocks()`` are read at 0, 25, 50, 75 and 100% of the calls, each after
+``gc.collect()`` (a leak of one object per call is ~10,000 blocks long before it is RSS).
 
-Target: from 2.5k to 10k calls Python's allocated blocks grow by less than 1,000 and RSS by
-less than 1 MiB, or by no more than the raw SDK's own series (+0.25 MiB).
+Target: from 25% to 100% of the calls the allocated blocks grow by less than 1,000 and RSS
+by less than 1 MiB, or by no more than the raw SDK's own series (+0.25 MiB).
 """
 
 from __future__ import annotations

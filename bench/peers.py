@@ -3,19 +3,14 @@
     python -m bench.peers --setup      # once: builds bench/.venv-peers (needs PyPI)
     python -m bench.peers [--calls 50] [--rounds 10] [--chunks 2000] [--reps 7]
 
-- The peers live in their own virtual environment, ``bench/.venv-peers`` (git-ignored), built
-  by ``--setup`` with every package the project's venv also has pinned to the project's
-  version, so all libraries drive the *same* OpenAI SDK build; genkit is not installed
-  there: a ``.pth`` file points at this checkout.  Run from the project's venv the command
-  re-executes itself with the peers' interpreter: genkit, LiteLLM, aisuite and the raw
-  OpenAI SDK run in one process, against one bench server, in rotating order.
-- Every library hits the same fake OpenAI endpoint (LiteLLM: ``openai/gpt-4o`` with
-  ``api_base``; aisuite: ``openai:gpt-4o`` with ``base_url``; genkit: ``openai:gpt-4o``) with
-  the same retry budget, 2 retries: genkit's policy, the OpenAI client's ``max_retries=2``
-  for both peers (LiteLLM's ``num_retries`` unset: set, it retries on top of the client).
-  The "requests per call" table proves it on a 503 endpoint.
-- Reported: per-call median (wall and CPU), streaming per chunk, import and cold start;
-  ratios are peer / genkit (above 1 = genkit faster).  The raw SDK is a reference row.
+The peers live in ``bench/.venv-peers`` (git-ignored), built by ``--setup`` with every package
+the project's venv also has pinned to its version, so all drive the same OpenAI SDK build;
+genkit comes from this checkout through a ``.pth`` file.  Run from the project's venv, the
+command re-executes itself with that interpreter.  Every library hits the same fake OpenAI
+endpoint with 2 retries (genkit's policy; the OpenAI client's ``max_retries=2`` for the peers,
+LiteLLM's ``num_retries`` unset: set, it retries on top), as the first table proves on a 503.
+Reported: per call (wall, CPU), per streamed chunk, import and cold start, in rotating order;
+ratios are peer / genkit (above 1 = genkit faster); the raw SDK is a reference row.
 
 Target: genkit faster than both peers on every figure.
 """

@@ -2,18 +2,11 @@
 
     python -m bench.profile_calls [--calls 2000] [--chunks 2000] [--top 12]
 
-Two views, because each alone misleads:
-
-1. **genkit's layer alone, no network**: a Generator over a stub backend that returns a
-   ready answer (or yields ready stream events), timed with ``perf_counter`` and no
-   profiler (best of 7): what Generator + retry policy + stream wrapper cost, the floor of
-   genkit's overhead whatever the provider.
-2. **cProfile of real calls** through each backend against the bench server: the self time
-   of every function in ``genkit/`` per call (or chunk), and its share of the whole.
-   cProfile adds about a microsecond to every function call it sees, so read these as
-   *where* the time goes, not as costs (view 1 and ``bench.call_overhead`` give those).
-   Work genkit makes the *SDK* do shows in the SDK's functions: ``bench.call_overhead``
-   catches that.
+1. genkit's layer alone: a Generator over a stub backend that answers at once, timed with
+   ``perf_counter`` (best of 7): the floor of genkit's overhead whatever the provider.
+2. cProfile of real calls against the bench server: self time of every function in
+   ``genkit/`` per call or chunk.  cProfile adds about a microsecond per function call, so
+   read these as *where* the time goes; view 1 and ``bench.call_overhead`` give the costs.
 """
 
 from __future__ import annotations

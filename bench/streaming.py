@@ -2,16 +2,12 @@
 
     python -m bench.streaming [--chunks 2000] [--rounds 16] [--backends openai ...]
 
-On the harness (``bench/_common.py``): genkit and raw streams alternate ABBA, each timed in
-wall and CPU time after a ``gc.collect()``.  One long stream (thousands of chunks) per
-sample, so per-chunk costs dominate, not the request's; the server sends it from
-pre-rendered bytes, one HTTP chunk per SSE event in the provider's wire format, so what is
-measured is client-side parsing plus genkit's wrapper.  Both consumers read each chunk's
-text as it arrives and have the whole text at the end (the raw loop joins its parts;
-genkit's ``stream.result`` does); the OpenAI raw stream asks for ``include_usage`` as genkit
-does.  Throughput = text chunks / (end - start of the call); time to first chunk = first
-text chunk - start of the call; the ratio is paired (each genkit stream against the raw
-stream next to it), medians; each sample checks both sides' chunks and text.
+One long stream per sample, so per-chunk costs dominate; the server sends pre-rendered bytes,
+one HTTP chunk per SSE event in the provider's format, so what is measured is client-side
+parsing plus genkit's wrapper.  Both sides read each chunk's text as it arrives and have the
+whole text at the end (OpenAI's raw stream asks for ``include_usage`` as genkit does).
+Streams alternate ABBA after a ``gc.collect()`` each, timed in wall and CPU time; ratios are
+paired, medians; every sample checks both sides' chunks and text.
 
 Target: genkit ≥ 95 % of the raw SDK's chunks per second.
 """
@@ -23,19 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import genkit
+from bench import _common as h
 from bench._backends import RawClient, StreamResult, genkit_stream, load_generator, raw_client
-from bench._common import (
-    Run,
-    begin,
-    median,
-    ms,
-    paired,
-    parser,
-    pct,
-    runner,
-    sample_streams,
-    verdict,
-)
 
 TARGET = 0.95
 #: One stream: (time to first item s, items per wall second, items per CPU second)
@@ -63,7 +48,7 @@ def figures(
 
 
 def rate_row(
-    run: Run,
+    run: h.Run,
     label: Sequence[str],
     runs: dict[str, list[Sample]],
     index: int,
@@ -72,15 +57,15 @@ def rate_row(
 ) -> list[str]:
     """A table row for figure ``index`` (1: wall, 2: CPU): both medians, the paired ratio, Δ µs
     per item; records the target."""
-    raw, gk = (median([s[index] for s in runs[side]]) for side in ("raw", "genkit"))
-    ratio = paired(runs["raw"], runs["genkit"], lambda r, g: g[index] / r[index])
+    raw, gk = (h.median([s[index] for s in runs[side]]) for side in ("raw", "genkit"))
+    ratio = h.paired(runs["raw"], runs["genkit"], lambda r, g: g[index] / r[index])
     run.check(ratio >= target)
-    cells = [*label, f"{raw:,.0f}", f"{gk:,.0f}", pct(ratio), *extra]
-    return [*cells, f"{(1 / gk - 1 / raw) * 1e6:+.2f}", verdict(ratio >= target)]
+    cells = [*label, f"{raw:,.0f}", f"{gk:,.0f}", h.pct(ratio), *extra]
+    return [*cells, f"{(1 / gk - 1 / raw) * 1e6:+.2f}", h.verdict(ratio >= target)]
 
 
 def compare_streams(
-    run: Run,
+    run: h.Run,
     streams: Callable[[Any, Any, str], dict[str, Callable[[], Any]]],
     rounds: int,
     figure: Any,
@@ -92,12 +77,12 @@ def compare_streams(
         for backend in run.backends:
             raw, gen = raw_client(backend, server), load_generator(backend, server)
             for mode in run.args.modes:
-                with runner(mode) as loop:
+                with h.runner(mode) as loop:
                     out.append(
                         (
                             backend,
                             mode,
-                            sample_streams(streams(raw, gen, mode), rounds, figure, loop),
+                            h.sample_streams(streams(raw, gen, mode), rounds, figure, loop),
                         )
                     )
                     if loop is not None:  # the async pools belong to this loop
@@ -110,8 +95,8 @@ def compare_streams(
 
 def main(argv: list[str] | None = None) -> int:
     rounds, chunks = (16, "ABBA rounds (streams per side)"), (2000, "text chunks per stream")
-    args = parser(__doc__, modes=("sync", "async"), chunks=chunks, rounds=rounds).parse_args(argv)
-    run = begin(
+    args = h.parser(__doc__, modes=("sync", "async"), chunks=chunks, rounds=rounds).parse_args(argv)
+    run = h.begin(
         "Streaming throughput",
         args,
         f"{args.chunks} text chunks per stream, {args.rounds} streams per side and mode, "
@@ -125,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     for backend, mode, runs in compare_streams(
         run, sides, args.rounds, figures(args.chunks), args.chunks
     ):
-        ttfc = [ms(median([s[0] for s in runs[side]])) for side in ("raw", "genkit")]
+        ttfc = [h.ms(h.median([s[0] for s in runs[side]])) for side in ("raw", "genkit")]
         rows.append(rate_row(run, [backend, mode], runs, 1, TARGET, ttfc))
         cpu_rows.append(rate_row(run, [backend, mode], runs, 2, TARGET))
     run.table(

@@ -2,14 +2,10 @@
 
     python -m bench.structured [--calls 5] [--rounds 300] [--backends openai anthropic]
 
-The method, A/A rows and wire check of ``bench.call_overhead``, for the backends whose raw
-SDK has a parse helper compared here.  genkit calls ``gen.generate(prompt, schema=Person)``
-and reads ``result.parsed``; the raw SDK calls its helper with the same pydantic model
-(``client.chat.completions.parse(response_format=Person)``,
-``client.messages.parse(output_format=Person)``) and reads its parsed object.  Both send the
-model's JSON Schema in their provider's strict dialect and parse and validate the answer
-(nested model, list, float) that ``fakeprovider/lean.py`` sends to every structured request;
-the first call each way checks that both parsed the same object.
+The method of ``bench.call_overhead``: ``gen.generate(prompt, schema=Person).parsed`` against
+``client.chat.completions.parse(response_format=Person)`` / ``client.messages.parse(
+output_format=Person)``, both sending the model's strict JSON Schema and validating the answer
+(nested model, list, float) that ``fakeprovider/lean.py`` sends to every structured request.
 
 Target: genkit ≤ 1.05 x the raw helper per call (and ≤ +100 µs).
 """
@@ -22,9 +18,16 @@ from functools import partial
 
 from pydantic import BaseModel
 
+from bench import _common as h
 from bench._backends import raw_supports, wire_check
-from bench._common import begin
-from bench.call_overhead import Variant, overhead_parser, per_call, report, wire_table
+from bench.call_overhead import (
+    Variant,
+    genkit_vs_raw,
+    overhead_parser,
+    per_call,
+    report,
+    wire_table,
+)
 from fakeprovider.lean import STRUCTURED
 
 
@@ -50,7 +53,7 @@ SCHEMA = Variant(lambda raw: raw.parse_ask(Person), lambda r: r.parsed, {"schema
 
 def main(argv: list[str] | None = None) -> int:
     args = overhead_parser(__doc__).parse_args(argv)
-    run = begin(
+    run = h.begin(
         "Structured output per call: schema= vs the raw SDK's parse helper",
         args,
         f"{args.rounds} rounds x {args.calls} calls per side and mode, ABBA-interleaved, "
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_wire_check:
         cases = partial(SCHEMA.cases, "schema=Person")
         wire_table(run, wire_check(backends, cases, answer=json.dumps(STRUCTURED)))
-    report(run, per_call(run, backends, variant=SCHEMA, request="schema=Person"))
+    report(run, per_call(run, backends, request="schema=Person", sides=genkit_vs_raw(SCHEMA)))
     return run.status
 
 

@@ -3,20 +3,14 @@
     python -m bench.tools [--fragments 2000] [--stream-rounds 10] [--rounds 300]
                           [--parts stream calls] [--backends openai anthropic]
 
-For the backends whose raw SDK has the helpers compared here (OpenAI, Anthropic):
-
-- **stream**: one tool call whose arguments arrive in ``--fragments`` pieces (one SSE event
-  each, rendered by ``fakeprovider/lean.py``).  genkit counts the :class:`genkit.ToolCallDelta`
-  events of ``stream.events()`` and takes the call from ``stream.result.tool_calls``; the raw
-  side uses the SDK's accumulating helper (``client.chat.completions.stream(...)``,
-  ``client.messages.stream(...)``), counts its argument-delta events and takes the call from
-  its final answer (OpenAI's arguments parsed with ``json.loads``, as genkit does).  Argument
-  fragments per second, wall and CPU, paired per round, ABBA with a ``gc.collect()`` before
-  each stream, both sides' fragments and call checked.  Target: genkit ≥ the raw helper.
+- **stream**: one tool call whose arguments arrive in ``--fragments`` SSE events.  genkit
+  counts the ``ToolCallDelta`` events of ``stream.events()`` and takes the call from
+  ``stream.result``; the raw side uses the SDK's accumulating helper
+  (``client.chat.completions.stream``, ``client.messages.stream``) the same way.  Fragments
+  per second, wall and CPU, paired, ABBA.  Target: genkit ≥ the raw helper.
 - **calls**: a call declaring 20 tools, answered with one tool call: genkit gets 20 Python
   functions (converted once, cached), the raw SDK the same 20 definitions as its users write
-  them (schemas from genkit's conversion, so both bodies carry the same).  The method, A/A
-  rows and wire check of ``bench.call_overhead``.  Target: ≤ 1.05 x raw (and ≤ +100 µs).
+  them.  The method of ``bench.call_overhead``.  Target: ≤ 1.05 x raw (and ≤ +100 µs).
 """
 
 from __future__ import annotations
@@ -27,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import genkit
+from bench import _common as h
 from bench._backends import (
     Ask,
     RawClient,
@@ -36,8 +31,14 @@ from bench._backends import (
     raw_supports,
     wire_check,
 )
-from bench._common import begin
-from bench.call_overhead import Variant, overhead_parser, per_call, report, wire_table
+from bench.call_overhead import (
+    Variant,
+    genkit_vs_raw,
+    overhead_parser,
+    per_call,
+    report,
+    wire_table,
+)
 from bench.streaming import PAIRED_NOTE, compare_streams, figures, rate_row
 from fakeprovider.lean import STREAM_TOOL
 
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser_.add_argument("--fragments", type=int, default=2000, help=help_)
     parser_.add_argument("--stream-rounds", type=int, default=10, help="ABBA rounds of streams")
     args = parser_.parse_args(argv)
-    run = begin(
+    run = h.begin(
         "Tools: a long streamed tool call, and calls declaring 20 tools",
         args,
         f"stream: {args.fragments} argument fragments, {args.stream_rounds} streams per side "
@@ -170,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         run.table(title, head.format(u="fragments/CPU s"), cpu_rows, footer=True)
     if "calls" in args.parts:
         report(
-            run, per_call(run, run.backends, variant=TWENTY_TOOLS, request=f"{TOOL_COUNT} tools")
+            run,
+            per_call(
+                run, run.backends, request=f"{TOOL_COUNT} tools", sides=genkit_vs_raw(TWENTY_TOOLS)
+            ),
         )
     return run.status
 
