@@ -2,148 +2,122 @@
 
     python -m bench.call_overhead [--calls 5] [--rounds 300] [--backends openai ...]
 
-On the harness (``bench/_common.py``): every call timed on its own (wall and CPU), in
-blocks of ``--calls``; genkit and raw blocks alternate ABBA for ``--rounds`` rounds,
-each block checked to have sent one request per call.  What is this module's own:
-
-- the raw SDK client is configured as genkit configures its own (``max_retries=0``,
-  same base URL and key, default timeouts) and sends the same body, which a wire check
-  against ``fakeprovider`` shows first (``--no-wire-check`` skips it); genkit runs with
-  its defaults (``max_retries=2``; the first attempt never touches tenacity);
-- reported: median and p90 per call, the difference of the medians, and the *paired*
-  difference (median over rounds of the per-round difference), which cancels drift
-  best; the verdict uses the paired difference (ratio = 1 + paired Δ / raw median);
-- A/A rows: the raw SDK against a second raw client in genkit's slot, the noise floor.
+The raw SDK client is configured as genkit configures its own (``max_retries=0``, same base
+URL, key and body: a wire check against ``fakeprovider`` shows it first, ``--no-wire-check``
+skips it); genkit runs with its defaults.  Blocks of ``--calls`` calls, each call timed on
+its own (wall and CPU), alternate ABBA for ``--rounds`` rounds.  Reported: median and p90,
+the difference of the medians and the *paired* difference (median over rounds of the
+per-round difference), which cancels drift best and which the verdict uses (ratio = 1 +
+paired Δ / raw median); A/A rows (raw against a second raw client) show the noise floor.
+``bench.tools`` and ``bench.structured`` run the same method on other requests (:class:`Variant`).
 
 Target: genkit's median within 5 % of the raw SDK's and within 100 µs.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import genkit
+from bench import _common as h
 from bench._backends import (
     SHAPES,
     Ask,
     RawClient,
     Shape,
-    genkit_acall,
+    WireCase,
     genkit_call,
     load_generator,
     raw_client,
+    text,
     wire_check,
 )
-from bench._common import (
-    GC_EVERY,
-    BenchServer,
-    Interleaved,
-    Run,
-    acompare_calls,
-    acounted,
-    begin,
-    compare_calls,
-    counted,
-    median,
-    parser,
-    percentile,
-    signed_us,
-    us,
-    verdict,
-)
 
-# Kept importable from here: bench.telemetry_overhead and bench.fallback_overhead use them.
-__all__ = ["GC_EVERY", "acounted", "counted", "main"]
-
-RATIO_TARGET = 1.05
-ABSOLUTE_TARGET = 100e-6  # seconds
+RATIO_TARGET, ABSOLUTE_TARGET = 1.05, 100e-6
 TARGET = "genkit ≤ 1.05 x raw and ≤ +100 µs"
-WIRE_HEADERS = "headers that differ (besides content-length)"
+Row = tuple[tuple[str, str, str], h.Interleaved]
 
 
-def meets(result: Interleaved, cpu: bool) -> bool:
-    return (
-        result.ratio("genkit", "raw", cpu=cpu) <= RATIO_TARGET
-        and result.paired("genkit", "raw", cpu=cpu) <= ABSOLUTE_TARGET
-    )
+def meets(result: h.Interleaved, cpu: bool) -> bool:
+    ratio, delta = result.ratio("genkit", "raw", cpu=cpu), result.paired("genkit", "raw", cpu=cpu)
+    return ratio <= RATIO_TARGET and delta <= ABSOLUTE_TARGET
 
 
-def cells(label: tuple[str, str, str], result: Interleaved, cpu: bool) -> list[str]:
+def cells(label: tuple[str, str, str], result: h.Interleaved, cpu: bool) -> list[str]:
     samples = result.cpu if cpu else result.wall
     raw, gk = samples["raw"], samples["genkit"]
-    p90 = [] if cpu else [us(percentile(raw, 90)), us(percentile(gk, 90))]
+    p90 = [] if cpu else [h.us(h.percentile(raw, 90)), h.us(h.percentile(gk, 90))]
+    delta = [
+        h.signed_us(h.median(gk) - h.median(raw)),
+        h.signed_us(result.paired("genkit", "raw", cpu=cpu)),
+    ]
+    ratio = f"{result.ratio('genkit', 'raw', cpu=cpu):.3f}"
     return [
         *label,
-        us(median(raw)),
-        us(median(gk)),
-        signed_us(median(gk) - median(raw)),
-        signed_us(result.paired("genkit", "raw", cpu=cpu)),
+        h.us(h.median(raw)),
+        h.us(h.median(gk)),
+        *delta,
         *p90,
-        f"{result.ratio('genkit', 'raw', cpu=cpu):.3f}",
-        verdict(meets(result, cpu)),
+        ratio,
+        h.verdict(meets(result, cpu)),
     ]
 
 
 @dataclass(frozen=True)
 class Variant:
     """Another request in place of the plain one (tools, a schema), the same on both sides:
-    ``ask`` is the raw SDK's way of sending it, ``call``/``acall`` genkit's."""
+    ``ask`` is the raw SDK's way of sending it; genkit gets ``kwargs`` and ``read``s the answer."""
 
     ask: Callable[[RawClient], Ask]
-    call: Callable[[genkit.Generator], Callable[[], object]]
-    acall: Callable[[genkit.Generator], Callable[[], Awaitable[object]]]
+    read: Callable[[Any], Any] = text
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def call(self, gen: genkit.Generator, mode: str = "sync") -> Callable[[], Any]:
+        return genkit_call(gen, mode, read=self.read, **self.kwargs)
+
+    def cases(self, label: str, gen: genkit.Generator, raw: RawClient) -> list[WireCase]:
+        """The wire check's case: this request made once each way."""
+        return [(label, raw.caller(ask=self.ask(raw)), self.call(gen))]
 
 
-def measure(
-    backend: str,
-    shape: Shape,
-    mode: str,
-    server: BenchServer,
-    calls: int,
-    rounds: int,
-    control: bool,
-    variant: Variant | None = None,
-) -> Interleaved:
-    """genkit vs raw; with ``control``, raw vs a second raw client (an A/A noise check)."""
-    raw, other = raw_client(backend, server), raw_client(backend, server)
-    ask, other_ask = (None, None) if variant is None else (variant.ask(raw), variant.ask(other))
-    if mode == "sync":
-        gen = None if control else load_generator(backend, server)
-        call: Callable[[], object]
-        if gen is None:
-            call = other.caller(shape, other_ask)
-        else:
-            call = genkit_call(gen, shape) if variant is None else variant.call(gen)
-        if not control and raw.caller(shape, ask)() != call():
-            raise RuntimeError("genkit and the raw SDK disagree on the answer")
-        return compare_calls(server, {"raw": raw.caller(shape, ask), "genkit": call}, calls, rounds)
-
-    async def run() -> Interleaved:
-        gen = None if control else load_generator(backend, server)
-        acall: Callable[[], Awaitable[object]]
-        if gen is None:
-            acall = other.acaller(shape, other_ask)
-        else:
-            acall = genkit_acall(gen, shape) if variant is None else variant.acall(gen)
-        if not control and await raw.acaller(shape, ask)() != await acall():
-            raise RuntimeError("genkit and the raw SDK disagree on the answer")
-        calls_ = {"raw": raw.acaller(shape, ask), "genkit": acall}
-        result = await acompare_calls(server, calls_, calls, rounds)
-        for client in (raw, other, gen):
-            if client is not None:
-                await client.aclose()
-        return result
-
-    return asyncio.run(run())
+#: A row's two sides for one mode, ``{name: call}``, and the clients to close after it.
+Sides = tuple[dict[str, Callable[[], Any]], list[Any]]
 
 
-def report(
-    run: Run, rows: list[tuple[tuple[str, str, str], Interleaved]], target: str = TARGET
-) -> None:
+def genkit_vs_raw(variant: Variant | None = None) -> Callable[..., Sides]:
+    """genkit against the raw SDK; with ``control``, a second raw client in genkit's slot."""
+
+    def sides(backend: str, mode: str, shape: Shape, control: bool, server: Any) -> Sides:
+        raw, other = raw_client(backend, server), raw_client(backend, server)
+        ask = (lambda client: None) if variant is None else variant.ask
+        base = raw.caller(mode, shape, ask(raw))
+        if control:
+            return {"raw": base, "genkit": other.caller(mode, shape, ask(other))}, [raw, other]
+        gen = load_generator(backend, server)
+        call = genkit_call(gen, mode, shape) if variant is None else variant.call(gen, mode)
+        return {"raw": base, "genkit": call}, [raw, other, gen]
+
+    return sides
+
+
+def measure(sides: Sides, mode: str, server: Any, args: Any) -> h.Interleaved:
+    """Each side once (both must give the same answer), then :func:`compare_calls`."""
+    calls, clients = sides
+    with h.runner(mode) as loop:
+        if len({repr(h.once(call, loop)) for call in calls.values()}) != 1:
+            raise RuntimeError(f"{' and '.join(calls)} disagree on the answer")
+        result = h.compare_calls(server, calls, args.calls, args.rounds, loop)
+        for client in clients:
+            if loop is not None:
+                loop.run(client.aclose())
+            client.close()
+    return result
+
+
+def report(run: h.Run, rows: list[Row], target: str = TARGET) -> None:
     """The wall-clock and CPU tables of per-call rows (A/A rows included)."""
     head = ["backend", "mode", "request", "raw median", "genkit median", "Δ median", "Δ paired"]
     tail = ["genkit/raw (paired)", "target"]
@@ -167,56 +141,46 @@ def report(
     )
 
 
-def overhead_parser(doc: str | None, rounds: int = 300) -> argparse.ArgumentParser:
-    """The per-call options every per-call benchmark shares (this one and its variants)."""
-    parser_ = parser(
-        doc,
-        modes=("sync", "async"),
-        calls=(5, "calls per block: short blocks alternate often, so drift cancels in the pairs"),
-        rounds=(rounds, "ABBA rounds"),
+def overhead_parser(doc: str | None, rounds: int = 300) -> Any:
+    """The options every per-call benchmark shares (this one and its variants)."""
+    calls = (5, "calls per block: short blocks alternate often, so drift cancels in the pairs")
+    flags = ("no_control", "no_wire_check")
+    return h.parser(
+        doc, modes=("sync", "async"), flags=flags, calls=calls, rounds=(rounds, "ABBA rounds")
     )
-    parser_.add_argument(
-        "--no-control",
-        action="store_true",
-        help="skip the A/A rows (raw SDK vs a second raw client: the noise floor)",
-    )
-    parser_.add_argument(
-        "--no-wire-check",
-        action="store_true",
-        help="skip comparing genkit's and the raw SDK's requests on fakeprovider",
-    )
-    return parser_
 
 
-def wire_table(run: Run, rows: list[list[str]]) -> None:
+def wire_table(run: h.Run, rows: list[list[str]]) -> None:
     run.table(
         "Same request? Each call made once each way against fakeprovider",
-        ["backend", "request", "same method/path/query", "same JSON body", WIRE_HEADERS],
+        "backend | request | same method/path/query | same JSON body "
+        "| headers that differ (besides content-length)",
         rows,
     )
 
 
 def per_call(
-    run: Run,
+    run: h.Run,
     backends: Sequence[str],
     shapes: Sequence[Shape] = ("plain",),
-    variant: Variant | None = None,
     request: str | None = None,
-) -> list[tuple[tuple[str, str, str], Interleaved]]:
-    """A/A rows (unless ``--no-control``), then genkit vs raw per backend, shape and mode;
-    ``request`` names a ``variant``'s request in the tables.  Records the targets."""
-    args = run.args
-    # (backend label, mode, shape, control)
-    plan: list[tuple[str, str, Shape, bool]] = []
-    if backends and not args.no_control:
-        plan = [(f"{backends[0]} A/A", mode, shapes[0], True) for mode in args.modes]
+    sides: Callable[..., Sides] | None = None,
+    meets: Callable[[h.Interleaved, bool], bool] = meets,
+) -> list[Row]:
+    """A/A rows (unless ``--no-control``), then both ``sides`` per backend, shape and mode;
+    ``request`` names the request in the tables.  Records the targets (``meets``)."""
+    args, first, sides = run.args, backends[:1], sides or genkit_vs_raw()
+    plan = (
+        []
+        if args.no_control
+        else [(f"{b} A/A", m, shapes[0], True) for b in first for m in args.modes]
+    )
     plan += [(b, m, s, False) for b in backends for s in shapes for m in args.modes]
-    rows: list[tuple[tuple[str, str, str], Interleaved]] = []
+    rows: list[Row] = []
     with run.server() as server:
         for label, mode, shape, control in plan:
-            backend = label.split()[0]
             result = measure(
-                backend, shape, mode, server, args.calls, args.rounds, control, variant
+                sides(label.split()[0], mode, shape, control, server), mode, server, args
             )
             rows.append(((label, mode, request or shape), result))
             if not control:
@@ -226,15 +190,10 @@ def per_call(
 
 def main(argv: list[str] | None = None) -> int:
     parser_ = overhead_parser(__doc__)
-    parser_.add_argument(
-        "--shapes",
-        nargs="*",
-        choices=SHAPES,
-        default=list(SHAPES),
-        help="plain: the prompt alone; params: system prompt + temperature + max_tokens",
-    )
+    help_ = "plain: the prompt alone; params: system prompt + temperature + max_tokens"
+    parser_.add_argument("--shapes", nargs="*", choices=SHAPES, default=list(SHAPES), help=help_)
     args = parser_.parse_args(argv)
-    run = begin(
+    run = h.begin(
         "Per-call overhead (non-streaming)",
         args,
         f"{args.rounds} rounds x {args.calls} calls per side, mode and request shape, "

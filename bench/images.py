@@ -3,23 +3,12 @@
     python bench/images.py [--medium] [--size PX] [--steps N] [--rounds R]
     python -m bench.images ...   (the same)
 
-What is measured, and why this way:
-
-- the pipeline is the tests' tiny random Stable Diffusion (``tests/tiny_sd.py``), built
-  and saved in a temporary directory and loaded with ``genkit.images.load("huggingface:
-  <dir>")``; the raw side calls the very same pipeline object genkit loaded
-  (``ig.backend.loaded.text2img``), so weights, dtype, scheduler and threads are equal.
-  ``--medium`` widens every channel count 8x (denoising then dominates, as with a real
-  model); a full-size SD architecture with random weights does not fit in minutes on a
-  2-core CPU, so it is not offered;
-- batch 1: one seeded image per call, genkit (``ig.generate``: checks, engine thread
-  hand-off, PNG encoding into ``genkit.Image`` bytes) and raw (``pipe(prompt, generator=...)``
-  returning a PIL image) interleaved for ``--rounds`` rounds; medians; target <= 1.02x;
-- 8 concurrent requests: 8 threads each ask genkit for one image of the same size at the
-  same moment (the engine batches them as they arrive; nothing is held back), against the
-  raw pipeline called 8 times in a row; images/s, medians over ``--rounds``; target >= 1.5x.
-
-Exit status 1 when a target is missed.
+The tests' tiny random Stable Diffusion (``tests/tiny_sd.py``) loaded by genkit; the raw side
+calls the very pipeline object genkit loaded, so weights, dtype and scheduler are equal
+(``--medium``: channels 8x wider, so denoising dominates).  Batch 1: one seeded image per
+call, interleaved, medians, target <= 1.02x.  8 concurrent requests from 8 threads (the
+engine batches them as they arrive) against the raw pipeline called 8 times in a row:
+images/s, target >= 1.5x.  Exit status 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -43,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 
 import genkit.images
-from bench._common import abba, measured, median, print_machine, print_table, verdict
+from bench import _common as h
 from tests.tiny_sd import build_tiny_sd
 
 CONCURRENT = 8
@@ -58,31 +47,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=4, help="denoising steps (4)")
     parser.add_argument("--rounds", type=int, default=15, help="rounds per case (15)")
     args = parser.parse_args(argv)
-    width = 8 if args.medium else 1
-
-    print_machine(
+    width, size = 8 if args.medium else 1, args.size
+    h.print_machine(
         "Local images: genkit vs raw StableDiffusionPipeline.__call__",
         packages=("torch", "diffusers", "transformers", "pillow"),
         extra=[
-            f"pipeline: tiny random SD, channel width x{width}, {args.size}x{args.size}, "
+            f"pipeline: tiny random SD, channel width x{width}, {size}x{size}, "
             f"{args.steps} DDIM steps, float32 on CPU, torch threads {torch.get_num_threads()}"
         ],
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = build_tiny_sd(Path(tmp) / "sd", width=width)
-        ig = genkit.images.load(
-            f"huggingface:{path}", size=f"{args.size}x{args.size}", steps=args.steps
-        )
+        ig = genkit.images.load(f"huggingface:{path}", size=f"{size}x{size}", steps=args.steps)
         pipe: Any = ig.backend.loaded.text2img  # type: ignore[attr-defined]
         pipe.set_progress_bar_config(disable=True)
 
         def raw(seed: int) -> Any:
+            generator = torch.Generator().manual_seed(seed)
+            prompt = "a lighthouse at dusk"
             return pipe(
-                "a lighthouse at dusk",
-                height=args.size,
-                width=args.size,
-                num_inference_steps=args.steps,
-                generator=torch.Generator().manual_seed(seed),
+                prompt, height=size, width=size, num_inference_steps=args.steps, generator=generator
             ).images[0]
 
         def ours(seed: int) -> Any:
@@ -92,14 +76,13 @@ def main(argv: list[str] | None = None) -> int:
 
         def time_one(call: Callable[[int], Any]) -> Callable[[], float]:
             seeds = itertools.count()  # round i makes image i on both sides
-            return lambda: measured(partial(call, next(seeds)))[1]
+            return lambda: h.measured(partial(call, next(seeds)))[1]
 
-        times = abba({"genkit": time_one(ours), "raw": time_one(raw)}, args.rounds)
-        raw1, ours1 = median(times["raw"]), median(times["genkit"])
-        ratio1 = ours1 / raw1
+        times = h.abba({"genkit": time_one(ours), "raw": time_one(raw)}, args.rounds)
+        raw1, ours1 = h.median(times["raw"]), h.median(times["genkit"])
 
         def raw_eight() -> float:
-            return CONCURRENT / measured(lambda: [raw(k) for k in range(CONCURRENT)])[1]
+            return CONCURRENT / h.measured(lambda: [raw(k) for k in range(CONCURRENT)])[1]
 
         def our_eight() -> float:
             barrier = threading.Barrier(CONCURRENT + 1)
@@ -118,36 +101,32 @@ def main(argv: list[str] | None = None) -> int:
             return CONCURRENT / (time.perf_counter() - start)
 
         engine = ig.backend.engine  # type: ignore[attr-defined]
-        batches_before = engine.batches
-        rounds8 = max(3, args.rounds // 3)
-        rates = abba({"genkit": our_eight, "raw": raw_eight}, rounds8)
+        batches_before, rounds8 = engine.batches, max(3, args.rounds // 3)
+        rates = h.abba({"genkit": our_eight, "raw": raw_eight}, rounds8)
         calls_per_round = (engine.batches - batches_before) / rounds8
-        raw8, ours8 = median(rates["raw"]), median(rates["genkit"])
-        ratio8 = ours8 / raw8
-
-    ok1 = ratio1 <= BATCH1_TARGET
-    ok8 = ratio8 >= CONCURRENT_TARGET
-    print_table(
+        raw8, ours8 = h.median(rates["raw"]), h.median(rates["genkit"])
+    ratio1, ratio8 = ours1 / raw1, ours8 / raw8
+    ok1, ok8 = ratio1 <= BATCH1_TARGET, ratio8 >= CONCURRENT_TARGET
+    rows = [
+        [
+            "batch 1, time per image (median)",
+            f"{raw1 * 1000:.1f} ms",
+            f"{ours1 * 1000:.1f} ms",
+            f"{ratio1:.3f}x",
+        ],
+        [
+            f"{CONCURRENT} concurrent requests, images/s (median)",
+            f"{raw8:.2f}",
+            f"{ours8:.2f}",
+            f"{ratio8:.2f}x",
+        ],
+    ]
+    rows[0] += [f"<= {BATCH1_TARGET}x", h.verdict(ok1)]
+    rows[1] += [f">= {CONCURRENT_TARGET}x", h.verdict(ok8)]
+    h.print_table(
         "Results",
         ["case", "raw pipeline", "genkit", "ratio", "target", "verdict"],
-        [
-            [
-                "batch 1, time per image (median)",
-                f"{raw1 * 1000:.1f} ms",
-                f"{ours1 * 1000:.1f} ms",
-                f"{ratio1:.3f}x",
-                f"<= {BATCH1_TARGET}x",
-                verdict(ok1),
-            ],
-            [
-                f"{CONCURRENT} concurrent requests, images/s (median)",
-                f"{raw8:.2f}",
-                f"{ours8:.2f}",
-                f"{ratio8:.2f}x",
-                f">= {CONCURRENT_TARGET}x",
-                verdict(ok8),
-            ],
-        ],
+        rows,
         notes=[
             f"genkit served each round of {CONCURRENT} requests in {calls_per_round:.1f} "
             f"pipeline calls; rounds: {args.rounds} (batch 1), {rounds8} (concurrent)."

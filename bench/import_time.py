@@ -2,25 +2,16 @@
 
     python -m bench.import_time [--reps 12] [--importtime] [--backends openai ...]
 
-Why fresh subprocesses: an import is paid once per process, so the only honest
-measurement is a new interpreter per sample.  Each sample is timed two ways:
-
-- **wall - bare**: the child's whole life (spawn to exit) seen from the parent, minus
-  the median of ``python -c pass`` measured in the same interleaved rounds: what a CLI
-  user waits for beyond the interpreter itself;
-- **in-process**: ``time.perf_counter()`` around the statement inside the child, which
-  excludes interpreter start and exit by construction (a cross-check of the first).
-
-Variants run in rotating order (the harness's :func:`bench._common.abba`), one sample
-of each per round, after one unmeasured warm-up run each (so bytecode caches exist and
-the page cache is warm).  Each backend row also checks that loading it imported no
-other vendor SDK and no torch.
-
-What genkit adds to a backend's load is measured directly: a child imports the SDK
-first, then the clock times ``import genkit; genkit.load(...)`` ("genkit's share").
-The difference of two whole loads (SDK alone vs genkit + load) is printed too, but
-it carries the SDK import's own process-to-process variance (tens of ms for
-anthropic), which a 30 ms budget cannot be judged against.
+An import is paid once per process, so each sample is a new interpreter, timed two ways:
+**wall - bare** (the child's whole life seen from the parent, minus the median of
+``python -c pass`` in the same rounds: what a CLI user waits for beyond the interpreter) and
+**in-process** (``perf_counter`` around the statement inside the child, a cross-check).
+Variants run in rotating order (:func:`bench._common.abba`) after one unmeasured warm-up
+each (bytecode and page caches).  Each backend row also checks that loading it imported no
+other vendor SDK and no torch.  What genkit adds to a backend's load is timed directly: the
+child imports the SDK first, then times ``import genkit; genkit.load(...)`` ("genkit's
+share"); the difference of two whole loads is printed too, but it carries the SDK import's
+own variance (tens of ms for anthropic), which a 30 ms budget cannot be judged against.
 """
 
 from __future__ import annotations
@@ -29,27 +20,10 @@ import sys
 from dataclasses import dataclass
 from functools import partial
 
-from bench._common import (
-    HOSTED,
-    KEYS,
-    MODELS,
-    abba,
-    backend_present,
-    clean_env,
-    clear_sdk_environment,
-    fresh,
-    median,
-    ms,
-    parser,
-    pct,
-    print_machine,
-    print_table,
-    verdict,
-)
+from bench import _common as h
 
 #: Modules that must not appear after loading one backend (other SDKs, the local stack).
 FOREIGN = ("openai", "anthropic", "google.genai", "torch", "transformers")
-
 IMPORT_GENKIT_BUDGET = 0.030  # seconds
 IMPORT_GENKIT_SHARE = 0.10  # of `import openai`
 #: genkit's share of loading a backend (its own import + backend module + Generator).
@@ -73,16 +47,13 @@ def variants(backends: list[str]) -> list[Variant]:
         Variant("import genkit", "import genkit"),
     ]
     for name in backends:
-        sdk = HOSTED[name]
-        module_stmt = "from google import genai" if sdk == "google.genai" else f"import {sdk}"
-        load = f'import genkit; genkit.load("{name}:{MODELS[name]}", api_key="{KEYS[name]}")'
-        total = f'import genkit; genkit.load("{name}:{MODELS[name]}")'
-        out += [Variant(module_stmt, module_stmt, sdk), Variant(total, load, sdk)]
-        # genkit's own share of that load: the SDK is already imported when the clock
-        # starts, so only what genkit adds on top of it is timed (far less noisy than
-        # the difference of two ~0.5-1 s imports).
-        share = f"  genkit's share, {module_stmt} done first"
-        out.append(Variant(share, load, sdk, module_stmt, name, total, module_stmt))
+        sdk = h.HOSTED[name]
+        module = "from google import genai" if sdk == "google.genai" else f"import {sdk}"
+        load = f'import genkit; genkit.load("{name}:{h.MODELS[name]}", api_key="{h.KEYS[name]}")'
+        total = f'import genkit; genkit.load("{name}:{h.MODELS[name]}")'
+        share = f"  genkit's share, {module} done first"  # the SDK imported before the clock
+        out += [Variant(module, module, sdk), Variant(total, load, sdk)]
+        out.append(Variant(share, load, sdk, module, name, total, module))
     return out
 
 
@@ -94,55 +65,47 @@ def sample(case: Variant, env: dict[str, str]) -> tuple[float, float, list[str]]
         "_e = _t.perf_counter() - _s\nimport sys as _sys\n"
         f"_f = [m for m in {FOREIGN!r} if m in _sys.modules]\nprint(_e, ','.join(_f))\n"
     )
-    wall, result = fresh(code, env=env)
+    wall, result = h.fresh(code, env=env)
     inner, _, foreign = result.stdout.strip().partition(" ")
     return wall, float(inner), [m for m in foreign.split(",") if m]
 
 
-def _importtime(statement: str, env: dict[str, str]) -> dict[str, tuple[float, float]]:
-    out = {}
-    for line in fresh(statement, env=env, flags=["-X", "importtime"])[1].stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
-            continue
-        self_us, cumulative_us, name = (part.strip() for part in line[12:].split("|"))
-        if self_us.isdigit():
-            out[name] = (int(self_us) / 1e6, int(cumulative_us) / 1e6)
-    return out
-
-
 def importtime_breakdown(env: dict[str, str], runs: int = 5) -> list[tuple[str, float, float]]:
-    """Modules ``import genkit`` brings in, from ``-X importtime``: (module, self, cumulative).
+    """Modules ``import genkit`` brings in, from ``-X importtime``: (module, self, cumulative),
+    leaving out what the bare interpreter imports at start-up (``site`` and its imports)."""
 
-    Modules the bare interpreter already imports at start-up (``site`` and what it
-    pulls in) are left out: ``import genkit`` does not pay for them.
-    """
-    at_start = set(_importtime("pass", env))
-    seen: dict[str, list[tuple[float, float]]] = {}
+    def times(statement: str) -> dict[str, tuple[float, float]]:
+        out = {}
+        for line in h.fresh(statement, env=env, flags=["-X", "importtime"])[1].stderr.splitlines():
+            if line.startswith("import time:") and "|" in line:
+                own, cumulative, name = (part.strip() for part in line[12:].split("|"))
+                if own.isdigit():
+                    out[name] = (int(own) / 1e6, int(cumulative) / 1e6)
+        return out
+
+    at_start, seen = set(times("pass")), dict[str, list[tuple[float, float]]]()
     for _ in range(runs):
-        for name, times in _importtime("import genkit", env).items():
+        for name, pair in times("import genkit").items():
             if name not in at_start:
-                seen.setdefault(name, []).append(times)
+                seen.setdefault(name, []).append(pair)
     rows = [
-        (name, median([s for s, _ in v]), median([c for _, c in v])) for name, v in seen.items()
+        (name, h.median([s for s, _ in v]), h.median([c for _, c in v])) for name, v in seen.items()
     ]
     return sorted(rows, key=lambda row: row[1], reverse=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = parser(__doc__, server=False, reps=(12, "fresh processes per variant"))
-    parser_.add_argument(
-        "--importtime",
-        action="store_true",
-        help="also print the -X importtime breakdown of `import genkit` (5 runs, medians)",
-    )
-    args = parser_.parse_args(argv)
-    clear_sdk_environment()
-    env = clean_env()
-    wanted = args.backends or list(HOSTED)
-    present = [b for b in wanted if backend_present(b)]
+    parser = h.parser(__doc__, server=False, reps=(12, "fresh processes per variant"))
+    help_ = "also print the -X importtime breakdown of `import genkit` (5 runs, medians)"
+    parser.add_argument("--importtime", action="store_true", help=help_)
+    args = parser.parse_args(argv)
+    h.clear_sdk_environment()
+    env = h.clean_env()
+    wanted = args.backends or list(h.HOSTED)
+    present = [b for b in wanted if h.backend_present(b)]
     absent = [b for b in wanted if b not in present]
     cases = variants(present)
-    print_machine(
+    h.print_machine(
         "Import time",
         extra=[
             f"{args.reps} fresh `python -c` processes per variant, interleaved in rotating "
@@ -152,83 +115,80 @@ def main(argv: list[str] | None = None) -> int:
             "in-process: perf_counter around the statement inside the child",
             "children run without PYTHON* variables (this machine sets "
             "PYTHONDONTWRITEBYTECODE), so bytecode caches are used as on a user's machine",
-        ]
-        + ([f"skipped (no genkit backend yet): {', '.join(absent)}"] if absent else []),
+            *([f"skipped (no genkit backend yet): {', '.join(absent)}"] if absent else []),
+        ],
     )
     for case in cases:  # warm-up: bytecode caches, page cache
         sample(case, env)
-    samples = abba({c.name: partial(sample, c, env) for c in cases}, args.reps)
+    samples = h.abba({c.name: partial(sample, c, env) for c in cases}, args.reps)
     walls = {name: [s[0] for s in runs] for name, runs in samples.items()}
-    inproc = {name: median([s[1] for s in runs]) for name, runs in samples.items()}
+    inproc = {name: h.median([s[1] for s in runs]) for name, runs in samples.items()}
     foreign = {c.name: {m for s in samples[c.name] for m in s[2] if m != c.sdk} for c in cases}
-    bare = median(walls[cases[0].name])
-    net = {name: median(values) - bare for name, values in walls.items()}
-
+    net = {
+        name: h.median(values) - h.median(walls[cases[0].name]) for name, values in walls.items()
+    }
     rows = []
     for case in cases:
         first = case is cases[0]
-        rows.append(
-            [
-                case.name,
-                ms(median(walls[case.name])),
-                "—" if first or case.setup else ms(net[case.name]),
-                "—" if first else ms(inproc[case.name]),
-                ", ".join(sorted(foreign[case.name])) or "none",
-            ]
-        )
-    print_table(
-        "Import cost per fresh process (ms, medians)",
-        ["variant", "wall", "wall - bare", "in-process", "other SDKs / torch loaded"],
-        rows,
-    )
+        figures = [
+            h.ms(h.median(walls[case.name])),
+            "—" if first or case.setup else h.ms(net[case.name]),
+        ]
+        figures.append("—" if first else h.ms(inproc[case.name]))
+        rows.append([case.name, *figures, ", ".join(sorted(foreign[case.name])) or "none"])
+    headers = ["variant", "wall", "wall - bare", "in-process", "other SDKs / torch loaded"]
+    h.print_table("Import cost per fresh process (ms, medians)", headers, rows)
 
     genkit_net, genkit_in = net["import genkit"], inproc["import genkit"]
     ok = genkit_net < IMPORT_GENKIT_BUDGET and genkit_in < IMPORT_GENKIT_BUDGET
-    measured = f"{ms(genkit_net)} ms (in-process {ms(genkit_in)} ms)"
-    checks = [["`import genkit` < 30 ms", measured, verdict(ok)]]
+    checks = [
+        [
+            "`import genkit` < 30 ms",
+            f"{h.ms(genkit_net)} ms (in-process {h.ms(genkit_in)} ms)",
+            h.verdict(ok),
+        ]
+    ]
     failed = not ok
     if "openai" in present:
         openai_net = net["import openai"]
         share = genkit_net / openai_net
-        measured = f"{pct(share)} ({ms(genkit_net)} / {ms(openai_net)} ms)"
+        measured = f"{h.pct(share)} ({h.ms(genkit_net)} / {h.ms(openai_net)} ms)"
         checks.append(
             [
                 "`import genkit` < 10% of `import openai`",
                 measured,
-                verdict(share < IMPORT_GENKIT_SHARE),
+                h.verdict(share < IMPORT_GENKIT_SHARE),
             ]
         )
         failed |= share >= IMPORT_GENKIT_SHARE
     for case in (c for c in cases if c.share_of is not None):
         share_in, others = inproc[case.name], ", ".join(sorted(foreign[case.total])) or "none"
-        # For reference: the same thing as a difference of whole loads, paired per round
-        # (adjacent processes); it inherits the SDK import's own variance.
-        extra = median([a - b for a, b in zip(walls[case.total], walls[case.alone], strict=True)])
+        # For reference: the same as a difference of whole loads, paired per round (adjacent
+        # processes); it inherits the SDK import's own variance.
+        extra = h.median([a - b for a, b in zip(walls[case.total], walls[case.alone], strict=True)])
         ok = share_in < BACKEND_EXTRA_BUDGET and not foreign[case.total]
         failed |= not ok
-        checks.append(
-            [
-                f"{case.share_of}: genkit adds < 30 ms to `{case.alone}`, loads no other SDK",
-                f"{ms(share_in)} ms in-process with the SDK loaded first (difference of whole "
-                f"loads, paired: {ms(extra)} ms); other SDKs: {others}",
-                verdict(ok),
-            ]
+        measured = (
+            f"{h.ms(share_in)} ms in-process with the SDK loaded first (difference of whole "
+            f"loads, paired: {h.ms(extra)} ms); other SDKs: {others}"
         )
-    print_table("Targets", ["target", "measured", "result"], checks)
+        target = f"{case.share_of}: genkit adds < 30 ms to `{case.alone}`, loads no other SDK"
+        checks.append([target, measured, h.verdict(ok)])
+    h.print_table("Targets", ["target", "measured", "result"], checks)
 
     if args.importtime:
         breakdown = importtime_breakdown(env)
         ours = [row for row in breakdown if row[0].startswith("genkit")]
         stdlib = [row for row in breakdown if not row[0].startswith("genkit")][:12]
-        print_table(
+        h.print_table(
             "`python -X importtime -c 'import genkit'`: genkit modules (ms, median of 5)",
             ["module", "self", "cumulative"],
-            [[name, ms(s), ms(c)] for name, s, c in ours],
+            [[name, h.ms(s), h.ms(c)] for name, s, c in ours],
         )
-        print_table(
+        h.print_table(
             "... and the stdlib modules with the largest self time in the same runs",
             ["module", "self", "cumulative"],
-            [[name, ms(s), ms(c)] for name, s, c in stdlib],
+            [[name, h.ms(s), h.ms(c)] for name, s, c in stdlib],
             notes=["-X importtime adds its own overhead; read these as proportions."],
         )
     return 1 if failed else 0

@@ -3,26 +3,14 @@
     python -m bench.load                     # every hosted backend, the issue's figures
     python -m bench.load --backends openai --concurrent 200 --sequential 2000   # quicker
 
-For each hosted backend, against the lean benchmark server in its own process (so
-the server's memory and CPU are not this process's, and it counts the TCP
-connections it accepts):
-
-- 1,000 concurrent ``agenerate`` calls and 200 concurrent ``astream`` streams on one
-  Generator, two bursts back to back: errors, wall time, and the connections the
-  server accepted in each burst.  A pooled client opens one per call in flight in
-  the first burst and reuses them in the second (connections idle longer than the
-  pool's ``keepalive_expiry`` are closed and reopened: that is the pool working);
-- the same from 32 threads with the sync API (``generate`` and ``stream``);
-- memory across 10,000 sequential calls per API (``generate``, ``stream``,
-  ``agenerate`` on one event loop): resident set (VmRSS) and the interpreter's
-  allocated blocks, sampled every 2,500 calls after a warm-up and ``gc.collect()``.
-  "flat" means RSS grew less than the noise band and fewer than 0.1 blocks were
-  kept per call (a leak of one object per call is 10,000 blocks, long before it is
-  a page of RSS);
-- ``asyncio.run(gen.agenerate(...))`` once per call (a new event loop each time, as
-  scripts and sync web handlers do), where each loop gets its own HTTP client: the
-  sockets this process still holds to the server and RSS afterwards show whether
-  each loop's client is released when its loop ends.
+Per hosted backend, against the lean server in its own process (which counts the TCP
+connections it accepts): 1,000 concurrent ``agenerate`` calls and 200 concurrent ``astream``
+streams on one Generator, two bursts back to back (errors, wall time, connections per burst:
+a pool opens one per call in flight and reuses them in the second burst); the same from 32
+threads with the sync API; VmRSS and allocated blocks across 10,000 sequential calls per API,
+every 2,500 after a warm-up and ``gc.collect()`` ("flat": RSS within the noise band and fewer
+than 0.1 blocks kept per call); and ``asyncio.run(gen.agenerate(...))`` per call, where each
+event loop gets its own client: sockets still open and RSS show whether it is released.
 
 A run prints tables and exits 1 if any call failed or anything grew.
 """
@@ -36,24 +24,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
 import genkit
-from bench._backends import Urls, load_generator, raw_client
-from bench._common import (
-    BenchServer,
-    Point,
-    agrowth,
-    clear_sdk_environment,
-    fresh,
-    growth,
-    hosted_backends,
-    parser,
-    print_machine,
-    print_table,
-    rss_mib,
-)
+from bench import _common as h
+from bench._backends import load_generator, raw_client
 from genkit.backends._transport import POOL_LIMITS
 
 #: Concurrent bursts per case, back to back on one Generator.
@@ -65,17 +40,17 @@ BLOCKS_PER_CALL = 0.1
 #: Allocated blocks genkit may keep per event loop beyond what the raw SDK keeps;
 #: a kept client (pool, SSL context, SDK resources) is thousands.
 BLOCKS_PER_LOOP = 5.0
-WARM_UP = 200
 
 
 def sockets_to(port: int) -> int:
     """TCP connections this process has established to ``port``."""
     import psutil
 
+    connections = psutil.Process().net_connections(kind="tcp")
     return sum(
         1
-        for conn in psutil.Process().net_connections(kind="tcp")
-        if conn.raddr and conn.raddr.port == port and conn.status == psutil.CONN_ESTABLISHED
+        for c in connections
+        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
     )
 
 
@@ -86,31 +61,23 @@ def drain(gen: genkit.Generator, prompt: str) -> None:
             pass
 
 
-# --------------------------------------------------------------------------- load
+#: What a case made: (errors, seconds, connections the server accepted per burst, requests)
+Burst = tuple[int, float, list[int], int]
 
 
-@dataclass
-class Burst:
-    errors: int
-    elapsed: float
-    #: connections the server accepted during each round
-    connections: list[int]
-    requests: int
-
-
-async def _concurrent(gen: genkit.Generator, server: BenchServer, n: int, streaming: bool) -> Burst:
+async def concurrent(
+    gen: genkit.Generator, server: h.BenchServer, n: int, streaming: bool
+) -> Burst:
     async def one(i: int) -> str:
-        if streaming:
-            stream = gen.astream(f"story {i}")
-            async for _chunk in stream:
-                pass
-            return stream.result.text
-        return (await gen.agenerate(f"story {i}")).text
+        if not streaming:
+            return (await gen.agenerate(f"story {i}")).text
+        stream = gen.astream(f"story {i}")
+        async for _chunk in stream:
+            pass
+        return stream.result.text
 
     errors: list[BaseException] = []
-    connections: list[int] = []
-    requests = 0
-    started = time.perf_counter()
+    connections, requests, started = [], 0, time.perf_counter()
     for _round in range(ROUNDS):
         server.reset()
         outcomes = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
@@ -122,11 +89,11 @@ async def _concurrent(gen: genkit.Generator, server: BenchServer, n: int, stream
     for error in errors[:3]:
         print(f"  error: {type(error).__name__}: {error}", file=sys.stderr)
     await gen.aclose()
-    return Burst(len(errors), elapsed, connections, requests)
+    return len(errors), elapsed, connections, requests
 
 
-def _threaded(
-    gen: genkit.Generator, server: BenchServer, threads: int, per_thread: int, streaming: bool
+def threaded(
+    gen: genkit.Generator, server: h.BenchServer, threads: int, per_thread: int, streaming: bool
 ) -> Burst:
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -134,10 +101,7 @@ def _threaded(
     def work() -> None:
         for i in range(per_thread):
             try:
-                if streaming:
-                    drain(gen, f"story {i}")
-                else:
-                    gen.generate(f"story {i}")
+                drain(gen, f"story {i}") if streaming else gen.generate(f"story {i}")
             except Exception as error:
                 with lock:
                     errors.append(error)
@@ -149,105 +113,85 @@ def _threaded(
         worker.start()
     for worker in workers:
         worker.join()
-    elapsed = time.perf_counter() - started
-    stats = server.stats()
+    elapsed, stats = time.perf_counter() - started, server.stats()
     gen.close()
-    return Burst(len(errors), elapsed, [stats["connections"]], stats["requests"])
+    return len(errors), elapsed, [stats["connections"]], stats["requests"]
 
 
-def load_rows(provider: str, server: BenchServer, args: argparse.Namespace) -> list[list[str]]:
-    n, streams = args.concurrent, args.streams
-    threads, per_thread = args.threads, args.per_thread
-
+def load_rows(provider: str, server: h.BenchServer, args: argparse.Namespace) -> list[list[str]]:
     def new() -> genkit.Generator:
         return load_generator(provider, server)
 
-    def concurrent(size: int, streaming: bool) -> Burst:
-        return asyncio.run(_concurrent(new(), server, size, streaming))
+    def run_concurrent(size: int, streaming: bool) -> Burst:
+        return asyncio.run(concurrent(new(), server, size, streaming))
 
-    def threaded(streaming: bool) -> Burst:
-        return _threaded(new(), server, threads, per_thread, streaming)
+    def run_threaded(streaming: bool) -> Burst:
+        return threaded(new(), server, args.threads, args.per_thread, streaming)
 
     cases: list[tuple[str, int, Callable[[], Burst]]] = []
-    for api, size, streaming in (("agenerate", n, False), ("astream", streams, True)):
+    for api, size, streaming in (
+        ("agenerate", args.concurrent, False),
+        ("astream", args.streams, True),
+    ):
         label = f"async {api} x{size}, {ROUNDS} bursts"
-        cases.append((label, size * ROUNDS, partial(concurrent, size, streaming)))
+        cases.append((label, size * ROUNDS, partial(run_concurrent, size, streaming)))
     for api, streaming in (("generate", False), ("stream", True)):
-        label = f"{threads} threads x {per_thread} {api}"
-        cases.append((label, threads * per_thread, partial(threaded, streaming)))
+        label, calls = (
+            f"{args.threads} threads x {args.per_thread} {api}",
+            args.threads * args.per_thread,
+        )
+        cases.append((label, calls, partial(run_threaded, streaming)))
     rows: list[list[str]] = []
     for label, calls, run in cases:
-        burst = run()
-        cells = [provider, label, str(calls), str(burst.errors), f"{burst.elapsed:.2f} s"]
-        opened = " + ".join(str(c) for c in burst.connections)
-        rows.append([*cells, f"{calls / burst.elapsed:,.0f}/s", str(burst.requests), opened])
+        errors, elapsed, connections, requests = run()
+        cells = [
+            provider,
+            label,
+            str(calls),
+            str(errors),
+            f"{elapsed:.2f} s",
+            f"{calls / elapsed:,.0f}/s",
+        ]
+        rows.append([*cells, str(requests), " + ".join(str(c) for c in connections)])
         print(f"  done: {provider} {label}", file=sys.stderr)
     return rows
 
 
-# --------------------------------------------------------------------------- memory
-
-
-def _series(gen: genkit.Generator, api: str, marks: list[int]) -> list[Point]:
+def series(gen: genkit.Generator, api: str, marks: list[int]) -> list[h.Point]:
     """Checkpoints over sequential calls of one API, each call with its own prompt."""
-
-    def generate(i: int) -> object:
-        return gen.generate(f"call {i}")
-
-    def stream(i: int) -> None:
-        drain(gen, f"call {i}")
-
-    async def agenerate(i: int) -> object:
-        return await gen.agenerate(f"call {i}")
-
-    async def arun() -> list[Point]:
-        points = await agrowth(agenerate, marks, WARM_UP)
-        await gen.aclose()
-        return points
-
-    if api == "agenerate":
-        return asyncio.run(arun())
-    return growth(stream if api == "stream" else generate, marks, WARM_UP)
+    if api == "generate":
+        return h.growth(lambda i: gen.generate(f"call {i}"), marks)
+    if api == "stream":
+        return h.growth(lambda i: drain(gen, f"call {i}"), marks)
+    with asyncio.Runner() as loop:  # agenerate: every call on one event loop
+        points = h.growth(lambda i: loop.run(gen.agenerate(f"call {i}")), marks)
+        loop.run(gen.aclose())
+    return points
 
 
-def memory_rows(provider: str, server: BenchServer, calls: int) -> tuple[list[list[str]], bool]:
+def memory_rows(provider: str, server: h.BenchServer, calls: int) -> tuple[list[list[str]], bool]:
     rows: list[list[str]] = []
     ok = True
-    step = max(1, calls // 4)
-    marks = [step * i for i in range(1, 5)]
+    marks = [max(1, calls // 4) * i for i in range(1, 5)]
     for api in ("generate", "stream", "agenerate"):
         gen = load_generator(provider, server)
-        points = _series(gen, api, marks)
+        points = series(gen, api, marks)
         gen.close()
-        rss_growth = points[-1][1] - points[0][1]
-        blocks_growth = points[-1][2] - points[0][2]
+        rss_growth, blocks_growth = points[-1][1] - points[0][1], points[-1][2] - points[0][2]
         flat = rss_growth <= RSS_NOISE_MB and blocks_growth <= BLOCKS_PER_CALL * marks[-1]
         ok = ok and flat
         rss = [f"{mb:.1f}" for _, mb, _ in points]
-        verdict = "flat" if flat else "GREW"
-        rows.append(
-            [
-                provider,
-                api,
-                f"{marks[-1]:,}",
-                *rss,
-                f"{rss_growth:+.1f}",
-                f"{blocks_growth:+,}",
-                verdict,
-            ]
-        )
+        figures = [f"{rss_growth:+.1f}", f"{blocks_growth:+,}", "flat" if flat else "GREW"]
+        rows.append([provider, api, f"{marks[-1]:,}", *rss, *figures])
         print(f"  done: {provider} memory {api}", file=sys.stderr)
     return rows, ok
 
 
 def loop_child(provider: str, side: str, url: str, port: int, loops: int) -> None:
-    """In a fresh interpreter: ``asyncio.run`` per call, then print what stayed.
-
-    Prints RSS growth (MB), allocated blocks kept per loop and sockets still open to
-    the server.  Each side runs in its own process so neither inherits the other's
-    heap: RSS measured in one process after another side ran is not comparable.
-    """
-    server = Urls(url)
+    """In a fresh interpreter: ``asyncio.run`` per call, then print what stayed: RSS growth
+    (MB), allocated blocks kept per loop and sockets still open to the server.  Each side
+    runs in its own process so neither inherits the other's heap."""
+    server = h.Urls(url)
     gen = load_generator(provider, server)
 
     async def one() -> object:
@@ -256,7 +200,7 @@ def loop_child(provider: str, side: str, url: str, port: int, loops: int) -> Non
     async def raw_one() -> object:
         raw = raw_client(provider, server)
         try:
-            return await raw.acaller()()
+            return await raw.caller("async")()
         finally:
             await raw.aclose()
             raw.close()
@@ -265,49 +209,36 @@ def loop_child(provider: str, side: str, url: str, port: int, loops: int) -> Non
     for _ in range(20):  # warm-up: first-use caches are not a leak
         asyncio.run(call())
     gc.collect()
-    rss_before, blocks_before, held_before = rss_mib(), sys.getallocatedblocks(), sockets_to(port)
+    rss_before, blocks_before, held_before = h.rss_mib(), sys.getallocatedblocks(), sockets_to(port)
     for _ in range(loops):
         asyncio.run(call())
     gc.collect()
-    rss = rss_mib() - rss_before
-    blocks = (sys.getallocatedblocks() - blocks_before) / loops
+    rss, blocks = h.rss_mib() - rss_before, (sys.getallocatedblocks() - blocks_before) / loops
     print(f"{rss:.2f} {blocks:.2f} {sockets_to(port) - held_before}")
 
 
-def loop_per_call_row(provider: str, server: BenchServer, loops: int) -> tuple[list[str], bool]:
-    """``asyncio.run`` per call: does each loop's client go when its loop ends?
-
-    The baseline is the raw SDK used the careful way: a client built inside each loop
-    and closed before the loop ends.  genkit's user closes nothing per loop.
-    """
+def loop_per_call_row(provider: str, server: h.BenchServer, loops: int) -> tuple[list[str], bool]:
+    """``asyncio.run`` per call: does each loop's client go when its loop ends?  The baseline
+    is the raw SDK used the careful way: a client built inside each loop and closed before the
+    loop ends; genkit's user closes nothing per loop."""
     measured: dict[str, tuple[float, float, int]] = {}
     for side in ("genkit", "raw"):
-        code = (
-            "from bench.load import loop_child; "
-            f"loop_child({provider!r}, {side!r}, {server.url!r}, "
-            f"{server.port}, {loops})"
-        )
-        rss_text, blocks_text, held_text = fresh(code)[1].stdout.split()
+        call = f"loop_child({provider!r}, {side!r}, {server.url!r}, {server.port}, {loops})"
+        code = f"from bench.load import loop_child; {call}"
+        rss_text, blocks_text, held_text = h.fresh(code)[1].stdout.split()
         measured[side] = (float(rss_text), float(blocks_text), int(held_text))
-    rss, blocks, held = measured["genkit"]
-    raw_rss, raw_blocks, _ = measured["raw"]
+    (rss, blocks, held), (raw_rss, raw_blocks, _) = measured["genkit"], measured["raw"]
     ok = held <= 1 and rss <= raw_rss + RSS_NOISE_MB and blocks <= raw_blocks + BLOCKS_PER_LOOP
-    row = [
-        provider,
-        f"{loops:,}",
-        str(held),
+    figures = [
         f"{rss:+.1f} / {raw_rss:+.1f}",
         f"{blocks:.1f} / {raw_blocks:.1f}",
         "released" if ok else "KEPT",
     ]
-    return row, ok
-
-
-# --------------------------------------------------------------------------- main
+    return [provider, f"{loops:,}", str(held), *figures], ok
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = parser(
+    parser = h.parser(
         __doc__,
         server=False,
         concurrent=(1000, "concurrent agenerate calls"),
@@ -317,14 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         sequential=(10_000, "calls per API in the memory run"),
         loops=(200, "asyncio.run() calls in the event-loop run"),
     )
-    parser_.description = __doc__
-    parser_.formatter_class = argparse.RawDescriptionHelpFormatter
-    args = parser_.parse_args(argv)
-
-    clear_sdk_environment()
-    providers = hosted_backends(args.backends)
+    parser.description, parser.formatter_class = __doc__, argparse.RawDescriptionHelpFormatter
+    args = parser.parse_args(argv)
+    h.clear_sdk_environment()
     command = "python -m bench.load" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
-    print_machine(
+    h.print_machine(
         "bench/load.py: load and memory on one Generator",
         extra=[
             f"command: `{command}`",
@@ -335,20 +263,15 @@ def main(argv: list[str] | None = None) -> int:
             "(the SDKs' own: openai/anthropic 1000/100, google-genai via httpx2 100/20)",
         ],
     )
-    ok = True
-    load: list[list[str]] = []
-    memory: list[list[str]] = []
-    loops: list[list[str]] = []
-    with BenchServer() as server:
-        for provider in providers:
+    ok, load, memory, loops = True, list[list[str]](), list[list[str]](), list[list[str]]()
+    with h.BenchServer() as server:
+        for provider in h.hosted_backends(args.backends):
             load += load_rows(provider, server, args)
             rows, flat = memory_rows(provider, server, args.sequential)
-            memory += rows
             row, released = loop_per_call_row(provider, server, args.loops)
-            loops.append(row)
-            ok = ok and flat and released
+            memory, loops, ok = memory + rows, [*loops, row], ok and flat and released
     ok = ok and all(row[3] == "0" for row in load)
-    print_table(
+    h.print_table(
         "Load: one Generator per case",
         "backend | case | calls | errors | wall | calls/s | requests at server "
         "| connections opened (per burst)",
@@ -359,19 +282,17 @@ def main(argv: list[str] | None = None) -> int:
         ],
     )
     quarter = max(1, args.sequential // 4)
-    print_table(
+    marks = " | ".join(f"+{quarter * i:,}" for i in range(1, 5))
+    h.print_table(
         f"Memory across {quarter * 4:,} sequential calls (VmRSS in MB, after gc.collect())",
-        " | ".join(
-            ["backend | API | calls | after warm-up", *(f"+{quarter * i:,}" for i in range(1, 5))]
-        )
-        + " | RSS growth | blocks kept | verdict",
+        f"backend | API | calls | after warm-up | {marks} | RSS growth | blocks kept | verdict",
         memory,
         notes=[
             f"flat: RSS growth <= {RSS_NOISE_MB} MB and at most {BLOCKS_PER_CALL} allocated "
             "blocks kept per call."
         ],
     )
-    print_table(
+    h.print_table(
         f"asyncio.run() per call ({args.loops:,} event loops, one Generator)",
         "backend | loops | sockets still open | RSS growth, MB (genkit / raw) "
         "| blocks kept per loop (genkit / raw) | verdict",

@@ -2,52 +2,30 @@
 
     python -m bench.local_structured [--device cpu|cuda] [--tokens N] [--batch B] [--rounds R]
 
-What is measured, and why this way:
-
-- the checkpoint is the one ``bench.local_generation`` builds: full-size GPT-2
-  (``GPT2Config()``, 124M parameters) with random weights and a byte-level BPE of GPT-2's
-  vocabulary size (50,257), so the grammar mask covers as many tokens as with gpt2;
-- the schema is a realistic record (integer with bounds, bounded string, enum, list of
-  strings, boolean) in a list with ``minItems`` far beyond the budget, so every
-  constrained run writes exactly ``--tokens`` tokens and is cut there (genkit raises
-  ``OutputValidationError(truncated=True)``; its ``generation.usage`` is what is counted).
-  The free side has EOS off, so it writes exactly ``--tokens`` tokens too: like for like;
-- both sides sample with genkit's defaults (temperature 0.7, top_k 50), so the only
-  difference is the mask: llguidance computing the allowed tokens per row and per step,
-  the bitmask applied to the logits, the matcher advanced with each token;
-- cases: batch 1; one request with ``n=B`` (every row constrained); ``B`` concurrent
-  requests from ``B`` threads where half are constrained and half free (one shared batch;
-  the free baseline is ``B`` free requests);
-- every case is warmed up once (the llguidance tokenizer is built and the grammar
-  compiled there, once per model and schema), then the cases run interleaved for
-  ``--rounds`` rounds and medians are reported.
+On ``bench.local_generation``'s checkpoint (GPT-2 size, GPT-2's vocabulary, so the mask
+covers as many tokens).  The schema asks for far more records than the budget holds, so every
+constrained run writes exactly ``--tokens`` tokens and is cut (``OutputValidationError(
+truncated=True)``; its usage is counted), like the free side with EOS off; both sample with
+genkit's defaults, so the only difference is llguidance's mask per row and step.  Cases:
+batch 1; ``n=B``; B concurrent requests, half constrained.  Warm-up once (the grammar is
+compiled there), then interleaved for ``--rounds`` rounds; medians.
 
 Target (issue 12): constrained >= 90% of unconstrained tokens/s.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, cast
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is built locally
-
-import torch  # after the offline switch: huggingface_hub reads it on import
+from typing import Any
 
 import genkit
-from bench._common import load_average, pct, print_machine, print_table, verdict
-from bench.local_generation import VOCAB, build_checkpoint, local_arguments, measure
+from bench import _common as h
+from bench.local_generation import local_run, measure, threaded_rate
 
 PROMPT = "Write the records as JSON:"
 TARGET = 0.90
-
 RECORD: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -72,105 +50,62 @@ def one_call(gen: genkit.Generator, tokens: int, n: int, constrained: bool) -> i
     if not constrained:
         made = gen.generate(PROMPT, max_tokens=tokens, n=n).usage.output_tokens
     else:
-        made = _cut_run(gen, tokens, n)
+        try:
+            gen.generate(PROMPT, max_tokens=tokens, n=n, schema=SCHEMA)
+            raise AssertionError("a constrained run ended before its budget")
+        except genkit.OutputValidationError as cut:  # always: the schema wants more
+            if not cut.truncated or cut.generation is None:
+                raise
+            made = cut.generation.usage.output_tokens
     if made != n * tokens:
         raise AssertionError(f"{made} tokens made, not {n} x {tokens}")
     return made
 
 
-def _cut_run(gen: genkit.Generator, tokens: int, n: int) -> int:
-    try:
-        gen.generate(PROMPT, max_tokens=tokens, n=n, schema=SCHEMA)
-    except genkit.OutputValidationError as cut:  # always: the schema wants more
-        generation = cut.generation
-        if not cut.truncated or generation is None:
-            raise
-        return generation.usage.output_tokens
-    raise AssertionError("a constrained run ended before its budget")
-
-
-def rate(gen: genkit.Generator, tokens: int, n: int, constrained: bool) -> float:
-    started = time.perf_counter()
-    made = one_call(gen, tokens, n, constrained)
-    return made / (time.perf_counter() - started)
-
-
-def concurrent_rate(gen: genkit.Generator, threads: int, tokens: int, mixed: bool) -> float:
-    """``threads`` requests at once, 3 each back to back; odd threads constrained if mixed."""
-    barrier = threading.Barrier(threads)
-
-    def client(index: int) -> int:
-        barrier.wait()
-        constrained = mixed and index % 2 == 1
-        return sum(one_call(gen, tokens, 1, constrained) for _ in range(3))
-
-    with ThreadPoolExecutor(threads) as pool:
-        started = time.perf_counter()
-        made = sum(pool.map(client, range(threads)))
-        elapsed = time.perf_counter() - started
-    return made / elapsed
-
-
-def report(results: dict[str, float], batch: int) -> bool:
-    cases = [
-        ("batch 1", "free 1", "schema 1"),
-        (f"one request, n={batch} (every row constrained)", "free n", "schema n"),
-        (f"{batch} concurrent requests, half constrained", "free threads", "mixed threads"),
-    ]
-    rows = []
-    met = True
-    for label, free, constrained in cases:
-        ratio = results[constrained] / results[free]
-        met = met and ratio >= TARGET
-        rows.append(
-            [
-                label,
-                f"{results[free]:,.1f}",
-                f"{results[constrained]:,.1f}",
-                pct(ratio),
-                verdict(ratio >= TARGET),
-            ]
-        )
-    print_table(
-        "Medians, tokens/s",
-        ["case", "unconstrained", "schema=", "ratio", f">= {pct(TARGET)}"],
-        rows,
-        notes=[f"- load average after the run: {load_average()}"],
-    )
-    return met
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args, device = local_arguments(__doc__, argv)
-    on_cuda = device == "cuda"
-
-    with tempfile.TemporaryDirectory(prefix="genkit-bench-") as tmp:
-        path = build_checkpoint(Path(tmp))
-        gen = genkit.load(f"huggingface:{path}", device=device, max_batch_size=args.batch)
-        key = cast(Any, gen.backend).loaded.key
-        gpu = torch.cuda.get_device_name() if on_cuda else "none used"
-        print_machine(
-            "Local structured output: schema= (llguidance mask) vs unconstrained",
-            ("genkit-sdk", "torch", "transformers", "llguidance"),
-            [
-                f"GPU: {gpu}",
-                f"model: GPT-2 124M (random weights), vocab {VOCAB}, EOS off; {args.tokens} "
-                f"new tokens per candidate; batch {args.batch}; {args.rounds} rounds, medians",
-                f"genkit: {key.dtype}, static_cache={key.static_cache}, "
-                f"compile={key.compile}, max_batch_size={key.max_batch_size}",
-            ],
-        )
+    title = "Local structured output: schema= (llguidance mask) vs unconstrained"
+    with local_run(
+        __doc__, argv, title, ("genkit-sdk", "torch", "transformers", "llguidance")
+    ) as setup:
+        args, _device, _path, gen = setup
         t, b = args.tokens, args.batch
+
+        def rate(n: int, constrained: bool) -> float:
+            started = time.perf_counter()
+            return one_call(gen, t, n, constrained) / (time.perf_counter() - started)
+
+        def concurrent(mixed: bool) -> float:
+            """``b`` requests at once, 3 each back to back; odd threads constrained if mixed."""
+            return threaded_rate(
+                b, lambda i: sum(one_call(gen, t, 1, mixed and i % 2 == 1) for _ in range(3))
+            )
+
         cases: dict[str, Callable[[], float]] = {
-            "free 1": lambda: rate(gen, t, 1, False),
-            "schema 1": lambda: rate(gen, t, 1, True),
-            "free n": lambda: rate(gen, t, b, False),
-            "schema n": lambda: rate(gen, t, b, True),
-            "free threads": lambda: concurrent_rate(gen, b, t, False),
-            "mixed threads": lambda: concurrent_rate(gen, b, t, True),
+            "free 1": lambda: rate(1, False),
+            "schema 1": lambda: rate(1, True),
+            "free n": lambda: rate(b, False),
+            "schema n": lambda: rate(b, True),
+            "free threads": lambda: concurrent(False),
+            "mixed threads": lambda: concurrent(True),
         }
         results = measure(cases, args.rounds)
-    return 0 if report(results, args.batch) else 1
+    rows, met = [], True
+    for label, free, constrained in [
+        ("batch 1", "free 1", "schema 1"),
+        (f"one request, n={b} (every row constrained)", "free n", "schema n"),
+        (f"{b} concurrent requests, half constrained", "free threads", "mixed threads"),
+    ]:
+        ratio = results[constrained] / results[free]
+        met = met and ratio >= TARGET
+        figures = [f"{results[free]:,.1f}", f"{results[constrained]:,.1f}", h.pct(ratio)]
+        rows.append([label, *figures, h.verdict(ratio >= TARGET)])
+    h.print_table(
+        "Medians, tokens/s",
+        ["case", "unconstrained", "schema=", "ratio", f">= {h.pct(TARGET)}"],
+        rows,
+        notes=[f"- load average after the run: {h.load_average()}"],
+    )
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -2,60 +2,28 @@
 
     python -m bench.memory [--calls 10000] [--modes sync async stream] [--backends openai ...]
 
-Why it is measured this way:
+After import: VmRSS before and after the statement in fresh interpreters (median of
+``--reps``), next to what the vendor SDK's import adds.  Growth: each series (genkit or the
+raw SDK, per mode and backend) runs in its own fresh process; after a warm-up RSS and
+``sys.getallocatedblocks()`` are read at 0, 25, 50, 75 and 100% of the calls, each after
+``gc.collect()`` (a leak of one object per call is ~10,000 blocks long before it is RSS).
 
-- **after import**: fresh interpreters (median of ``--reps``), RSS read from
-  ``/proc/self/status`` (VmRSS) before and after the statement, so the number is what
-  the import itself added, next to what the vendor SDK's import adds;
-- **growth**: each series (genkit or the raw SDK, sync or async, per backend) runs in
-  its own fresh process against the shared bench server, so one series' allocations
-  and allocator state cannot colour another's.  After a warm-up (pools open, lazy
-  imports and caches filled) RSS and ``sys.getallocatedblocks()`` are read at 0, 2.5k,
-  5k, 7.5k and 10k calls, each after ``gc.collect()``: a leak of even one small object
-  per call shows as ~10,000 more blocks long before it shows in RSS (which moves in
-  pages and arenas).  The raw SDK's own series is the reference for what "flat" is.
-
-Target: no growth beyond noise: from 2.5k to 10k calls Python's allocated blocks grow
-by less than 1,000 (a tenth of a block per call) and RSS by less than 1 MiB, or by no
-more than the raw SDK's own series (+0.25 MiB).
+Target: from 25% to 100% of the calls the allocated blocks grow by less than 1,000 and RSS
+by less than 1 MiB, or by no more than the raw SDK's own series (+0.25 MiB).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections.abc import Callable
 
-from bench._backends import (
-    Urls,
-    genkit_acall,
-    genkit_call,
-    genkit_stream,
-    load_generator,
-    raw_client,
-)
-from bench._common import (
-    HOSTED,
-    KEYS,
-    MODELS,
-    Point,
-    agrowth,
-    begin,
-    clean_env,
-    fresh,
-    growth,
-    median,
-    parser,
-    pin_client,
-    verdict,
-)
+from bench import _common as h
+from bench._backends import genkit_call, genkit_stream, load_generator, raw_client
 
 RSS_GROWTH_LIMIT = 1.0  # MiB, from 2.5k to 10k calls
 RSS_NOISE = 0.25  # MiB: genkit may grow as much as its own SDK does, plus this
 OBJECT_GROWTH_LIMIT = 1000
 MODES = ("sync", "async", "stream")
-
 _IMPORT_PROBE = """
 def rss():
     for line in open('/proc/self/status'):
@@ -69,75 +37,39 @@ print(before, rss())
 
 def import_rss(statement: str, reps: int) -> tuple[float, float]:
     """Median (RSS before, RSS after) the statement in fresh interpreters, MiB."""
-    runs = [fresh(_IMPORT_PROBE.format(statement=statement), env=clean_env()) for _ in range(reps)]
+    runs = [
+        h.fresh(_IMPORT_PROBE.format(statement=statement), env=h.clean_env()) for _ in range(reps)
+    ]
     before, after = zip(*(map(float, result.stdout.split()) for _, result in runs), strict=True)
-    return median(before), median(after)
+    return h.median(before), h.median(after)
 
 
 def child(series: str, backend: str, url: str, calls: int, core: int | None) -> None:
-    """Run one series in this (fresh) process; print its checkpoints as JSON."""
-    pin_client(core)
+    """Run one series (``side-mode``) in this fresh process; print its checkpoints as JSON."""
+    h.pin_client(core)
     side, mode = series.split("-")
-    server = Urls(url)
     marks = [round(calls * f) for f in (0.25, 0.5, 0.75, 1.0)]
-    if mode == "async":
-
-        async def run() -> list[Point]:
-            if side == "genkit":
-                gen = load_generator(backend, server)
-                call, close = genkit_acall(gen), gen.aclose
-            else:
-                raw = raw_client(backend, server)
-                call, close = raw.acaller(), raw.aclose
-            points = await agrowth(lambda _: call(), marks)
-            await close()
-            return points
-
-        points = asyncio.run(run())
-    else:
-        gen = load_generator(backend, server)
-        raw = raw_client(backend, server)  # held for the whole series (see RawGemini)
-        calls_: dict[str, Callable[[], object]] = {
-            "genkit-stream": genkit_stream(gen),
-            "raw-stream": raw.stream,
-            "genkit-sync": genkit_call(gen),
-            "raw-sync": raw.caller(),
-        }
-        points = growth(lambda _: calls_[series](), marks)
+    gen = load_generator(backend, h.Urls(url))
+    raw = raw_client(backend, h.Urls(url))  # held for the whole series (see RawGemini)
+    with h.runner("async" if mode == "async" else "sync") as loop:
+        if side == "raw":
+            call = raw.stream() if mode == "stream" else raw.caller(mode)
+        else:
+            call = genkit_stream(gen) if mode == "stream" else genkit_call(gen, mode)
+        points = h.growth(lambda _: h.once(call, loop), marks)
+        if loop is not None:
+            loop.run((raw if side == "raw" else gen).aclose())
     print(json.dumps({"points": points}))
 
 
-def run_series(series: str, backend: str, url: str, calls: int, core: int | None) -> list[Point]:
-    code = (
-        f"from bench.memory import child; child({series!r}, {backend!r}, {url!r}, {calls}, {core})"
-    )
-    try:
-        _, result = fresh(code)
-    except RuntimeError as error:
-        raise RuntimeError(f"{series} {backend} failed: {error}") from None
-    return [
-        (int(n), float(rss), int(blocks)) for n, rss, blocks in json.loads(result.stdout)["points"]
-    ]
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser_ = parser(__doc__, calls=10_000, reps=(5, "fresh processes per import row"))
-    parser_.add_argument(
-        "--modes",
-        nargs="*",
-        choices=MODES,
-        default=["sync", "async"],
-        help="stream: 30-chunk streams instead of calls (slower)",
-    )
-    parser_.add_argument(
-        "--raw-modes",
-        nargs="*",
-        choices=MODES,
-        default=["sync"],
-        help="modes that also get a raw-SDK reference series (default: sync)",
-    )
-    args = parser_.parse_args(argv)
-    run = begin(
+    parser = h.parser(__doc__, calls=10_000, reps=(5, "fresh processes per import row"))
+    help_ = "stream: 30-chunk streams instead of calls (slower)"
+    parser.add_argument("--modes", nargs="*", choices=MODES, default=["sync", "async"], help=help_)
+    help_ = "modes that also get a raw-SDK reference series (default: sync)"
+    parser.add_argument("--raw-modes", nargs="*", choices=MODES, default=["sync"], help=help_)
+    args = parser.parse_args(argv)
+    run = h.begin(
         "Memory (resident set size)",
         args,
         f"after-import rows: median of {args.reps} fresh processes; growth series: one "
@@ -146,26 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     statements = [("bare interpreter", "pass"), ("import genkit", "import genkit")]
     for name in run.backends:
-        sdk = (
-            "from google import genai"
-            if HOSTED[name] == "google.genai"
-            else f"import {HOSTED[name]}"
-        )
-        load = f'import genkit; genkit.load("{name}:{MODELS[name]}"'
-        statements += [(sdk, sdk), (f"{load})", f'{load}, api_key="{KEYS[name]}")')]
+        sdk = "from google import genai" if name == "gemini" else f"import {h.HOSTED[name]}"
+        load = f'import genkit; genkit.load("{name}:{h.MODELS[name]}"'
+        statements += [(sdk, sdk), (f"{load})", f'{load}, api_key="{h.KEYS[name]}")')]
     rows = []
     for label, statement in statements:
         before, after = import_rss(statement, args.reps)
         rows.append(
             [label, f"{after:.1f}", "—" if statement == "pass" else f"+{after - before:.1f}"]
         )
-    run.table(
-        "RSS after import (MiB, fresh processes, medians)",
-        ["statement", "RSS after", "added by the statement"],
-        rows,
-    )
-
-    growth_rows = []
+    headers = ["statement", "RSS after", "added by the statement"]
+    run.table("RSS after import (MiB, fresh processes, medians)", headers, rows)
+    growth_rows: list[list[str]] = []
     raw_reference: dict[tuple[str, str], float] = {}
     quarter = round(args.calls * 0.25)
     with run.server() as server:
@@ -175,9 +99,15 @@ def main(argv: list[str] | None = None) -> int:
                     (backend, mode), raw_reference.get((backend, "sync"))
                 )
                 for side in ["raw"] * (mode in args.raw_modes) + ["genkit"]:
-                    points = run_series(
-                        f"{side}-{mode}", backend, server.url, args.calls, run.client_core
-                    )
+                    where = f"{server.url!r}, {args.calls}, {run.client_core}"
+                    call = f"child({side + '-' + mode!r}, {backend!r}, {where})"
+                    try:
+                        output = h.fresh(f"from bench.memory import child; {call}")[1].stdout
+                    except RuntimeError as error:
+                        raise RuntimeError(f"{side}-{mode} {backend} failed: {error}") from None
+                    points = [
+                        (int(n), float(rss), int(b)) for n, rss, b in json.loads(output)["points"]
+                    ]
                     by_mark = {index: (rss, objects) for index, rss, objects in points}
                     rss_growth = by_mark[args.calls][0] - by_mark[quarter][0]
                     obj_growth = by_mark[args.calls][1] - by_mark[quarter][1]
@@ -187,16 +117,19 @@ def main(argv: list[str] | None = None) -> int:
                         raw_growth is not None and rss_growth <= raw_growth + RSS_NOISE
                     )
                     ok = flat_rss and obj_growth < OBJECT_GROWTH_LIMIT
+                    flat = h.verdict(run.check(ok)) if side == "genkit" else "(reference)"
                     blocks = f"{points[0][2]:,} → {points[-1][2]:,}"
-                    flat = verdict(run.check(ok)) if side == "genkit" else "(reference)"
-                    rss = [f"{rss:.1f}" for _, rss, _ in points]
                     figures = [f"{rss_growth:+.2f}", blocks, f"{obj_growth:+,}", flat]
-                    growth_rows.append([backend, side, mode, *rss, *figures])
-    marks = [0, *(round(args.calls * f) for f in (0.25, 0.5, 0.75, 1.0))]
+                    growth_rows.append(
+                        [backend, side, mode, *(f"{rss:.1f}" for _, rss, _ in points), *figures]
+                    )
+    marks = " | ".join(
+        f"@{m:,}" for m in [0, *(round(args.calls * f) for f in (0.25, 0.5, 0.75, 1.0))]
+    )
     run.table(
         f"RSS (MiB) over {args.calls:,} calls, after gc.collect() at each mark",
-        " | ".join(["backend | side | mode", *(f"@{m:,}" for m in marks), "RSS 25%→100%"])
-        + " | allocated blocks 0 → end | blocks 25%→100% | flat?",
+        f"backend | side | mode | {marks} | RSS 25%→100% | allocated blocks 0 → end "
+        "| blocks 25%→100% | flat?",
         growth_rows,
         notes=[
             f"flat = between the 25% and 100% marks, Python's allocated blocks "

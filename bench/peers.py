@@ -3,25 +3,14 @@
     python -m bench.peers --setup      # once: builds bench/.venv-peers (needs PyPI)
     python -m bench.peers [--calls 50] [--rounds 10] [--chunks 2000] [--reps 7]
 
-Why it is measured this way:
-
-- the peers are installed into their own virtual environment, ``bench/.venv-peers``
-  (git-ignored), built by ``--setup`` with every package the project's venv also has
-  pinned to the project's version (openai, httpx2, pydantic, ...), so the project's
-  venv stays clean and all three libraries drive the *same* OpenAI SDK build.  genkit
-  is not installed there: a ``.pth`` file points at this checkout;
-- when run from the project's venv the command re-executes itself with the peers'
-  interpreter, so genkit, LiteLLM, aisuite and the raw OpenAI SDK run in one process,
-  against one bench server, interleaved in rotating order (drift lands on all alike);
-- every library is pointed at the same fake OpenAI endpoint (LiteLLM: model
-  ``openai/gpt-4o`` with ``api_base``; aisuite: ``openai:gpt-4o`` with ``base_url`` in
-  its provider config; genkit: ``openai:gpt-4o`` with ``base_url``) and configured for
-  the same retry budget, 2 retries: genkit's default policy, LiteLLM and aisuite through
-  the OpenAI client's ``max_retries=2`` (LiteLLM's own ``num_retries`` left unset: set,
-  it retries on top of the client).  The "requests per call" table proves it on a 503
-  endpoint;
-- reported for each: per-call median (wall and CPU), streaming chunks/s, import time;
-  ratios are peer / genkit (above 1 = genkit faster).  The raw SDK is a reference row.
+The peers live in ``bench/.venv-peers`` (git-ignored), built by ``--setup`` with every package
+the project's venv also has pinned to its version, so all drive the same OpenAI SDK build;
+genkit comes from this checkout through a ``.pth`` file.  Run from the project's venv, the
+command re-executes itself with that interpreter.  Every library hits the same fake OpenAI
+endpoint with 2 retries (genkit's policy; the OpenAI client's ``max_retries=2`` for the peers,
+LiteLLM's ``num_retries`` unset: set, it retries on top), as the first table proves on a 503.
+Reported: per call (wall, CPU), per streamed chunk, import and cold start, in rotating order;
+ratios are peer / genkit (above 1 = genkit faster); the raw SDK is a reference row.
 
 Target: genkit faster than both peers on every figure.
 """
@@ -29,7 +18,6 @@ Target: genkit faster than both peers on every figure.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import gc
 import os
@@ -37,49 +25,22 @@ import subprocess
 import sys
 import venv
 import warnings
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import genkit
-from bench._backends import RawOpenAI, genkit_acall, genkit_call, genkit_stream, load_generator
-from bench._common import (
-    KEYS,
-    PROMPT,
-    REPO_ROOT,
-    BenchServer,
-    Interleaved,
-    Sample,
-    abba,
-    ainterleave,
-    atimed,
-    begin,
-    clean_env,
-    fresh,
-    interleave,
-    measured,
-    median,
-    ms,
-    timed,
-    us,
-    verdict,
-)
+from bench import _common as h
+from bench._backends import RawOpenAI, genkit_call, genkit_stream, load_generator
 
-if TYPE_CHECKING:
-    # Type-only: the peers are imported lazily, one per measured subprocess.
-    from openai.types.chat import ChatCompletionUserMessageParam
-
-PEERS_VENV = REPO_ROOT / "bench" / ".venv-peers"
+PEERS_VENV = h.REPO_ROOT / "bench" / ".venv-peers"
 PEERS_PYTHON = PEERS_VENV / "bin" / "python"
 PEER_PACKAGES = ("litellm", "aisuite")
-MODEL = "gpt-4o"
-RETRIES = 2
-MESSAGES: list[ChatCompletionUserMessageParam] = [{"role": "user", "content": PROMPT}]
-
-
-# --------------------------------------------------------------------------- setup
+MODEL, RETRIES = "gpt-4o", 2
+MESSAGES: Any = [{"role": "user", "content": h.PROMPT}]
+RAW = "openai SDK (reference)"
 
 
 def _output(*command: str) -> str:
@@ -88,28 +49,26 @@ def _output(*command: str) -> str:
 
 def setup() -> int:
     """Build ``bench/.venv-peers``: the peers, pinned to the project's shared versions."""
-    print(f"creating {PEERS_VENV.relative_to(REPO_ROOT)} ...", flush=True)
+    print(f"creating {PEERS_VENV.relative_to(h.REPO_ROOT)} ...", flush=True)
     venv.EnvBuilder(with_pip=True, clear=False).create(PEERS_VENV)
     freeze = _output(sys.executable, "-m", "pip", "freeze", "--exclude-editable")
     constraints = PEERS_VENV / "project-constraints.txt"
-    # Pin what both venvs share to the project's versions (pip applies a constraint
-    # only to packages that something requires).  Local-version pins (torch+cpu) and
-    # references to files are left out: nothing the peers need.
+    # Pin what both venvs share to the project's versions (pip applies a constraint only to
+    # packages that something requires); local-version pins (torch+cpu) are left out.
     lines = [line for line in freeze.splitlines() if "==" in line and "+" not in line]
     constraints.write_text("\n".join(lines) + "\n")
     project = {line.split("==")[0].lower(): line for line in lines}
     command = [str(PEERS_PYTHON), "-m", "pip", "install", "--quiet", "-c", str(constraints)]
     command += [*PEER_PACKAGES, "tenacity", "openai", "httpx2"]
     print("$ " + " ".join(command), flush=True)
-    result = subprocess.run(command, check=False)
-    if result.returncode != 0:
+    if (result := subprocess.run(command, check=False)).returncode != 0:
         print("pip could not install the peers; see above", file=sys.stderr)
         return result.returncode
     # genkit from this checkout, without installing it (no build, no egg-info here).
     site = _output(
         str(PEERS_PYTHON), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"
     )
-    (Path(site.strip()) / "genkit-checkout.pth").write_text(str(REPO_ROOT) + "\n")
+    (Path(site.strip()) / "genkit-checkout.pth").write_text(str(h.REPO_ROOT) + "\n")
     versions = _output(str(PEERS_PYTHON), "-m", "pip", "freeze").splitlines()
     names = {v: v.split("==")[0].lower() for v in versions}
     shown = [v for v in versions if names[v] in {*PEER_PACKAGES, "openai", "httpx2", "pydantic"}]
@@ -120,25 +79,22 @@ def setup() -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- the libraries
-
-
 @dataclass
 class Contender:
-    """One library's way to make the benchmark's calls."""
+    """One library's way to make the benchmark's calls: a call, its async twin, a whole stream
+    (returns the number of text chunks) and one call to the 503 endpoint."""
 
     name: str
     call: Callable[[], object]
-    acall: Callable[[], Awaitable[object]] | None
-    #: reads a whole stream, returns the number of text chunks
+    acall: Callable[[], Any]
     stream: Callable[[], int]
-    #: one call to the 503 endpoint
     failing: Callable[[], object]
 
-    def fail(self) -> None:
-        """The call to the 503 endpoint, its error swallowed."""
-        with contextlib.suppress(Exception):
-            self.failing()
+
+def swallowed(call: Callable[[], object]) -> None:
+    """The call to the 503 endpoint, its error swallowed."""
+    with contextlib.suppress(Exception):
+        call()
 
 
 def count_chunks(response: Iterable[Any]) -> int:
@@ -148,120 +104,62 @@ def count_chunks(response: Iterable[Any]) -> int:
     return len(parts)
 
 
-def genkit_contender(server: BenchServer) -> Contender:
+def contenders(server: h.BenchServer) -> list[Contender]:
+    url = server.base_url("openai")
     gen = load_generator("openai", server, max_retries=RETRIES)
     failing = genkit.load(
-        "openai:bench-fail",
-        api_key=KEYS["openai"],
-        base_url=server.base_url("openai"),
-        max_retries=RETRIES,
+        "openai:bench-fail", api_key=h.KEYS["openai"], base_url=url, max_retries=RETRIES
     )
     stream = genkit_stream(gen)
-    return Contender(
-        "genkit",
-        genkit_call(gen),
-        genkit_acall(gen),
-        lambda: stream()[1],
-        lambda: failing.generate(PROMPT),
-    )
+    out = [
+        Contender(
+            "genkit",
+            genkit_call(gen),
+            genkit_call(gen, "async"),
+            lambda: stream()[1],
+            lambda: failing.generate(h.PROMPT),
+        )
+    ]
 
+    def openai_shaped(name: str, create: Any, acreate: Any, prefix: str, **extra: Any) -> Contender:
+        """A peer whose answers and stream chunks are shaped like the OpenAI SDK's."""
+        call = partial(create, model=f"{prefix}{MODEL}", messages=MESSAGES, **extra)
 
-def raw_contender(server: BenchServer) -> Contender:
+        async def acall() -> str:
+            response = await acreate(model=f"{prefix}{MODEL}", messages=MESSAGES, **extra)
+            return str(response.choices[0].message.content)
+
+        def text() -> str:
+            return str(call().choices[0].message.content)
+
+        fail = partial(create, model=f"{prefix}bench-fail", messages=MESSAGES, **extra)
+        return Contender(name, text, acall, lambda: count_chunks(call(stream=True)), fail)
+
+    try:
+        import litellm
+
+        litellm.telemetry, litellm.suppress_debug_info = False, True
+        # max_retries reaches the OpenAI client.  num_retries stays unset: LiteLLM then retries
+        # on its own on top (num_retries=2 sent 5 requests to a 503 here), and num_retries=0
+        # also zeroes the client's retries (1 request).
+        extra = {"api_base": url, "api_key": h.KEYS["openai"], "max_retries": RETRIES}
+        out.append(
+            openai_shaped("litellm", litellm.completion, litellm.acompletion, "openai/", **extra)
+        )
+    except ImportError as error:
+        print(f"\nlitellm is not importable ({error}); run --setup")
+    try:
+        import aisuite
+
+        config = {"api_key": h.KEYS["openai"], "base_url": url, "max_retries": RETRIES}
+        completions = aisuite.Client(provider_configs={"openai": config}).chat.completions
+        out.append(openai_shaped("aisuite", completions.create, completions.acreate, "openai:"))
+    except ImportError as error:
+        print(f"\naisuite is not importable ({error}); run --setup")
     raw = RawOpenAI(server, retries=RETRIES)
     fail = partial(raw.sync.chat.completions.create, model="bench-fail", messages=MESSAGES)
-    return Contender(
-        "openai SDK (reference)", raw.caller(), raw.acaller(), lambda: raw.stream()[1], fail
-    )
-
-
-def openai_shaped(
-    name: str, create: Callable[..., Any], acreate: Callable[..., Any], prefix: str, **extra: Any
-) -> Contender:
-    """A peer whose answers and stream chunks are shaped like the OpenAI SDK's."""
-    call = partial(create, model=f"{prefix}{MODEL}", messages=MESSAGES, **extra)
-
-    async def acall() -> str:
-        response = await acreate(model=f"{prefix}{MODEL}", messages=MESSAGES, **extra)
-        return str(response.choices[0].message.content)
-
-    return Contender(
-        name,
-        lambda: str(call().choices[0].message.content),
-        acall,
-        lambda: count_chunks(call(stream=True)),
-        partial(create, model=f"{prefix}bench-fail", messages=MESSAGES, **extra),
-    )
-
-
-def litellm_contender(server: BenchServer) -> Contender:
-    import litellm
-
-    litellm.telemetry = False
-    litellm.suppress_debug_info = True
-    # max_retries reaches the OpenAI client.  num_retries stays unset: LiteLLM then
-    # retries on its own on top (num_retries=2 sent 5 requests to a 503 here), and
-    # num_retries=0 also zeroes the client's retries (1 request).
-    extra = {
-        "api_base": server.base_url("openai"),
-        "api_key": KEYS["openai"],
-        "max_retries": RETRIES,
-    }
-    return openai_shaped("litellm", litellm.completion, litellm.acompletion, "openai/", **extra)
-
-
-def aisuite_contender(server: BenchServer) -> Contender:
-    import aisuite
-
-    config = {
-        "api_key": KEYS["openai"],
-        "base_url": server.base_url("openai"),
-        "max_retries": RETRIES,
-    }
-    completions = aisuite.Client(provider_configs={"openai": config}).chat.completions
-    return openai_shaped("aisuite", completions.create, completions.acreate, "openai:")
-
-
-# --------------------------------------------------------------------------- measurement
-
-
-def streams(contenders: list[Contender], chunks: int, rounds: int) -> dict[str, list[Sample]]:
-    """Per stream: (wall s, CPU s), after a gc.collect(); each checked to deliver every chunk."""
-    for contender in contenders:
-        if (got := contender.stream()) != chunks:
-            raise RuntimeError(f"{contender.name} delivered {got} of {chunks} chunks")
-
-    def one(stream: Callable[[], int]) -> Callable[[], Sample]:
-        def run() -> Sample:
-            gc.collect()
-            return timed(stream, 1)[0]
-
-        return run
-
-    return abba({c.name: one(c.stream) for c in contenders}, rounds)
-
-
-def per_call(
-    contenders: list[Contender], calls: int, rounds: int
-) -> tuple[Interleaved, Interleaved]:
-    """(sync, async) per-call samples: 20 warm-up calls each, then rotating blocks of ``calls``."""
-
-    def block(call: Callable[[], object]) -> Callable[[], list[Sample]]:
-        for _ in range(20):
-            call()
-        return lambda: timed(call, calls)
-
-    sync = interleave({c.name: block(c.call) for c in contenders}, rounds, gc_every=25)
-
-    async def run() -> Interleaved:
-        variants = {}
-        for contender in contenders:
-            if (acall := contender.acall) is not None:
-                for _ in range(20):
-                    await acall()
-                variants[contender.name] = partial(atimed, acall, calls)
-        return await ainterleave(variants, rounds, gc_every=25)
-
-    return sync, asyncio.run(run())
+    out.append(Contender(RAW, raw.caller(), raw.caller("async"), lambda: raw.stream()()[1], fail))
+    return out
 
 
 #: "import": the library alone.  "cold start": a fresh process until the first answer
@@ -271,8 +169,9 @@ IMPORTS = {
     "genkit": "import genkit",
     "litellm": "import litellm",
     "aisuite": "import aisuite",
-    "openai SDK (reference)": "import openai",
+    RAW: "import openai",
 }
+HELLO = "messages=[{'role': 'user', 'content': 'Say hello.'}]"
 COLD_STARTS = {
     "genkit": (
         "import genkit, os; genkit.load('openai:gpt-4o', api_key='sk-bench', "
@@ -280,17 +179,16 @@ COLD_STARTS = {
     ),
     "litellm": (
         "import litellm, os; litellm.completion(model='openai/gpt-4o', api_key='sk-bench', "
-        "api_base=os.environ['BENCH_URL'], messages=[{'role': 'user', 'content': 'Say hello.'}])"
+        f"api_base=os.environ['BENCH_URL'], {HELLO})"
     ),
     "aisuite": (
         "import aisuite, os; aisuite.Client(provider_configs={'openai': {'api_key': 'sk-bench', "
         "'base_url': os.environ['BENCH_URL']}}).chat.completions.create(model='openai:gpt-4o', "
-        "messages=[{'role': 'user', 'content': 'Say hello.'}])"
+        f"{HELLO})"
     ),
-    "openai SDK (reference)": (
+    RAW: (
         "import openai, os; openai.OpenAI(api_key='sk-bench', base_url=os.environ['BENCH_URL'])"
-        ".chat.completions.create(model='gpt-4o', messages=[{'role': 'user', "
-        "'content': 'Say hello.'}])"
+        f".chat.completions.create(model='gpt-4o', {HELLO})"
     ),
 }
 
@@ -300,23 +198,23 @@ def import_times(
 ) -> dict[str, float]:
     """Median wall time of a fresh peers-venv process running each statement, minus bare."""
     # LiteLLM must never fetch its cost map from the network.
-    env = clean_env(LITELLM_LOCAL_MODEL_COST_MAP="True", BENCH_URL=base_url)
+    env = h.clean_env(LITELLM_LOCAL_MODEL_COST_MAP="True", BENCH_URL=base_url)
     statements = {"bare": "pass", **{k: v for k, v in cases.items() if k in available}}
 
-    def once(statement: str) -> float:
-        return fresh(statement, env=env)[0]
+    def wall(statement: str) -> float:
+        return h.fresh(statement, env=env)[0]
 
     for statement in statements.values():
-        once(statement)
-    walls = abba({name: partial(once, statement) for name, statement in statements.items()}, reps)
-    bare = median(walls.pop("bare"))
-    return {name: median(values) - bare for name, values in walls.items()}
+        wall(statement)
+    walls = h.abba({name: partial(wall, statement) for name, statement in statements.items()}, reps)
+    bare = h.median(walls.pop("bare"))
+    return {name: h.median(values) - bare for name, values in walls.items()}
 
 
 def measure(args: argparse.Namespace) -> int:
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     warnings.simplefilter("ignore")
-    run = begin(
+    run = h.begin(
         "Peers: genkit vs LiteLLM vs aisuite (same process, same server, same OpenAI SDK)",
         args,
         f"per call: {args.rounds} rounds x {args.calls} calls, rotating order; streams: "
@@ -327,52 +225,54 @@ def measure(args: argparse.Namespace) -> int:
         packages=("genkit-sdk", "litellm", "aisuite", "openai", "httpx2", "pydantic"),
     )
     with run.server(chunks=args.chunks) as server:
-        contenders = [genkit_contender(server)]
-        for name, make in (("litellm", litellm_contender), ("aisuite", aisuite_contender)):
-            try:
-                contenders.append(make(server))
-            except ImportError as error:
-                print(f"\n{name} is not importable ({error}); run --setup")
-        contenders.append(raw_contender(server))
-        names = [c.name for c in contenders]
-
-        # Requests per call, on success and on a 503 (where retries show).
-        rows = []
-        for contender in contenders:
+        libraries = contenders(server)
+        names = [c.name for c in libraries]
+        rows = []  # requests per call, on success and on a 503 (where retries show)
+        for library in libraries:
             server.reset()
-            contender.call()
+            library.call()
             ok_requests = server.stats()["requests"]
             server.reset()
-            _, took, _ = measured(contender.fail)
-            rows.append([contender.name, ok_requests, server.stats()["requests"], f"{took:.2f}"])
+            took = h.measured(partial(swallowed, library.failing))[1]
+            rows.append([library.name, ok_requests, server.stats()["requests"], f"{took:.2f}"])
         run.table(
             "Requests the server saw for one call (retries configured alike)",
             ["library", "successful call", "call to a 503 endpoint", "503 call took s"],
             rows,
         )
-        sync, asynced = per_call(contenders, args.calls, args.rounds)
-        streamed = streams(contenders, args.chunks, args.stream_rounds)
+        # 20 warm-up calls each, then rotating blocks of --calls, no request count
+        calls = {c.name: c.call for c in libraries}
+        sync = h.compare_calls(None, calls, args.calls, args.rounds, warm_up=20)
+        with h.runner("async") as loop:
+            acalls = {c.name: c.acall for c in libraries}
+            asynced = h.compare_calls(None, acalls, args.calls, args.rounds, loop, warm_up=20)
+        for library in libraries:
+            if (got := library.stream()) != args.chunks:
+                raise RuntimeError(f"{library.name} delivered {got} of {args.chunks} chunks")
+
+        def one(stream: Callable[[], int]) -> h.Sample:
+            gc.collect()
+            return h.timed(stream, 1)[0]
+
+        streamed = h.abba({c.name: partial(one, c.stream) for c in libraries}, args.stream_rounds)
         imports = import_times(args.reps, names, IMPORTS, server.base_url("openai"))
         cold = import_times(args.reps, names, COLD_STARTS, server.base_url("openai"))
 
-    chunks: int = args.chunks
+    def per_call(samples: h.Interleaved, cpu: bool) -> Callable[[str], float]:
+        return lambda name: h.median((samples.cpu if cpu else samples.wall)[name])
 
-    def figure(samples: Interleaved, name: str, cpu: bool) -> float | None:
-        values = (samples.cpu if cpu else samples.wall).get(name)
-        return None if values is None else median(values)
-
-    def per_chunk(name: str, cpu: bool) -> float:
-        return median([s[1] if cpu else s[0] for s in streamed[name]]) / chunks
+    def per_chunk(cpu: bool) -> Callable[[str], float]:
+        return lambda name: h.median([s[1 if cpu else 0] for s in streamed[name]]) / args.chunks
 
     metrics: list[tuple[str, Callable[[str], float | None], Callable[[float], str]]] = [
-        ("sync call, wall µs", lambda n: figure(sync, n, False), us),
-        ("sync call, CPU µs", lambda n: figure(sync, n, True), us),
-        ("async call, wall µs", lambda n: figure(asynced, n, False), us),
-        ("async call, CPU µs", lambda n: figure(asynced, n, True), us),
-        ("stream, wall µs per chunk", lambda n: per_chunk(n, False), us),
-        ("stream, CPU µs per chunk", lambda n: per_chunk(n, True), us),
-        ("import, ms (wall - bare interpreter)", imports.get, ms),
-        ("cold start to first answer, ms", cold.get, ms),
+        ("sync call, wall µs", per_call(sync, False), h.us),
+        ("sync call, CPU µs", per_call(sync, True), h.us),
+        ("async call, wall µs", per_call(asynced, False), h.us),
+        ("async call, CPU µs", per_call(asynced, True), h.us),
+        ("stream, wall µs per chunk", per_chunk(False), h.us),
+        ("stream, CPU µs per chunk", per_chunk(True), h.us),
+        ("import, ms (wall - bare interpreter)", imports.get, h.ms),
+        ("cold start to first answer, ms", cold.get, h.ms),
     ]
     rows = []
     for label, get, fmt in metrics:
@@ -381,11 +281,9 @@ def measure(args: argparse.Namespace) -> int:
         cells = [label, fmt(mine)]
         for name in names[1:]:
             value = get(name)
-            if value is None:
-                cells.append("— (no async API)")
-                continue
+            assert value is not None
             cells.append(f"{fmt(value)} ({value / mine:.2f}x)")
-            if name in ("litellm", "aisuite"):
+            if name in PEER_PACKAGES:
                 run.check(value / mine > 1)
         rows.append(cells)
     run.table(
@@ -393,7 +291,7 @@ def measure(args: argparse.Namespace) -> int:
         ["figure", "genkit", *names[1:]],
         rows,
         notes=[
-            f"genkit faster than every installed peer on every figure: {verdict(not run.failed)}"
+            f"genkit faster than every installed peer on every figure: {h.verdict(not run.failed)}"
         ],
         footer=True,
     )
@@ -401,14 +299,12 @@ def measure(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    calls = (5, "calls per block (short: drift)")
+    reps = (7, "fresh processes per import")
+    parser = h.parser(
+        __doc__, backends=False, calls=calls, rounds=100, chunks=2000, stream_rounds=6, reps=reps
+    )
     parser.add_argument("--setup", action="store_true", help="build bench/.venv-peers and exit")
-    parser.add_argument("--calls", type=int, default=5, help="calls per block (short: drift)")
-    parser.add_argument("--rounds", type=int, default=100)
-    parser.add_argument("--chunks", type=int, default=2000)
-    parser.add_argument("--stream-rounds", type=int, default=6)
-    parser.add_argument("--reps", type=int, default=7, help="fresh processes per import")
-    parser.add_argument("--no-pin", action="store_true")
     args = parser.parse_args(argv)
     if args.setup:
         return setup()
@@ -420,11 +316,9 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        os.chdir(REPO_ROOT)
-        os.execv(
-            str(PEERS_PYTHON),
-            [str(PEERS_PYTHON), "-m", "bench.peers", *(argv if argv is not None else sys.argv[1:])],
-        )
+        os.chdir(h.REPO_ROOT)
+        argv = argv if argv is not None else sys.argv[1:]
+        os.execv(str(PEERS_PYTHON), [str(PEERS_PYTHON), "-m", "bench.peers", *argv])
     return measure(args)
 
 

@@ -4,15 +4,11 @@
     python -m bench.run_all --full     # each benchmark's own defaults (~15 minutes)
     python -m bench.run_all --only import_time streaming
 
-Each benchmark runs in its own process (a fresh interpreter: nothing one leaves behind
-colours the next) with the same interpreter as this command.  Output goes to the
-terminal and to ``bench/results/<UTC time>.md`` (git-ignored).  The peers benchmark
-runs only when ``bench/.venv-peers`` exists (``python -m bench.peers --setup`` builds
-it, from PyPI); ``bench.local_generation`` is run when it exists and is asked for
-with ``--only`` (it loads a model and is owned by the local backend's benchmark).
-
-Exit status: 0 when every target was met, 1 otherwise (each benchmark's own status is
-listed at the end), 2 when a benchmark crashed.
+Each benchmark runs in a fresh interpreter (nothing one leaves behind colours the next).
+Output goes to the terminal and to ``bench/results/<UTC time>.md`` (git-ignored).  The
+peers benchmark runs only when ``bench/.venv-peers`` exists (``python -m bench.peers
+--setup``); ``local_generation`` and ``local_structured`` only when asked for with ``--only``.
+Exit status: 0 when every target was met, 1 otherwise, 2 when a benchmark crashed.
 """
 
 from __future__ import annotations
@@ -46,19 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="each benchmark's own defaults")
     parser.add_argument("--only", nargs="*", default=None, help="benchmark modules to run")
     args = parser.parse_args(argv)
-
     plan = [(name, [] if args.full else extra) for name, extra in PLAN]
     if args.only:
-        known = {name for name, _ in PLAN} | OPTIONAL
-        unknown = sorted(set(args.only) - known)
-        if unknown:
+        if unknown := sorted(set(args.only) - {name for name, _ in PLAN} - OPTIONAL):
             parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
         plan = [(name, extra) for name, extra in plan if name in args.only]
         plan += [(name, []) for name in args.only if name in OPTIONAL]
-    results_dir = REPO_ROOT / "bench" / "results"
-    results_dir.mkdir(exist_ok=True)
+    (REPO_ROOT / "bench" / "results").mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    log_path = results_dir / f"{stamp}.md"
+    log_path = REPO_ROOT / "bench" / "results" / f"{stamp}.md"
     statuses: list[tuple[str, str, float]] = []
     with log_path.open("w") as log:
         log.write(f"# genkit benchmarks, {stamp}\n\n")
@@ -66,29 +58,24 @@ def main(argv: list[str] | None = None) -> int:
             if name == "peers" and not (REPO_ROOT / "bench" / ".venv-peers").exists():
                 statuses.append((name, "skipped: run `python -m bench.peers --setup` first", 0.0))
                 continue
-            if name in OPTIONAL and not (REPO_ROOT / "bench" / f"{name}.py").exists():
-                statuses.append((name, "skipped: not in this checkout", 0.0))
-                continue
             command = [sys.executable, "-m", f"bench.{name}", *extra]
             banner = f"\n\n<!-- $ {' '.join(['python', *command[1:]])} -->\n"
             print(banner, flush=True)
             log.write(banner)
-            started = time.monotonic()
-            proc = subprocess.Popen(
-                command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-            )
-            assert proc.stdout is not None
-            crashed = False
-            for line in proc.stdout:
-                sys.stdout.write(line)
-                log.write(line)
-                crashed |= line.startswith("Traceback (most recent call last)")
-            code = proc.wait()
-            elapsed = time.monotonic() - started
+            started, crashed = time.monotonic(), False
+            pipe, out = subprocess.PIPE, subprocess.STDOUT
+            with subprocess.Popen(
+                command, cwd=REPO_ROOT, stdout=pipe, stderr=out, text=True
+            ) as proc:
+                for line in proc.stdout or ():
+                    sys.stdout.write(line)
+                    log.write(line)
+                    crashed |= line.startswith("Traceback (most recent call last)")
+            code = proc.returncode
             status = {0: "all targets met", 1: "some target NOT met"}.get(code, f"crashed ({code})")
             if crashed and code != 0:
                 status = f"crashed ({code}): see the traceback above"
-            statuses.append((name, status, elapsed))
+            statuses.append((name, status, time.monotonic() - started))
             log.flush()
         summary = "\n\n## Summary\n\n| benchmark | result | seconds |\n|---|---|---|\n" + "".join(
             f"| {name} | {status} | {elapsed:.0f} |\n" for name, status, elapsed in statuses

@@ -30,7 +30,6 @@ above these.  Read the counts for *who* does the work; read
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import os
@@ -40,16 +39,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import _common as h
 from bench import telemetry_overhead as overhead
-from bench._common import (
-    REPO_ROOT,
-    BenchServer,
-    add_common_arguments,
-    clear_sdk_environment,
-    hosted_backends,
-    print_machine,
-    print_table,
-)
 
 CHILD = "_GENKIT_BENCH_CALLGRIND_CHILD"
 WARM_UP = 15
@@ -61,10 +52,10 @@ def child(backends: list[str], calls: int) -> None:
     """Under callgrind: every counted stretch sits between two ``os.getppid()`` calls."""
     from bench._backends import genkit_call, load_generator
 
-    clear_sdk_environment()
+    h.clear_sdk_environment()
     os.environ["ANTHROPIC_OPEN_TELEMETRY"] = "false"
     phases: list[dict[str, str]] = []
-    with BenchServer(chunks=30) as server:
+    with h.BenchServer(chunks=30) as server:
         for state, setup in zip(STATES, (overhead._tracing_on, overhead._metrics_on), strict=True):
             setup()
             overhead._floor[0] = overhead._Floor(metrics=setup is overhead._metrics_on)
@@ -111,11 +102,8 @@ def _totals(out: Path) -> dict[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=60, help="counted calls per variant")
-    add_common_arguments(parser)
-    args = parser.parse_args(argv)
-    backends = hosted_backends(args.backends)
+    args = h.parser(__doc__, calls=(60, "counted calls per variant")).parse_args(argv)
+    backends = h.hosted_backends(args.backends)
     if os.environ.get(CHILD):
         child(backends, args.calls)
         return 0
@@ -123,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if valgrind is None:
         print("valgrind is not installed: nothing to count with", file=sys.stderr)
         return 2
-    print_machine(
+    h.print_machine(
         "Telemetry's cost per call in instructions (callgrind, non-streaming, sync)",
         packages=("genkit-sdk", "openai", "anthropic", "google-genai", "opentelemetry-sdk"),
         extra=[
@@ -146,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
             "--backends",
             *backends,
         ]
-        env = {**os.environ, CHILD: "1", "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO_ROOT)}
+        env = {**os.environ, CHILD: "1", "PYTHONHASHSEED": "0", "PYTHONPATH": str(h.REPO_ROOT)}
         done = subprocess.run(
-            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+            command, cwd=h.REPO_ROOT, env=env, capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
             print(done.stderr[-4000:], file=sys.stderr)
@@ -175,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{(observed - floor) / (observed - plain):.0%}",
             ]
         )
-    print_table(
+    h.print_table(
         "Instructions per call (ratio to plain in brackets)",
         [
             "state",

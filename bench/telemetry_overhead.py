@@ -43,8 +43,6 @@ ratio, 1 + paired delta / plain median, wall clock and client CPU time).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import os
 import sys
 import time
@@ -54,32 +52,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import genkit
 import genkit.generator
-from bench._backends import genkit_acall, genkit_call, load_generator
-from bench._common import (
-    KEYS,
-    MODELS,
-    PROMPT,
-    BenchServer,
-    Interleaved,
-    LoadMonitor,
-    add_common_arguments,
-    ainterleave,
-    atimed,
-    clear_sdk_environment,
-    cpu_layout,
-    hosted_backends,
-    hygiene_line,
-    interleave,
-    median,
-    pin_client,
-    print_machine,
-    print_table,
-    signed_us,
-    timed,
-    us,
-    verdict,
-)
-from bench.call_overhead import acounted, counted
+from bench import _common as h
+from bench._backends import genkit_call, load_generator
 from genkit import telemetry
 from genkit.params import Request
 from genkit.retry import RetryPolicy
@@ -88,8 +62,6 @@ from genkit.types import Generation
 if TYPE_CHECKING:
     from anthropic.types import MessageParam
 
-GC_EVERY = 25
-WARM_UP = 50
 OFF_TARGET = 1.01
 ON_TARGET = 1.05
 
@@ -231,102 +203,63 @@ def _variants() -> tuple[Variant, ...]:
 
 @dataclass
 class Row:
+    """A row: ``variant`` paired against ``against``; the ratio's denominator is always plain.
+    A ``reference`` row is a yardstick: no target of genkit's applies."""
+
     state: str
     backend: str
     mode: str
     target: float
-    result: Interleaved
-    #: a yardstick row: no target of genkit's applies
+    result: h.Interleaved
     reference: bool = False
-    #: the variant measured, and the one it is paired against (``plain`` is always the
-    #: ratio's denominator)
     variant: str = "telemetry"
     against: str = "plain"
 
+    def ratio(self, cpu: bool) -> float:
+        return self.result.ratio(self.variant, self.against, cpu=cpu, base="plain")
+
     def cells(self, cpu: bool) -> list[str]:
         samples = self.result.cpu if cpu else self.result.wall
-        plain, observed = median(samples[self.against]), median(samples[self.variant])
-        paired = self.result.paired(self.variant, self.against, cpu=cpu)
-        ratio = 1 + paired / median(samples["plain"])
-        return [
-            self.state,
-            self.backend,
-            self.mode,
-            us(plain),
-            us(observed),
-            signed_us(paired),
-            f"{ratio:.3f}",
-            "—" if self.reference else f"≤ {self.target:.2f}",
-            "—" if self.reference else verdict(ratio <= self.target),
-        ]
+        medians = [h.us(h.median(samples[self.against])), h.us(h.median(samples[self.variant]))]
+        paired, ratio = (
+            h.signed_us(self.result.paired(self.variant, self.against, cpu=cpu)),
+            self.ratio(cpu),
+        )
+        target = (
+            ["—", "—"]
+            if self.reference
+            else [f"≤ {self.target:.2f}", h.verdict(ratio <= self.target)]
+        )
+        return [self.state, self.backend, self.mode, *medians, paired, f"{ratio:.3f}", *target]
 
     def ok(self) -> bool:
-        if self.reference:
-            return True
-        for cpu in (False, True):
-            samples = self.result.cpu if cpu else self.result.wall
-            if (
-                1 + self.result.paired("telemetry", "plain", cpu=cpu) / median(samples["plain"])
-                > self.target
-            ):
-                return False
-        return True
+        return self.reference or all(self.ratio(cpu) <= self.target for cpu in (False, True))
 
 
-def measure_sync(
-    gen: genkit.Generator, server: BenchServer, calls: int, rounds: int
-) -> Interleaved:
-    call = genkit_call(gen)
-
-    def block(variant: Variant) -> Callable[[], list[tuple[float, float]]]:
-        def run() -> list[tuple[float, float]]:
-            _telemetry(variant)
-            return counted(server, lambda: timed(call, calls), calls)
-
-        return run
-
-    for variant in _variants():
-        _telemetry(variant)
-        timed(call, WARM_UP)
-    try:
-        return interleave({v: block(v) for v in _variants()}, rounds, gc_every=GC_EVERY)
-    finally:
-        _telemetry(True)
-
-
-def measure_async(provider: str, server: BenchServer, calls: int, rounds: int) -> Interleaved:
-    async def run() -> Interleaved:
-        gen = load_generator(provider, server)
-        call = genkit_acall(gen)
-
-        def block(variant: Variant) -> Any:
-            async def go() -> list[tuple[float, float]]:
-                _telemetry(variant)
-                return await acounted(server, lambda: atimed(call, calls), calls)
-
-            return go
-
-        for variant in _variants():
-            _telemetry(variant)
-            await atimed(call, WARM_UP)
+def measure(backend: str, server: h.BenchServer, args: Any, mode: str) -> h.Interleaved:
+    """The state's variants of one Generator, switched before each block (outside the timing)."""
+    gen = load_generator(backend, server)
+    with h.runner(mode) as loop:
+        call = genkit_call(gen, mode)
         try:
-            return await ainterleave({v: block(v) for v in _variants()}, rounds, gc_every=GC_EVERY)
+            calls: dict[str, Callable[[], Any]] = {variant: call for variant in _variants()}
+            return h.compare_calls(server, calls, args.calls, args.rounds, loop, before=_telemetry)
         finally:
             _telemetry(True)
-            await gen.aclose()
+            if loop is not None:
+                loop.run(gen.aclose())
+            gen.close()
 
-    return asyncio.run(run())
 
-
-def measure_reference(server: BenchServer, calls: int, rounds: int) -> Interleaved:
+def measure_reference(server: h.BenchServer, calls: int, rounds: int) -> h.Interleaved:
     """The Anthropic SDK's own tracing (one span per call), on against off: a yardstick."""
     import anthropic
 
     url = server.base_url("anthropic")
-    messages: list[MessageParam] = [{"role": "user", "content": PROMPT}]
+    messages: list[MessageParam] = [{"role": "user", "content": h.PROMPT}]
     clients = {
         traced: anthropic.Anthropic(
-            api_key=KEYS["anthropic"],
+            api_key=h.KEYS["anthropic"],
             base_url=url,
             max_retries=0,
             open_telemetry={} if traced else False,
@@ -336,18 +269,12 @@ def measure_reference(server: BenchServer, calls: int, rounds: int) -> Interleav
 
     def caller(traced: bool) -> Callable[[], object]:
         create = clients[traced].messages.create
-        return lambda: create(model=MODELS["anthropic"], max_tokens=4096, messages=messages)
-
-    def block(traced: bool) -> Callable[[], list[tuple[float, float]]]:
-        call = caller(traced)
-        return lambda: counted(server, lambda: timed(call, calls), calls)
+        return lambda: create(model=h.MODELS["anthropic"], max_tokens=4096, messages=messages)
 
     _telemetry(False)
     try:
-        for traced in (False, True):
-            timed(caller(traced), WARM_UP)
-        return interleave(
-            {"plain": block(False), "telemetry": block(True)}, rounds, gc_every=GC_EVERY
+        return h.compare_calls(
+            server, {"plain": caller(False), "telemetry": caller(True)}, calls, rounds
         )
     finally:
         _telemetry(True)
@@ -404,57 +331,30 @@ def _flush_spans() -> None:
     provider.force_flush()
 
 
-def _rows(state: str, backend: str, mode: str, target: float, result: Interleaved) -> list[Row]:
+def _rows(state: str, backend: str, mode: str, target: float, result: h.Interleaved) -> list[Row]:
     """The row against the target, and where a floor ran, its two reference rows."""
     rows = [Row(state, backend, mode, target, result)]
     if "sdk floor" in result.wall:
-        rows += [
-            Row(
-                f"{state}: SDK floor (same telemetry by hand) vs plain",
-                backend,
-                mode,
-                target,
-                result,
-                reference=True,
-                variant="sdk floor",
-            ),
-            Row(
-                f"{state}: genkit vs SDK floor",
-                backend,
-                mode,
-                target,
-                result,
-                reference=True,
-                against="sdk floor",
-            ),
-        ]
+        label = f"{state}: SDK floor (same telemetry by hand) vs plain"
+        rows.append(Row(label, backend, mode, target, result, True, variant="sdk floor"))
+        label = f"{state}: genkit vs SDK floor"
+        rows.append(Row(label, backend, mode, target, result, True, against="sdk floor"))
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=5, help="calls per block")
-    parser.add_argument("--rounds", type=int, default=200, help="ABBA rounds")
-    parser.add_argument("--modes", nargs="*", choices=("sync", "async"), default=["sync", "async"])
-    add_common_arguments(parser)
-    args = parser.parse_args(argv)
-
-    clear_sdk_environment()
-    os.environ["ANTHROPIC_OPEN_TELEMETRY"] = "false"
-    backends = hosted_backends(args.backends)
-    client_core, server_core = cpu_layout(not args.no_pin)
-    pin_client(client_core)
-    print_machine(
+    args = h.parser(
+        __doc__, modes=("sync", "async"), calls=(5, "calls per block"), rounds=(200, "ABBA rounds")
+    ).parse_args(argv)
+    run = h.begin(
         "Telemetry overhead per call (non-streaming)",
+        args,
+        f"{args.rounds} rounds x {args.calls} calls per variant, ABBA-interleaved, "
+        f"after {h.WARM_UP} warm-up calls each; plain = genkit with its telemetry hook "
+        "bypassed",
         packages=("genkit-sdk", "openai", "anthropic", "google-genai", "opentelemetry-sdk"),
-        extra=[
-            hygiene_line(client_core, server_core, args.server),
-            f"{args.rounds} rounds x {args.calls} calls per variant, ABBA-interleaved, "
-            f"after {WARM_UP} warm-up calls each; plain = genkit with its telemetry hook "
-            "bypassed",
-        ],
     )
-
+    os.environ["ANTHROPIC_OPEN_TELEMETRY"] = "false"
     states: list[tuple[str, float, Callable[[], None] | None]] = [
         ("off, opentelemetry not imported", OFF_TARGET, None),
         ("off, opentelemetry imported, no provider", OFF_TARGET, None),
@@ -462,9 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         ("tracing + metrics on", ON_TARGET, _metrics_on),
     ]
     rows: list[Row] = []
-    monitor = LoadMonitor()
-    with BenchServer(chunks=30, cpu=server_core, impl=args.server) as server:
-        monitor.watch(server.pid)
+    with run.server() as server:
         for index, (state, target, setup) in enumerate(states):
             if index == 1:
                 import opentelemetry.metrics
@@ -472,38 +370,23 @@ def main(argv: list[str] | None = None) -> int:
             if setup is not None:
                 setup()
                 _floor[0] = _Floor(metrics=setup is _metrics_on)
-            for backend in backends:
+            for backend in run.backends:
                 if index == 0 and backend == "anthropic":
                     continue  # its SDK imports opentelemetry.trace: that is state 2
                 if index == 0 and "opentelemetry.trace" in sys.modules:
                     raise RuntimeError("opentelemetry was imported before the first state")
-                if "sync" in args.modes:
-                    gen = load_generator(backend, server)
-                    try:
-                        result = measure_sync(gen, server, args.calls, args.rounds)
-                    finally:
-                        gen.close()
-                    rows += _rows(state, backend, "sync", target, result)
-                if "async" in args.modes:
-                    result = measure_async(backend, server, args.calls, args.rounds)
-                    rows += _rows(state, backend, "async", target, result)
-            if setup is _tracing_on and "anthropic" in backends and "sync" in args.modes:
+                for mode in args.modes:
+                    rows += _rows(
+                        state, backend, mode, target, measure(backend, server, args, mode)
+                    )
+            if setup is _tracing_on and "anthropic" in run.backends and "sync" in args.modes:
                 result = measure_reference(server, args.calls, args.rounds)
                 label = "reference: the anthropic SDK's own tracing, raw SDK"
                 rows.append(Row(label, "anthropic", "sync", ON_TARGET, result, reference=True))
     _flush_spans()
-    headers = [
-        "state",
-        "backend",
-        "mode",
-        "baseline median",
-        "measured median",
-        "Δ paired",
-        "ratio (paired)",
-        "target",
-        "met",
-    ]
-    print_table(
+    headers = "state | backend | mode | baseline median | measured median | Δ paired "
+    headers += "| ratio (paired) | target | met"
+    run.table(
         "Wall clock per call, µs",
         headers,
         [row.cells(cpu=False) for row in rows],
@@ -514,15 +397,15 @@ def main(argv: list[str] | None = None) -> int:
             "hook bypassed), or the SDK floor in the 'genkit vs SDK floor' rows.",
         ],
     )
-    print_table(
+    run.table(
         "Client CPU time per call, µs",
         headers,
         [row.cells(cpu=True) for row in rows],
         notes=[
             f"Spans exported while tracing was on: {_Spans.exported} by genkit (the plain "
             f"variant makes none), {_Spans.floor} by the hand-made SDK floor.",
-            monitor.line(),
         ],
+        footer=True,
     )
     return 0 if all(row.ok() for row in rows) and _Spans.exported > 0 else 1
 
