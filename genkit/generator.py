@@ -210,6 +210,8 @@ class Generator(Closable[Backend]):
         retries = _output_retries(params, self.provider)
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
+        if request.output is None and (max_steps == 1 or not request.tools):
+            return self._generate(request, warnings, policy)  # one request: most calls
 
         def once(request: Request) -> Generation:
             result = self._generate(request, warnings, policy)
@@ -249,6 +251,8 @@ class Generator(Closable[Backend]):
         retries = _output_retries(params, self.provider)
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
+        if request.output is None and (max_steps == 1 or not request.tools):
+            return await self._agenerate(request, warnings, policy)
 
         async def once(request: Request) -> Generation:
             result = await self._agenerate(request, warnings, policy)
@@ -337,6 +341,8 @@ class Generator(Closable[Backend]):
 
     def _max_steps(self, params: Mapping[str, Any]) -> int:
         """The call's ``max_steps`` (else load()'s); ``_prepare`` checks the value."""
+        if not params and not self._tool_defaults:
+            return 1
         steps = params.get("max_steps", self._tool_defaults.get("max_steps"))
         return steps if isinstance(steps, int) else 1
 
