@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
 
 import pydantic
@@ -18,6 +18,7 @@ import pytest
 
 import genkit
 import genkit.testing
+from fakeprovider import FakeProviderServer
 from genkit.provider import (
     Backend,
     CapabilityTable,
@@ -27,6 +28,7 @@ from genkit.provider import (
     StreamEvent,
 )
 from genkit.testing import Reply
+from tests.hosted import point_sdks_at
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 PDF = b"%PDF-1.7\n" + b"\x00" * 16
@@ -815,3 +817,45 @@ def test_a_list_of_function_tools_is_checked_once_and_tools_are_checked_every_ca
     broken.parameters["properties"] = []  # type: ignore[index]
     with pytest.raises(genkit.InvalidParameterError, match="properties"):
         _tools([lookup, broken], "openai")
+
+
+# --------------------------------------------------------------------------- on the wire
+
+
+def _parameters(tool: Any) -> dict[str, Any]:
+    """The JSON Schema of ``tool``'s arguments as genkit converted it."""
+    return {k: v for k, v in _schema(tool).items() if k not in ("name", "description")}
+
+
+#: Where each hosted API puts the JSON Schema of every declared tool.
+_SCHEMAS_SENT: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
+    "openai:gpt-4o": lambda body: [t["function"]["parameters"] for t in body["tools"]],
+    "anthropic:claude-sonnet-4-6": lambda body: [t["input_schema"] for t in body["tools"]],
+    "gemini:gemini-2.5-flash": lambda body: [
+        # google-genai writes this nested field in snake_case
+        d.get("parametersJsonSchema", d.get("parameters_json_schema"))
+        for d in body["tools"][0]["functionDeclarations"]
+    ],
+}
+
+
+@pytest.mark.parametrize("model", list(_SCHEMAS_SENT))
+def test_repeated_calls_send_the_same_tools_and_a_changed_tool_its_new_schema(
+    fake_server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch, model: str
+) -> None:
+    """Tool definitions are built once per ``tools=`` list and reused: a later call must
+    still send them whole, and a ``Tool`` whose schema changed must go out changed."""
+    point_sdks_at(fake_server, monkeypatch)
+    schemas_sent = _SCHEMAS_SENT[model]
+    gen = genkit.load(model)
+    expected = [_parameters(get_weather), _parameters(add)]
+    for _ in range(3):
+        gen.generate("hi", tools=[get_weather, add])
+        assert schemas_sent(fake_server.requests[-1].body) == expected
+    parameters: dict[str, Any] = {"type": "object", "properties": {"q": {"type": "string"}}}
+    tool = genkit.Tool("search", "Search.", parameters)
+    gen.generate("hi", tools=[tool])
+    parameters["properties"]["limit"] = {"type": "integer"}
+    gen.generate("hi", tools=[tool])
+    assert schemas_sent(fake_server.requests[-1].body) == [parameters]
+    assert "limit" in schemas_sent(fake_server.requests[-1].body)[0]["properties"]
