@@ -29,6 +29,7 @@ from genkit.provider import (
 )
 from genkit.testing import Reply
 from tests.hosted import point_sdks_at
+from tests.test_backend_mapping import last_body
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 PDF = b"%PDF-1.7\n" + b"\x00" * 16
@@ -851,11 +852,11 @@ def test_repeated_calls_send_the_same_tools_and_a_changed_tool_its_new_schema(
     expected = [_parameters(get_weather), _parameters(add)]
     for _ in range(3):
         gen.generate("hi", tools=[get_weather, add])
-        assert schemas_sent(fake_server.requests[-1].body) == expected
+        assert schemas_sent(last_body(fake_server)) == expected
     parameters: dict[str, Any] = {"type": "object", "properties": {"q": {"type": "string"}}}
     tool = genkit.Tool("search", "Search.", parameters)
     gen.generate("hi", tools=[tool])
     parameters["properties"]["limit"] = {"type": "integer"}
     gen.generate("hi", tools=[tool])
-    assert schemas_sent(fake_server.requests[-1].body) == [parameters]
-    assert "limit" in schemas_sent(fake_server.requests[-1].body)[0]["properties"]
+    assert schemas_sent(last_body(fake_server)) == [parameters]
+    assert "limit" in schemas_sent(last_body(fake_server))[0]["properties"]
