@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from genkit.capabilities import ModelCapabilities
 from genkit.errors import InvalidParameterError, MissingDependencyError, UnsupportedParameterError
@@ -45,9 +45,9 @@ _NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _CHOICES: tuple[str, ...] = ("auto", "none", "required")
 
 
-@dataclass(frozen=True, slots=True)
-class ToolSettings:
-    """``tools=`` and friends after checking: what goes into the Request, and ``max_steps``."""
+class ToolSettings(NamedTuple):
+    """``tools=`` and friends after checking: what goes into the Request, and ``max_steps``
+    (a named tuple: built on every call that declares tools, cheaper than a dataclass)."""
 
     tools: tuple[Tool, ...] = ()
     tool_choice: str | None = None

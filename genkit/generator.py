@@ -388,19 +388,21 @@ class Generator(Closable[Backend]):
                 drop_unsupported=options.get("drop_unsupported", self._drop),
                 warnings=warnings,
             )
-        checked = check_parameters(
-            params,
-            provider=self.provider,
-            model=self.model,
-            capabilities=self._capabilities,
-            drop_unsupported=options.get("drop_unsupported", self._drop),
-            warnings=warnings,
-        )
-        merged = dict(self._defaults)
-        for name in params.keys() - checked.keys():
-            # An explicit None clears a load() default; so does a value drop mode removed.
-            merged.pop(name, None)
-        merged.update(checked)
+        merged = self._defaults  # a call with only tools= or schema= changes none
+        if params:
+            checked = check_parameters(
+                params,
+                provider=self.provider,
+                model=self.model,
+                capabilities=self._capabilities,
+                drop_unsupported=options.get("drop_unsupported", self._drop),
+                warnings=warnings,
+            )
+            merged = dict(self._defaults)
+            for name in params.keys() - checked.keys():
+                # An explicit None clears a load() default; so does a value drop mode removed.
+                merged.pop(name, None)
+            merged.update(checked)
         provider_options = self._provider_options
         if "provider_options" in options:
             provider_options = {**provider_options, **options["provider_options"]}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -95,6 +94,8 @@ class RetryPolicy:
         """Seconds to wait before retry ``retry_number`` (1-based)."""
         if isinstance(error, ProviderError) and error.retry_after is not None:
             return max(0.0, error.retry_after)
+        import random  # only a retry needs it; ``import genkit`` stays without it
+
         base: float = min(self.initial_backoff * 2.0 ** (retry_number - 1), self.max_backoff)
         return base * (1 - 0.25 * random.random())
 
