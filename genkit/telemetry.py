@@ -407,10 +407,12 @@ class Call:
             entry.attempt_name,
             context=parent,
             kind=otel.internal,
-            attributes={"genkit.attempt": self._attempt},
             record_exception=False,
             set_status_on_exception=False,
         )
+        # Set after the start, not passed to it: no sampler needs it, and the SDK cleans
+        # one value for less than it takes to clean a dict of one (~10k instructions).
+        attempt_span.set_attribute("genkit.attempt", self._attempt)
         # Current while the attempt runs, so an instrumented SDK's or HTTP client's spans
         # nest in it.
         return otel.attach(otel.in_context(attempt_span, parent))
