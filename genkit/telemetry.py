@@ -26,7 +26,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from genkit.errors import ProviderError
@@ -90,6 +90,7 @@ class _Otel:
         "error",
         "in_context",
         "internal",
+        "models",
         "tokens",
         "tracer",
     )
@@ -108,15 +109,83 @@ class _Otel:
         self.in_context = trace.set_span_in_context
         self.attach = context.attach
         self.detach = context.detach
+        self.models: dict[tuple[str, str], _Model] = {}
+
+    def model(self, provider: str, model: str) -> _Model:
+        """What every call to this model shares, built on its first call (see ``models``)."""
+        entry = _Model(provider, model)
+        if len(self.models) < _MAX_CACHED:
+            self.models[provider, model] = entry
+        return entry
+
+
+#: Models (and, per model, metric attribute sets) cached: more is an application
+#: cycling through model names, which then builds them per call instead.
+_MAX_CACHED = 256
+
+
+class _Model:
+    """A model's span names and attribute dicts, built once and reused by every call.
+
+    The OpenTelemetry SDK copies attributes into each span and metric point and never
+    writes to the dicts it is given, so sharing them across calls is safe; it saves
+    building the same names and dicts on every call (the metric attribute sets are the
+    same for every successful call of a model).
+    """
+
+    __slots__ = ("attempt_name", "attributes", "metric_attributes", "name")
+
+    def __init__(self, provider: str, model: str) -> None:
+        self.name = f"{OPERATION} {model}"
+        self.attempt_name = f"{OPERATION} {model} attempt"
+        #: The request attributes of a call that sets no shared parameter.
+        self.attributes: dict[str, Any] = {
+            "gen_ai.operation.name": OPERATION,
+            "gen_ai.provider.name": PROVIDER_NAMES.get(provider, provider),
+            "gen_ai.request.model": model,
+        }
+        #: (response model, error type) -> the duration's, input and output tokens' sets.
+        self.metric_attributes: dict[
+            tuple[str | None, str | None], tuple[dict[str, str], dict[str, str], dict[str, str]]
+        ] = {}
+
+    def metrics(
+        self, key: tuple[str | None, str | None]
+    ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        """Build (and cache) the attribute sets of the duration and the two token-usage
+        records for ``key``: (response model, error type)."""
+        response_model, error_type = key
+        attributes = dict(self.attributes)
+        if response_model is not None:
+            attributes["gen_ai.response.model"] = response_model
+        if error_type is not None:
+            attributes["error.type"] = error_type
+        sets = (
+            attributes,
+            {**attributes, "gen_ai.token.type": "input"},
+            {**attributes, "gen_ai.token.type": "output"},
+        )
+        if len(self.metric_attributes) < _MAX_CACHED:
+            self.metric_attributes[key] = sets
+        return sets
 
 
 class _Cache:
-    __slots__ = ("active", "meter_provider", "tracer_provider")
+    __slots__ = ("active", "meter_follows", "meter_provider", "tracer_provider")
 
-    def __init__(self, tracer_provider: object, meter_provider: object, active: _Otel | None):
+    def __init__(
+        self,
+        tracer_provider: object,
+        meter_provider: object,
+        active: _Otel | None,
+        meter_follows: bool = False,
+    ):
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
         self.active = active
+        #: The instruments were made on the API's proxy meter provider, so a meter
+        #: provider set later reaches them by itself: no need to look it up per call.
+        self.meter_follows = meter_follows
 
 
 _cache = _Cache(None, None, None)
@@ -125,8 +194,11 @@ _cache = _Cache(None, None, None)
 def _otel() -> _Otel | None:
     """The tracer and instruments when OpenTelemetry is configured, else ``None``.
 
-    Runs once per call: two dict lookups when OpenTelemetry was never imported, two
-    provider look-ups and identity checks when it was.
+    Runs once per call: two dict lookups when OpenTelemetry was never imported, else
+    the provider look-ups and identity checks.  The meter provider is not looked up
+    when tracing is on and the instruments follow the API's proxy (see ``_configure``):
+    while none is set, that look-up reads the environment, a dearer step than the rest
+    of this function together.
     """
     modules = sys.modules
     trace = modules.get("opentelemetry.trace")
@@ -134,8 +206,10 @@ def _otel() -> _Otel | None:
     if trace is None and metrics is None:
         return None
     tracer_provider = trace.get_tracer_provider() if trace is not None else None
-    meter_provider = metrics.get_meter_provider() if metrics is not None else None
     cache = _cache
+    if cache.tracer_provider is tracer_provider and cache.meter_follows:
+        return cache.active
+    meter_provider = metrics.get_meter_provider() if metrics is not None else None
     if cache.tracer_provider is tracer_provider and cache.meter_provider is meter_provider:
         return cache.active
     return _configure(tracer_provider, meter_provider)
@@ -157,9 +231,13 @@ def _configure(
     duration = tokens = None
     # The API's stand-ins (a proxy until a provider is set, or the no-op one) have no
     # public class to test against; their names are part of the API package.
-    if meter_provider is not None and type(meter_provider).__name__ not in (
-        "_ProxyMeterProvider",
-        "NoOpMeterProvider",
+    kind = type(meter_provider).__name__ if meter_provider is not None else None
+    # With tracing on, calls are recorded anyway: instruments made on the proxy cost a
+    # no-op record each until the application sets a meter provider, which the proxy
+    # then hands them to, and spare every call the meter provider's look-up.
+    follows = tracer is not None and kind == "_ProxyMeterProvider"
+    if meter_provider is not None and (
+        follows or kind not in ("_ProxyMeterProvider", "NoOpMeterProvider")
     ):
         meter = meter_provider.get_meter("genkit", __version__)
         duration = meter.create_histogram(
@@ -175,7 +253,7 @@ def _configure(
             explicit_bucket_boundaries_advisory=TOKEN_BUCKETS,
         )
     active = _Otel(tracer, duration, tokens) if tracer is not None or duration is not None else None
-    _cache = _Cache(tracer_provider, meter_provider, active)
+    _cache = _Cache(tracer_provider, meter_provider, active, follows)
     return active
 
 
@@ -187,6 +265,8 @@ def observe(
     otel = _otel()
     if otel is None and not debug:
         return None
+    if stream:
+        return _StreamCall(provider, request, policy, otel, debug, stream)
     return Call(provider, request, policy, otel, debug, stream)
 
 
@@ -207,8 +287,10 @@ class Call:
         "_attempt_started",
         "_debug",
         "_ended",
+        "_entry",
         "_model",
         "_otel",
+        "_parent",
         "_pending",
         "_policy",
         "_provider",
@@ -235,17 +317,27 @@ class Call:
         self._attempt = 0
         self._attempt_started = 0.0
         self._attempt_span: Span | None = None
+        #: The caller's context with the call span: the attempts' parent, built once.
+        self._parent: Context | None = None
         self._pending: tuple[BaseException, float] | None = None
         self._ended = False
         self._span: Span | None = None
-        if otel is not None and otel.tracer is not None:
-            self._span = otel.tracer.start_span(
-                f"{OPERATION} {request.model}",
-                kind=otel.client,
-                attributes=_request_attributes(provider, request),
-                record_exception=False,
-                set_status_on_exception=False,
-            )
+        self._entry: _Model | None = None
+        if otel is not None:
+            entry = otel.models.get((provider, request.model))
+            if entry is None:
+                entry = otel.model(provider, request.model)
+            self._entry = entry
+            if otel.tracer is not None:
+                self._span = otel.tracer.start_span(
+                    entry.name,
+                    kind=otel.client,
+                    attributes=_request_attributes(entry.attributes, request.params)
+                    if request.params
+                    else entry.attributes,
+                    record_exception=False,
+                    set_status_on_exception=False,
+                )
         self._started = time.perf_counter()
 
     # ------------------------------------------------------------ running attempts
@@ -301,26 +393,38 @@ class Call:
 
     def _begin(self) -> Token[Context] | None:
         self._attempt += 1
-        self._attempt_started = time.perf_counter()
-        span, otel = self._span, self._otel
-        if span is None or otel is None or otel.tracer is None:
+        if self._debug:
+            # An attempt's latency is for its log line alone.
+            self._attempt_started = time.perf_counter()
+        span, otel, entry = self._span, self._otel, self._entry
+        if span is None or otel is None or otel.tracer is None or entry is None:
             return None
+        parent = self._parent
+        if parent is None:
+            # Every attempt runs inside the same policy.call, so in the same context.
+            parent = self._parent = otel.in_context(span)
         attempt_span = self._attempt_span = otel.tracer.start_span(
-            f"{OPERATION} {self._model} attempt",
-            context=otel.in_context(span),
+            entry.attempt_name,
+            context=parent,
             kind=otel.internal,
-            attributes={"genkit.attempt": self._attempt},
             record_exception=False,
             set_status_on_exception=False,
         )
+        # Set after the start, not passed to it: no sampler needs it, and the SDK cleans
+        # one value for less than it takes to clean a dict of one (~10k instructions).
+        attempt_span.set_attribute("genkit.attempt", self._attempt)
         # Current while the attempt runs, so an instrumented SDK's or HTTP client's spans
         # nest in it.
-        return otel.attach(otel.in_context(attempt_span))
+        return otel.attach(otel.in_context(attempt_span, parent))
+
+    def _latency(self) -> float:
+        """The running attempt's latency so far (0 when not logging: nothing reads it)."""
+        return time.perf_counter() - self._attempt_started if self._debug else 0.0
 
     def _failed(self, error: BaseException, token: Token[Context] | None) -> None:
         if token is not None and self._otel is not None:
             self._otel.detach(token)
-        self._pending = (error, time.perf_counter() - self._attempt_started)
+        self._pending = (error, self._latency())
 
     def _succeeded(self, value: object, token: Token[Context] | None) -> None:
         if token is not None and self._otel is not None:
@@ -332,11 +436,14 @@ class Call:
                     "gen_ai.response.time_to_first_chunk", time.perf_counter() - self._started
                 )
             return
-        self._end_attempt(
-            None,
-            time.perf_counter() - self._attempt_started,
-            value if isinstance(value, Generation) else None,
-        )
+        # _end_attempt's success case, inlined: this is every call's path.
+        attempt_span = self._attempt_span
+        if attempt_span is not None:
+            self._attempt_span = None
+            attempt_span.end()
+        if self._debug:
+            result = value if isinstance(value, Generation) else None
+            self._log(None, self._latency(), result, None, None, False)
 
     def retrying(self, wait: float) -> None:
         """The policy's decision for the pending failed attempt: another one after ``wait``."""
@@ -363,7 +470,7 @@ class Call:
         if pending is not None:
             self._end_attempt(pending[0], pending[1], None, reason=self._give_up(pending[0]))
         elif self._stream and self._attempt:
-            latency = time.perf_counter() - self._attempt_started
+            latency = self._latency()
             if error is not None:
                 reason = (
                     "text had already reached the caller"
@@ -380,22 +487,16 @@ class Call:
         span = self._span
         if span is not None:
             _end_span(span, otel, error_type, result)
-        if otel.duration is not None:
-            attributes = self._metric_attributes(result, error_type)
-            otel.duration.record(elapsed, attributes)
+        entry = self._entry
+        if otel.duration is not None and entry is not None:
+            key = (result.model if result is not None else None, error_type)
+            sets = entry.metric_attributes.get(key)
+            duration, tokens_in, tokens_out = sets if sets is not None else entry.metrics(key)
+            otel.duration.record(elapsed, duration)
             if result is not None and error is None and otel.tokens is not None:
                 usage = result.usage
-                otel.tokens.record(usage.input_tokens, {**attributes, "gen_ai.token.type": "input"})
-                otel.tokens.record(
-                    usage.output_tokens, {**attributes, "gen_ai.token.type": "output"}
-                )
-
-    def __del__(self) -> None:
-        # An abandoned stream (never closed, never finished) still ends its span.
-        if not self._ended:
-            # Nothing to report an error to during garbage collection.
-            with contextlib.suppress(Exception):
-                self.finish(None, closed=True)
+                otel.tokens.record(usage.input_tokens, tokens_in)
+                otel.tokens.record(usage.output_tokens, tokens_out)
 
     # ------------------------------------------------------------ one attempt's record
 
@@ -490,34 +591,36 @@ class Call:
             return "retries exhausted"
         return f"total_timeout {policy.total_timeout:.0f} s reached"
 
-    def _metric_attributes(
-        self, result: Generation | None, error_type: str | None
-    ) -> dict[str, str]:
-        attributes = {
-            "gen_ai.operation.name": OPERATION,
-            "gen_ai.provider.name": PROVIDER_NAMES.get(self._provider, self._provider),
-            "gen_ai.request.model": self._model,
-        }
-        if result is not None:
-            attributes["gen_ai.response.model"] = result.model
-        if error_type is not None:
-            attributes["error.type"] = error_type
-        return attributes
+
+class _StreamCall(Call):
+    """A stream's :class:`Call`: the caller may drop the stream without closing it.
+
+    Only a stream can be abandoned mid-call (a whole call always reaches ``finish``),
+    so only its calls carry a finalizer, which every object pays for when freed.
+    """
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        # An abandoned stream (never closed, never finished) still ends its span.
+        if not self._ended:
+            # Nothing to report an error to during garbage collection.
+            with contextlib.suppress(Exception):
+                self.finish(None, closed=True)
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _request_attributes(provider: str, request: Request) -> dict[str, Any]:
-    attributes: dict[str, Any] = {
-        "gen_ai.operation.name": OPERATION,
-        "gen_ai.provider.name": PROVIDER_NAMES.get(provider, provider),
-        "gen_ai.request.model": request.model,
-    }
-    for name, value in request.params.items():
+def _request_attributes(base: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's ``base`` attributes plus the shared parameters set (``base`` if none)."""
+    attributes = base
+    for name, value in params.items():
         key = REQUEST_ATTRIBUTES.get(name)
         if key is None or value is None:
             continue
+        if attributes is base:
+            attributes = dict(base)
         if name == "stop":
             value = [value] if isinstance(value, str) else list(value)
         attributes[key] = value
@@ -531,7 +634,9 @@ def _end_span(span: Span, otel: _Otel, error_type: str | None, result: Generatio
         if usage.input_tokens or usage.output_tokens:
             attributes["gen_ai.usage.input_tokens"] = usage.input_tokens
             attributes["gen_ai.usage.output_tokens"] = usage.output_tokens
-        reasons = [reason for reason in result.finish_reasons if reason is not None]
+        reasons = result.finish_reasons
+        if None in reasons:
+            reasons = [reason for reason in reasons if reason is not None]
         if reasons:
             attributes["gen_ai.response.finish_reasons"] = reasons
         span.set_attributes(attributes)

@@ -99,6 +99,9 @@ def _reset_otel_globals() -> None:
     trace._TRACER_PROVIDER = None
     metrics_internal._METER_PROVIDER_SET_ONCE = Once()
     metrics_internal._METER_PROVIDER = None
+    # The proxy hands a provider set later to the instruments made on it: a fresh one,
+    # or it would hand out instruments of an earlier test's provider.
+    metrics_internal._PROXY_METER_PROVIDER = metrics_internal._ProxyMeterProvider()
 
 
 @pytest.fixture
@@ -456,6 +459,39 @@ def test_spans_nest_under_the_callers_span(server: FakeProviderServer, otel: Ote
     call = spans[f"chat {hosted.model}"]
     assert call.parent is not None
     assert call.parent.span_id == parent.get_span_context().span_id
+
+
+def test_a_meter_provider_set_after_tracing_began_gets_the_metrics(
+    server: FakeProviderServer,
+) -> None:
+    """With tracing on genkit does not look the meter provider up per call (that costs
+    an environment read while none is set): its instruments follow the API's proxy."""
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    _reset_otel_globals()
+    trace.set_tracer_provider(tracer_provider)
+    otel = Otel(exporter, reader)
+    try:
+        server.script(Reply.text(GOOD, usage=(1000, 500)), Reply.text(GOOD, usage=USAGE))
+        with _load(HOSTED[0]) as gen:
+            gen.generate(PROMPT)  # traced; no meter provider yet: in no metric
+            metrics.set_meter_provider(meter_provider)
+            gen.generate(PROMPT)
+        assert len([s for s in otel.finished() if s.parent is None]) == 2
+        (duration,) = otel.points("gen_ai.client.operation.duration")
+        assert duration.count == 1
+        tokens = {
+            p.attributes["gen_ai.token.type"]: p.sum
+            for p in otel.points("gen_ai.client.token.usage")
+        }
+        assert tokens == {"input": USAGE[0], "output": USAGE[1]}
+    finally:
+        _reset_otel_globals()
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
 
 
 def test_debug_lines_only_when_debug_is_on(
