@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -205,7 +206,7 @@ def _otel() -> _Otel | None:
     metrics = modules.get("opentelemetry.metrics")
     if trace is None and metrics is None:
         return None
-    tracer_provider = trace.get_tracer_provider() if trace is not None else None
+    tracer_provider = _tracer_provider(trace) if trace is not None else None
     cache = _cache
     if cache.tracer_provider is tracer_provider and cache.meter_follows:
         return cache.active
@@ -213,6 +214,27 @@ def _otel() -> _Otel | None:
     if cache.tracer_provider is tracer_provider and cache.meter_provider is meter_provider:
         return cache.active
     return _configure(tracer_provider, meter_provider)
+
+
+#: Whether the OpenTelemetry API would build its tracer provider from the environment
+#: (``OTEL_PYTHON_TRACER_PROVIDER``); read once, when genkit is imported.
+_PROVIDER_FROM_ENV = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
+_UNKNOWN = object()
+
+
+def _tracer_provider(trace: Any) -> TracerProvider | None:
+    """``trace.get_tracer_provider()``, less its cost while no provider is set.
+
+    The OpenAI and Anthropic SDKs import ``opentelemetry.trace`` whenever it is
+    installed, so this runs on every call of theirs.  While no provider is set, the API
+    looks up an environment variable on every call (a ``KeyError`` raised and caught,
+    about a tenth of genkit's own work per call); the API's global says first, for one
+    attribute read, that nothing was set.  ``None`` then, as for no tracing at all.
+    """
+    if getattr(trace, "_TRACER_PROVIDER", _UNKNOWN) is None and not _PROVIDER_FROM_ENV:
+        return None
+    provider: TracerProvider = trace.get_tracer_provider()
+    return provider
 
 
 def _configure(
