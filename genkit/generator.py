@@ -371,10 +371,9 @@ class Generator(Closable[Backend]):
             self._backend.check(request)
             return request, warnings, self._policy
 
-        options = check_call_options(
-            {k: params.pop(k) for k in CALL_OPTIONS if k in params and params[k] is not None},
-            self.provider,
-        )
+        options = {k: params.pop(k) for k in CALL_OPTIONS if k in params and params[k] is not None}
+        if options:
+            options = check_call_options(options, self.provider)
         tools: Any = None
         tool_values = {k: params.pop(k) for k in TOOL_ARGUMENTS if k in params}
         if tool_values or self._tool_defaults:

@@ -252,8 +252,11 @@ def check_request(request: Request, thinking: Thinking) -> None:
 
 def check_turns(messages: Sequence[Message]) -> None:
     """Refuse, before sending, the turns the Messages API answers with a 400."""
-    turns = [m for m in messages if m.role != "system"]
-    for turn in turns:
+    last: Message | None = None
+    for turn in messages:
+        if turn.role == "system":
+            continue
+        last = turn
         if not _text_turn(turn):
             continue  # blocks: whitespace-only text parts are left out (see _blocks)
         text = turn.content if isinstance(turn.content, str) else turn.text
@@ -264,8 +267,7 @@ def check_turns(messages: Sequence[Message]) -> None:
                 provider=PROVIDER,
                 allowed="turns with at least one non-whitespace character",
             )
-    last = turns[-1]
-    if last.role == "assistant" and last.text != last.text.rstrip():
+    if last is not None and last.role == "assistant" and last.text != last.text.rstrip():
         raise InvalidParameterError(
             "prompt",
             "Anthropic refuses a final assistant turn (a prefill) that ends in whitespace: "

@@ -55,11 +55,10 @@ def generation(messages: Sequence[anthropic.types.Message], model: str) -> Gener
     """The answers of the ``n`` requests as one Generation; usage is their sum."""
     first = messages[0]
     if len(messages) == 1:
-        usage = _usage(first.usage)  # a sum of one costs three Usage objects
-    else:
-        usage = sum((_usage(m.usage) for m in messages), Usage())
+        return _one(first, model)
+    usage = sum((_usage(m.usage) for m in messages), Usage())
     # The turns are kept when one holds more than text: what the next turn must send
-    # back.  A text-only answer (most calls) needs none built.
+    # back.  A text-only answer needs none built.
     if all(block.type == "text" for m in messages for block in m.content):
         turns = []
     else:
@@ -72,10 +71,45 @@ def generation(messages: Sequence[anthropic.types.Message], model: str) -> Gener
         usage=usage,
         model=first.model or model,
         provider=PROVIDER,
-        raw=first if len(messages) == 1 else list(messages),
+        raw=list(messages),
         messages=turns,
         reasoning="".join(thinking) if thinking else None,
         refusal=_refusal(first.stop_reason, first.stop_details),
+    )
+
+
+def _one(message: anthropic.types.Message, model: str) -> Generation:
+    """One answer (every call but ``n`` > 1), its blocks read in one pass."""
+    texts: list[str] = []
+    thinking: list[str] = []
+    parts: list[Part] = []
+    only_text = True
+    for block in message.content:
+        if block.type == "text":
+            texts.append(block.text)
+            if block.text:
+                parts.append(Text(block.text))
+            continue
+        only_text = False
+        if block.type == "tool_use":
+            parts.append(ToolCall(block.id, block.name, dict(block.input or {})))
+            continue
+        if block.type == "thinking" and block.thinking:
+            thinking.append(block.thinking)
+        parts.append(ProviderPart(PROVIDER, block.to_dict(mode="json")))
+    stop_reason = message.stop_reason
+    return Generation(
+        texts=["".join(texts)],
+        finish_reasons=[_finish(stop_reason)],
+        raw_finish_reasons=[stop_reason],
+        usage=_usage(message.usage),
+        model=message.model or model,
+        provider=PROVIDER,
+        raw=message,
+        # Kept when the turn holds more than text: what the next turn must send back.
+        messages=[] if only_text else [Message("assistant", tuple(parts))],
+        reasoning="".join(thinking) if thinking else None,
+        refusal=_refusal(stop_reason, message.stop_details) if stop_reason == "refusal" else None,
     )
 
 
