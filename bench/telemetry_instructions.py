@@ -34,10 +34,7 @@ import gc
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 from bench import _common as h
 from bench import telemetry_overhead as overhead
@@ -87,20 +84,6 @@ def child(backends: list[str], calls: int) -> None:
     print(json.dumps(phases))
 
 
-def _totals(out: Path) -> dict[int, int]:
-    """Instructions in each dump file, by its number (``out.N``)."""
-    totals = {}
-    for path in out.parent.glob(out.name + ".*"):
-        suffix = path.name.rsplit(".", 1)[1]
-        if not suffix.isdigit():
-            continue
-        for line in path.read_text().splitlines():
-            if line.startswith(("summary:", "totals:")):
-                totals[int(suffix)] = int(line.split()[1])
-                break
-    return totals
-
-
 def main(argv: list[str] | None = None) -> int:
     args = h.parser(__doc__, calls=(60, "counted calls per variant")).parse_args(argv)
     backends = h.hosted_backends(args.backends)
@@ -119,33 +102,12 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONHASHSEED=0; server in its own (native) process",
         ],
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "callgrind.out"
-        command = [
-            valgrind,
-            "--tool=callgrind",
-            "--dump-before=getppid",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            "-m",
-            "bench.telemetry_instructions",
-            "--calls",
-            str(args.calls),
-            "--backends",
-            *backends,
-        ]
-        env = {**os.environ, CHILD: "1", "PYTHONHASHSEED": "0", "PYTHONPATH": str(h.REPO_ROOT)}
-        done = subprocess.run(
-            command, cwd=h.REPO_ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            print(done.stderr[-4000:], file=sys.stderr)
-            return 1
-        phases = json.loads(done.stdout.strip().splitlines()[-1])
-        totals = _totals(out)
-    # Dump 1 runs from start-up to the first marker; then each counted stretch is an
-    # even-numbered dump and the warm-up before the next one an odd-numbered one.
-    counted = [totals[n] / args.calls for n in sorted(totals) if n % 2 == 0][: len(phases)]
+    arguments = ["--calls", str(args.calls), "--backends", *backends]
+    counted_run = h.callgrind_stretches(valgrind, "bench.telemetry_instructions", CHILD, arguments)
+    if counted_run is None:
+        return 1
+    phases, stretches = counted_run
+    counted = [total / args.calls for total in stretches][: len(phases)]
     per: dict[tuple[str, str], dict[str, float]] = {}
     for phase, count in zip(phases, counted, strict=True):
         per.setdefault((phase["state"], phase["backend"]), {})[phase["variant"]] = count

@@ -25,15 +25,11 @@ import gc
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from bench._common import REPO_ROOT, print_machine, print_table
-from bench.telemetry_instructions import _totals
+from bench._common import callgrind_stretches, print_machine, print_table
 
 CHILD = "_GENKIT_BENCH_SDK_PARTS_CHILD"
 WARM_UP = 20
@@ -248,30 +244,13 @@ def main(argv: list[str] | None = None) -> int:
         packages=("opentelemetry-api", "opentelemetry-sdk"),
         extra=[f"{args.n} iterations per piece after {WARM_UP} warm-up ones; PYTHONHASHSEED=0"],
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "callgrind.out"
-        command = [
-            valgrind,
-            "--tool=callgrind",
-            "--dump-before=getppid",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            "-m",
-            "bench.telemetry_sdk_parts",
-            "--n",
-            str(args.n),
-        ]
-        env = {**os.environ, CHILD: "1", "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO_ROOT)}
-        done = subprocess.run(
-            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            print(done.stderr[-4000:], file=sys.stderr)
-            return 1
-        names = json.loads(done.stdout.strip().splitlines()[-1])
-        totals = _totals(out)
-    # As in bench.telemetry_instructions: each counted stretch is an even-numbered dump.
-    counted = [totals[k] / args.n for k in sorted(totals) if k % 2 == 0][: len(names)]
+    counted_run = callgrind_stretches(
+        valgrind, "bench.telemetry_sdk_parts", CHILD, ["--n", str(args.n)]
+    )
+    if counted_run is None:
+        return 1
+    names, stretches = counted_run
+    counted = [total / args.n for total in stretches][: len(names)]
     empty = counted[0]
     rows = [[name, f"{count - empty:,.0f}"] for name, count in zip(names, counted, strict=True)]
     print_table(
