@@ -12,6 +12,7 @@ own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import logging
@@ -104,8 +105,10 @@ def _reset_otel_globals() -> None:
     metrics_internal._PROXY_METER_PROVIDER = metrics_internal._ProxyMeterProvider()
 
 
-@pytest.fixture
-def otel() -> Iterator[Otel]:
+@contextlib.contextmanager
+def _in_memory(*, set_meter_provider: bool = True) -> Iterator[tuple[Otel, MeterProvider]]:
+    """Tracer and meter providers with in-memory exporters, the tracer provider set
+    globally (the meter provider too unless told not to), both reset afterwards."""
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -113,13 +116,20 @@ def otel() -> Iterator[Otel]:
     meter_provider = MeterProvider(metric_readers=[reader])
     _reset_otel_globals()
     trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(meter_provider)
+    if set_meter_provider:
+        metrics.set_meter_provider(meter_provider)
     try:
-        yield Otel(exporter, reader)
+        yield Otel(exporter, reader), meter_provider
     finally:
         _reset_otel_globals()
         tracer_provider.shutdown()
         meter_provider.shutdown()
+
+
+@pytest.fixture
+def otel() -> Iterator[Otel]:
+    with _in_memory() as (installed, _):
+        yield installed
 
 
 @pytest.fixture
@@ -466,15 +476,7 @@ def test_a_meter_provider_set_after_tracing_began_gets_the_metrics(
 ) -> None:
     """With tracing on genkit does not look the meter provider up per call (that costs
     an environment read while none is set): its instruments follow the API's proxy."""
-    exporter = InMemorySpanExporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-    reader = InMemoryMetricReader()
-    meter_provider = MeterProvider(metric_readers=[reader])
-    _reset_otel_globals()
-    trace.set_tracer_provider(tracer_provider)
-    otel = Otel(exporter, reader)
-    try:
+    with _in_memory(set_meter_provider=False) as (otel, meter_provider):
         server.script(Reply.text(GOOD, usage=(1000, 500)), Reply.text(GOOD, usage=USAGE))
         with _load(HOSTED[0]) as gen:
             gen.generate(PROMPT)  # traced; no meter provider yet: in no metric
@@ -488,10 +490,6 @@ def test_a_meter_provider_set_after_tracing_began_gets_the_metrics(
             for p in otel.points("gen_ai.client.token.usage")
         }
         assert tokens == {"input": USAGE[0], "output": USAGE[1]}
-    finally:
-        _reset_otel_globals()
-        tracer_provider.shutdown()
-        meter_provider.shutdown()
 
 
 def test_debug_lines_only_when_debug_is_on(
