@@ -53,28 +53,22 @@ FINISH_REASONS: Mapping[str, FinishReason] = {
 
 def generation(messages: Sequence[anthropic.types.Message], model: str) -> Generation:
     """The answers of the ``n`` requests as one Generation; usage is their sum."""
-    first = messages[0]
     if len(messages) == 1:
-        return _one(first, model)
-    usage = sum((_usage(m.usage) for m in messages), Usage())
-    # The turns are kept when one holds more than text: what the next turn must send
-    # back.  A text-only answer needs none built.
-    if all(block.type == "text" for m in messages for block in m.content):
-        turns = []
-    else:
-        turns = [_turn(m) for m in messages]
-    thinking = [b.thinking for b in first.content if b.type == "thinking" and b.thinking]
+        return _one(messages[0], model)
+    each = [_one(m, model) for m in messages]
+    first = each[0]
     return Generation(
-        texts=[_text(m) for m in messages],
-        finish_reasons=[_finish(m.stop_reason) for m in messages],
-        raw_finish_reasons=[m.stop_reason for m in messages],
-        usage=usage,
-        model=first.model or model,
+        texts=[g.text for g in each],
+        finish_reasons=[g.finish_reasons[0] for g in each],
+        raw_finish_reasons=[g.raw_finish_reasons[0] for g in each],
+        usage=sum((g.usage for g in each), Usage()),
+        model=first.model,
         provider=PROVIDER,
         raw=list(messages),
-        messages=turns,
-        reasoning="".join(thinking) if thinking else None,
-        refusal=_refusal(first.stop_reason, first.stop_details),
+        # Kept when one turn holds more than text: what the next turn must send back.
+        messages=[g.message for g in each] if any(g.messages for g in each) else [],
+        reasoning=first.reasoning,
+        refusal=first.refusal,
     )
 
 
@@ -109,7 +103,7 @@ def _one(message: anthropic.types.Message, model: str) -> Generation:
         # Kept when the turn holds more than text: what the next turn must send back.
         messages=[] if only_text else [Message("assistant", tuple(parts))],
         reasoning="".join(thinking) if thinking else None,
-        refusal=_refusal(stop_reason, message.stop_details) if stop_reason == "refusal" else None,
+        refusal=_refusal(stop_reason, message.stop_details),
     )
 
 
@@ -117,22 +111,6 @@ def _usage(usage: anthropic.types.Usage) -> Usage:
     details = usage.output_tokens_details
     thinking = getattr(details, "thinking_tokens", None) if details is not None else None
     return Usage(usage.input_tokens, usage.output_tokens, thinking or 0)
-
-
-def _turn(message: anthropic.types.Message) -> Message:
-    """The answer as an assistant turn; plain text stays a string."""
-    parts: list[Part] = []
-    for block in message.content:
-        if block.type == "text":
-            if block.text:
-                parts.append(Text(block.text))
-        elif block.type == "tool_use":
-            parts.append(ToolCall(block.id, block.name, dict(block.input or {})))
-        else:
-            parts.append(ProviderPart(PROVIDER, block.to_dict(mode="json")))
-    if all(isinstance(part, Text) for part in parts):
-        return Message("assistant", _text(message))
-    return Message("assistant", tuple(parts))
 
 
 def _refusal(stop_reason: str | None, details: Any) -> str | None:
@@ -179,11 +157,6 @@ def events(merger: StreamMerger, index: int, data: bytes, response: Any) -> list
         message = f"{event}"
         raise anthropic.APIStatusError(message, response=response.http_response, body=event)
     return merger.event(index, event)
-
-
-def _text(message: anthropic.types.Message) -> str:
-    """The text blocks of an answer; thinking and tool-use blocks are not text."""
-    return "".join(block.text for block in message.content if block.type == "text")
 
 
 def _finish(stop_reason: str | None) -> FinishReason:
