@@ -65,12 +65,17 @@ CALL_OPTIONS: tuple[str, ...] = (
 _INT64 = 2**63
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Request:
     """Everything a backend needs for one call, already validated.
 
     ``params`` holds only shared parameters the model supports; ``provider_options``
     is the escape hatch, merged into the provider's request as given.
+
+    Backends read a request and never change it (a retry sends the same one again);
+    genkit makes changed copies with ``dataclasses.replace``.  It is not frozen only
+    because a frozen dataclass sets each field through ``object.__setattr__``: for
+    these twelve fields that cost about 1.5 µs on every call.
     """
 
     model: str

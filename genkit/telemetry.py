@@ -204,9 +204,19 @@ def _otel() -> _Otel | None:
     modules = sys.modules
     trace = modules.get("opentelemetry.trace")
     metrics = modules.get("opentelemetry.metrics")
-    if trace is None and metrics is None:
-        return None
-    tracer_provider = _tracer_provider(trace) if trace is not None else None
+    if trace is None:
+        if metrics is None:
+            return None
+        tracer_provider = None
+    elif getattr(trace, "_TRACER_PROVIDER", _UNKNOWN) is None and not _PROVIDER_FROM_ENV:
+        # No provider set.  The OpenAI and Anthropic SDKs import opentelemetry.trace
+        # whenever it is installed, and while no provider is set the API's
+        # get_tracer_provider() looks up an environment variable on every call (a
+        # KeyError raised and caught, about a tenth of genkit's own work per call); the
+        # API's global says the same for one attribute read.
+        tracer_provider = None
+    else:
+        tracer_provider = trace.get_tracer_provider()
     cache = _cache
     if cache.tracer_provider is tracer_provider and cache.meter_follows:
         return cache.active
@@ -220,21 +230,6 @@ def _otel() -> _Otel | None:
 #: (``OTEL_PYTHON_TRACER_PROVIDER``); read once, when genkit is imported.
 _PROVIDER_FROM_ENV = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
 _UNKNOWN = object()
-
-
-def _tracer_provider(trace: Any) -> TracerProvider | None:
-    """``trace.get_tracer_provider()``, less its cost while no provider is set.
-
-    The OpenAI and Anthropic SDKs import ``opentelemetry.trace`` whenever it is
-    installed, so this runs on every call of theirs.  While no provider is set, the API
-    looks up an environment variable on every call (a ``KeyError`` raised and caught,
-    about a tenth of genkit's own work per call); the API's global says first, for one
-    attribute read, that nothing was set.  ``None`` then, as for no tracing at all.
-    """
-    if getattr(trace, "_TRACER_PROVIDER", _UNKNOWN) is None and not _PROVIDER_FROM_ENV:
-        return None
-    provider: TracerProvider = trace.get_tracer_provider()
-    return provider
 
 
 def _configure(

@@ -64,14 +64,17 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
     def check(self, request: Request) -> None:
         super().check(request)
         check_turns(request.messages)
-        check_stop(request.params.get("stop", ()))
+        stop = request.params.get("stop")
+        if stop:
+            check_stop(stop)
         check_request(request, thinking_style(request.model))
 
     def generate(self, request: Request) -> Generation:
         built = build(request, thinking_style(request.model))
         args = built.args
-        messages = _concurrently(lambda: self._create(args), candidates(request))
-        with self._translating():
+        with self._translating():  # the client, the requests (threads for n > 1), the answers
+            create = self._sync.get().messages.create
+            messages = _concurrently(lambda: create(**args), candidates(request))
             result = generation(messages, self.model)
         result.warnings = built.warnings
         return result
@@ -79,12 +82,13 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
     async def agenerate(self, request: Request) -> Generation:
         built = build(request, thinking_style(request.model))
         args = built.args
-        messages = await within(
-            _aconcurrently(lambda: self._acreate(args), candidates(request)),
-            request.timeout,
-            PROVIDER,
-        )
         with self._translating():
+            create = self._async.get().messages.create
+            messages = await within(
+                _aconcurrently(lambda: create(**args), candidates(request)),
+                request.timeout,
+                PROVIDER,
+            )
             result = generation(messages, self.model)
         result.warnings = built.warnings
         return result
@@ -129,16 +133,6 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
                 await _aclose(each)
 
     # ------------------------------------------------------------------ one request
-
-    def _create(self, args: dict[str, Any]) -> anthropic.types.Message:
-        with self._translating():
-            message: anthropic.types.Message = self._sync.get().messages.create(**args)
-        return message
-
-    async def _acreate(self, args: dict[str, Any]) -> anthropic.types.Message:
-        with self._translating():
-            message: anthropic.types.Message = await self._async.get().messages.create(**args)
-        return message
 
     def _open(self, args: dict[str, Any]) -> _Opened:
         with self._translating():

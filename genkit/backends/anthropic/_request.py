@@ -114,9 +114,9 @@ def build(request: Request, thinking: Thinking) -> Built:
     if system:
         args["system"] = "\n\n".join(system)
     extra: dict[str, Any] = {}
-    for name, target_field in PARAMETER_NAMES.items():
-        if name in request.params:
-            value = request.params[name]
+    for name, value in request.params.items():  # usually none or a few
+        target_field = PARAMETER_NAMES.get(name)
+        if target_field is not None:
             target = extra if name in EXTRA_BODY_FIELDS else args
             target[target_field] = list(value) if name == "stop" else value
     built = Built(args)
@@ -141,7 +141,8 @@ def build(request: Request, thinking: Thinking) -> Built:
         choice = _tool_choice(request.tool_choice, request.parallel_tool_calls)
         if choice is not None:
             args["tool_choice"] = choice
-    extra.update(request.provider_options)
+    if request.provider_options:
+        extra.update(request.provider_options)
     if extra:
         args["extra_body"] = extra
     if request.headers:
@@ -194,20 +195,15 @@ def _reasoning(
     return {"type": "enabled", "budget_tokens": budget}, None, budget
 
 
-def _thinking_on(request: Request) -> bool:
-    reasoning = request.params.get("reasoning")
-    return reasoning is not None and reasoning != "none"
-
-
 def check_request(request: Request, thinking: Thinking) -> None:
     """Refuse, before sending, what Anthropic answers with a 400 and no capability row
     can say: thinking beside a forced tool, changed sampling or too small a max_tokens;
     a schema its structured output cannot express."""
     if request.output is not None:
         request.output.dialect(anthropic_compatible)  # raises for what it cannot express
-    if not _thinking_on(request):
+    reasoning = request.params.get("reasoning")
+    if reasoning is None or reasoning == "none":  # thinking off
         return
-    reasoning = request.params["reasoning"]
     model = request.model
     if request.tools and request.tool_choice not in (None, "auto", "none"):
         raise UnsupportedParameterError(
@@ -257,9 +253,11 @@ def check_turns(messages: Sequence[Message]) -> None:
         if turn.role == "system":
             continue
         last = turn
-        if not _text_turn(turn):
-            continue  # blocks: whitespace-only text parts are left out (see _blocks)
-        text = turn.content if isinstance(turn.content, str) else turn.text
+        text = turn.content
+        if text.__class__ is not str:
+            if not _text_turn(turn):
+                continue  # blocks: whitespace-only text parts are left out (see _blocks)
+            text = turn.text
         if not text.strip():
             raise InvalidParameterError(
                 "prompt",
@@ -319,12 +317,9 @@ def map_messages(request: Request) -> list[dict[str, Any]]:
                 out.append({"role": "user", "content": blocks})
                 joinable = True
             continue
-        if _text_turn(message):
-            content: str | list[dict[str, Any]] = (
-                message.content if isinstance(message.content, str) else message.text
-            )
-        else:
-            content = _blocks(message.content, i, role, model)
+        content: str | list[dict[str, Any]] | Sequence[Any] = message.content
+        if content.__class__ is not str:
+            content = message.text if _text_turn(message) else _blocks(content, i, role, model)
         if role == "user" and joinable:
             if isinstance(content, str):
                 content = [{"type": "text", "text": content}]

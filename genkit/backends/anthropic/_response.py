@@ -73,24 +73,11 @@ def generation(messages: Sequence[anthropic.types.Message], model: str) -> Gener
 
 
 def _one(message: anthropic.types.Message, model: str) -> Generation:
-    """One answer (every call but ``n`` > 1), its blocks read in one pass."""
-    texts: list[str] = []
-    thinking: list[str] = []
-    parts: list[Part] = []
-    only_text = True
-    for block in message.content:
-        if block.type == "text":
-            texts.append(block.text)
-            if block.text:
-                parts.append(Text(block.text))
-            continue
-        only_text = False
-        if block.type == "tool_use":
-            parts.append(ToolCall(block.id, block.name, dict(block.input or {})))
-            continue
-        if block.type == "thinking" and block.thinking:
-            thinking.append(block.thinking)
-        parts.append(ProviderPart(PROVIDER, block.to_dict(mode="json")))
+    """One answer (every call but ``n`` > 1)."""
+    content = message.content
+    texts = [block.text for block in content if block.type == "text"]
+    # Text only (nearly every answer): no parts to build, nothing to send back.
+    turn, reasoning = ([], None) if len(texts) == len(content) else _turn(content)
     stop_reason = message.stop_reason
     return Generation(
         texts=["".join(texts)],
@@ -100,11 +87,28 @@ def _one(message: anthropic.types.Message, model: str) -> Generation:
         model=message.model or model,
         provider=PROVIDER,
         raw=message,
-        # Kept when the turn holds more than text: what the next turn must send back.
-        messages=[] if only_text else [Message("assistant", tuple(parts))],
-        reasoning="".join(thinking) if thinking else None,
+        messages=turn,
+        reasoning=reasoning,
         refusal=_refusal(stop_reason, message.stop_details),
     )
+
+
+def _turn(content: Sequence[Any]) -> tuple[list[Message], str | None]:
+    """An answer with more than text: the assistant turn the next request must send back
+    (tool calls, thinking blocks with their signatures), and the thinking text."""
+    thinking: list[str] = []
+    parts: list[Part] = []
+    for block in content:
+        if block.type == "text":
+            if block.text:
+                parts.append(Text(block.text))
+        elif block.type == "tool_use":
+            parts.append(ToolCall(block.id, block.name, dict(block.input or {})))
+        else:
+            if block.type == "thinking" and block.thinking:
+                thinking.append(block.thinking)
+            parts.append(ProviderPart(PROVIDER, block.to_dict(mode="json")))
+    return [Message("assistant", tuple(parts))], "".join(thinking) if thinking else None
 
 
 def _usage(usage: anthropic.types.Usage) -> Usage:
