@@ -261,11 +261,8 @@ def begin(
         where = f"server process pinned to core {server}, benchmark to core {client}"
     if pin:
         pin_client(client)
-    impl = (
-        "fakeprovider/lean.py (lean asyncio)"
-        if getattr(args, "server", "lean") == "lean"
-        else "fakeprovider"
-    )
+    lean = getattr(args, "server", "lean") == "lean"
+    impl = "fakeprovider/lean.py (lean asyncio)" if lean else "fakeprovider"
     extra = [f"server: {impl} in a separate process over 127.0.0.1 keep-alive; {where}", *lines]
     if skipped := [name for name in requested or list(HOSTED) if name not in backends]:
         extra.append(f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}")
@@ -303,12 +300,8 @@ class LoadMonitor:
     def snapshot(self) -> tuple[float, float, float]:
         def seconds(path: str, fields: list[int]) -> float:
             with contextlib.suppress(OSError):  # a process that has gone counts nothing
-                text = Path(path).read_text()
-                values = (
-                    text.split("\n")[0].split()[1:]
-                    if path == "/proc/stat"
-                    else text.rsplit(")")[-1].split()
-                )
+                text = Path(path).read_text()  # /proc/stat: its first line's fields come first
+                values = text.split()[1:] if path == "/proc/stat" else text.rsplit(")")[-1].split()
                 return sum(int(values[i]) for i in fields) / os.sysconf("SC_CLK_TCK")
             return 0.0
 
@@ -352,18 +345,9 @@ class BenchServer(Urls):
     def __init__(
         self, chunks: int = 30, cpu: int | None = None, impl: str = "lean", latency: float = 0.0
     ) -> None:
-        self.command = [
-            sys.executable,
-            "-m",
-            "fakeprovider.lean",
-            "--chunks",
-            str(chunks),
-            "--impl",
-            impl,
-        ]
-        self.command += ([] if cpu is None else ["--cpu", str(cpu)]) + (
-            ["--latency", str(latency)] if latency else []
-        )
+        options = {"--chunks": chunks, "--impl": impl, "--cpu": cpu, "--latency": latency or None}
+        self.command = [sys.executable, "-m", "fakeprovider.lean"]
+        self.command += [str(x) for k, v in options.items() if v is not None for x in (k, v)]
 
     def __enter__(self) -> BenchServer:
         pipe, env = subprocess.PIPE, {**os.environ, "PYTHONPATH": str(REPO_ROOT)}

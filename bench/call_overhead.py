@@ -1,7 +1,5 @@
 """Per-call overhead: ``gen.generate`` / ``gen.agenerate`` against the raw SDK, same request.
 
-    python -m bench.call_overhead [--calls 5] [--rounds 300] [--backends openai ...]
-
 The raw SDK client is configured as genkit configures its own (``max_retries=0``, same base
 URL, key and body: a wire check against ``fakeprovider`` shows it first, ``--no-wire-check``
 skips it); genkit runs with its defaults.  Blocks of ``--calls`` calls, each call timed on

@@ -1,7 +1,5 @@
 """What a fallback chain costs when its primary answers: chain vs plain Generator, per call.
 
-    python -m bench.fallback_overhead [--calls 5] [--rounds 300] [--backends openai ...]
-
 The method of ``bench.call_overhead`` (A/A rows included) with ``genkit.load(model)`` in one
 slot and ``genkit.load(model, fallbacks=[next hosted backend])`` in the other, both reading
 keys and base URLs from the environment.  Since a shared machine's noise can exceed 1%, the

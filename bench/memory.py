@@ -1,7 +1,5 @@
 """Memory: resident set size after ``import genkit``, and its growth over 10,000 calls.
 
-    python -m bench.memory [--calls 10000] [--modes sync async stream] [--backends openai ...]
-
 After import: VmRSS before and after the statement in fresh interpreters (median of
 ``--reps``), next to what the vendor SDK's import adds.  Growth: each series (genkit or the
 raw SDK, per mode and backend) runs in its own fresh process; after a warm-up RSS and

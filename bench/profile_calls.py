@@ -1,7 +1,5 @@
 """Where genkit's own time goes on the per-call and per-chunk paths.
 
-    python -m bench.profile_calls [--calls 2000] [--chunks 2000] [--top 12]
-
 1. genkit's layer alone: a Generator over a stub backend that answers at once, timed with
    ``perf_counter`` (best of 7): the floor of genkit's overhead whatever the provider.
 2. cProfile of real calls against the bench server: self time of every function in
@@ -17,7 +15,6 @@ import pstats
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,42 +64,35 @@ def layer_costs(calls: int, chunks: int) -> list[list[str]]:
     gen, streaming = genkit.Generator(StubBackend()), genkit.Generator(StubBackend(chunks))
     clock = time.perf_counter
 
-    async def aloop(call: Callable[[], Any]) -> float:
-        start = clock()
-        for _ in range(calls):
-            await call()
-        return (clock() - start) / calls
+    def per_call(call: Callable[[], Any], asynced: bool) -> float:
+        """Best of 7 loops of ``calls`` calls (``asynced``: awaited, in one ``asyncio.run``)."""
 
-    def loop(call: Callable[[], Any]) -> float:
-        start = clock()
-        for _ in range(calls):
-            call()
-        return (clock() - start) / calls
+        def loop() -> float:
+            start = clock()
+            for _ in range(calls):
+                call()
+            return (clock() - start) / calls
 
-    def arun(call: Callable[[], Any]) -> float:
-        return asyncio.run(aloop(call))
+        async def aloop() -> float:
+            start = clock()
+            for _ in range(calls):
+                await call()
+            return (clock() - start) / calls
+
+        return best_of(lambda: asyncio.run(aloop()) if asynced else loop())
 
     async def nothing() -> None:
         return None
 
-    sync: dict[str, Callable[[], Any]] = {
-        "gen.generate(prompt)": lambda: gen.generate(PROMPT),
-        "gen.generate(prompt, system=, temperature=, max_tokens=)": lambda: gen.generate(
-            PROMPT, **PARAMS
-        ),
-    }
-    asynced: dict[str, Callable[[], Any]] = {
-        "await gen.agenerate(prompt)": lambda: gen.agenerate(PROMPT),
-        "await gen.agenerate(prompt, system=, temperature=, max_tokens=)": lambda: gen.agenerate(
-            PROMPT, **PARAMS
-        ),
-    }
-    baseline, abaseline = (
-        best_of(lambda: loop(lambda: None)),
-        best_of(lambda: asyncio.run(aloop(nothing))),
-    )
-    rows = [[k, us(best_of(partial(loop, c)) - baseline), "per call"] for k, c in sync.items()]
-    rows += [[k, us(best_of(partial(arun, c)) - abaseline), "per call"] for k, c in asynced.items()]
+    params = "system=, temperature=, max_tokens="
+    cases: list[tuple[str, Callable[[], Any], bool]] = [
+        ("gen.generate(prompt)", lambda: gen.generate(PROMPT), False),
+        (f"gen.generate(prompt, {params})", lambda: gen.generate(PROMPT, **PARAMS), False),
+        ("await gen.agenerate(prompt)", lambda: gen.agenerate(PROMPT), True),
+        (f"await gen.agenerate(prompt, {params})", lambda: gen.agenerate(PROMPT, **PARAMS), True),
+    ]
+    floor = {False: per_call(lambda: None, False), True: per_call(nothing, True)}
+    rows = [[name, us(per_call(call, a) - floor[a]), "per call"] for name, call, a in cases]
     events = streaming.backend.events  # type: ignore[attr-defined]
 
     def bare() -> float:
@@ -164,9 +154,8 @@ def profiled(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser(__doc__, calls=2000, chunks=(2000, "text chunks per stream"), top=12).parse_args(
-        argv
-    )
+    chunks = (2000, "text chunks per stream")
+    args = parser(__doc__, calls=2000, chunks=chunks, top=12).parse_args(argv)
     run = begin("Profile of genkit's per-call and per-chunk path", args)
     run.table(
         "genkit's layer alone (stub backend, no network, no profiler; best of 7), µs",
@@ -179,19 +168,12 @@ def main(argv: list[str] | None = None) -> int:
             gen = load_generator(backend, server)
             call, stream = genkit_call(gen), genkit_stream(gen)
             timed(call, 100)
-            profiled(
-                f"{backend}: gen.generate(prompt)", "call", call, args.calls, args.calls, args.top
-            )
+            title = f"{backend}: gen.generate(prompt)"
+            profiled(title, "call", call, args.calls, args.calls, args.top)
             stream()
             runs = max(1, 20_000 // args.chunks)
-            profiled(
-                f"{backend}: gen.stream(prompt)",
-                "chunk",
-                stream,
-                runs,
-                runs * args.chunks,
-                args.top,
-            )
+            title = f"{backend}: gen.stream(prompt)"
+            profiled(title, "chunk", stream, runs, runs * args.chunks, args.top)
             gen.close()
     return 0
 

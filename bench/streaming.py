@@ -1,7 +1,5 @@
 """Streaming: chunks per second and time to first chunk, ``gen.stream`` vs the raw SDK stream.
 
-    python -m bench.streaming [--chunks 2000] [--rounds 16] [--backends openai ...]
-
 One long stream per sample, so per-chunk costs dominate; the server sends pre-rendered bytes,
 one HTTP chunk per SSE event in the provider's format, so what is measured is client-side
 parsing plus genkit's wrapper.  Both sides read each chunk's text as it arrives and have the

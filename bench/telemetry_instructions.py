@@ -1,7 +1,5 @@
 """Telemetry's cost per call in CPU instructions, counted by valgrind: immune to a busy machine.
 
-    python -m bench.telemetry_instructions [--calls 60] [--backends openai ...]
-
 ``bench.telemetry_overhead`` times calls, and on a shared two-core machine a few
 percent of difference drowns in the noise of other work (its "off" rows, which
 should read 1.00, move by several percent).  This companion counts the instructions

@@ -1,7 +1,5 @@
 """What genkit's telemetry costs per call: off, and on, against genkit without it.
 
-    python -m bench.telemetry_overhead [--calls 5] [--rounds 200] [--backends openai ...]
-
 Each row compares two variants of the same Generator, ABBA-interleaved in blocks of
 ``--calls`` calls, on the harness of ``bench.call_overhead`` (server in its own
 process on its own core, one request per call checked after every block):

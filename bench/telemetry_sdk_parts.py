@@ -1,7 +1,5 @@
 """Where the OpenTelemetry SDK's instructions go for genkit's spans and metrics.
 
-    python -m bench.telemetry_sdk_parts [--n 200]
-
 ``bench.telemetry_instructions`` says that the SDK's own work for genkit's telemetry
 (the "SDK floor") is most of its cost.  This breaks that floor down: each piece the
 SDK runs for a call span with its GenAI attributes, an attempt child made current

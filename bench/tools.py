@@ -1,8 +1,5 @@
 """Tools: a long streamed tool call through ``stream.events()``, and calls declaring 20 tools.
 
-    python -m bench.tools [--fragments 2000] [--stream-rounds 10] [--rounds 300]
-                          [--parts stream calls] [--backends openai anthropic]
-
 - **stream**: one tool call whose arguments arrive in ``--fragments`` SSE events.  genkit
   counts the ``ToolCallDelta`` events of ``stream.events()`` and takes the call from
   ``stream.result``; the raw side uses the SDK's accumulating helper
