@@ -20,7 +20,7 @@ import genkit
 from bench import _common as h
 from bench._backends import PARAMS, SHAPES, Shape, genkit_call
 from bench.call_overhead import Sides, per_call
-from bench.profile_calls import StubBackend, best_of
+from bench.diagnose import StubBackend, best_of
 from genkit.fallback import FallbackGenerator
 
 RATIO_TARGET = 1.01
