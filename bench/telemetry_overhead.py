@@ -109,7 +109,7 @@ class _Floor:
         self.provider = ""
         self.request: Request | None = None
         #: (provider, model, response model) -> the three metric attribute sets
-        self.metric_attributes: dict[tuple[str, str, str], tuple[dict[str, str], ...]] = {}
+        self.metric_attributes: dict[tuple[str, str, str], tuple[dict[str, Any], ...]] = {}
 
     def observe(
         self, provider: str, request: Request, policy: RetryPolicy, *, stream: bool = False
@@ -117,14 +117,18 @@ class _Floor:
         self.provider, self.request = provider, request
         return self
 
-    def _start(self) -> tuple[Any, Any, Any, float]:
+    def _attributes(self) -> dict[str, Any]:
+        """What the call span starts with and every metric record carries."""
         assert self.request is not None
-        model = self.request.model
-        attributes: dict[str, Any] = {
+        return {
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": telemetry.PROVIDER_NAMES.get(self.provider, self.provider),
-            "gen_ai.request.model": model,
+            "gen_ai.request.model": self.request.model,
         }
+
+    def _start(self) -> tuple[Any, Any, Any, float]:
+        assert self.request is not None
+        model, attributes = self.request.model, self._attributes()
         for name, value in self.request.params.items():
             key = telemetry.REQUEST_ATTRIBUTES.get(name)
             if key is not None and value is not None:
@@ -151,16 +155,8 @@ class _Floor:
         if self.duration is not None:
             assert self.request is not None
             key = (self.provider, self.request.model, result.model)
-            sets = self.metric_attributes.get(key)
-            if sets is None:
-                attributes = {
-                    "gen_ai.operation.name": "chat",
-                    "gen_ai.provider.name": telemetry.PROVIDER_NAMES.get(
-                        self.provider, self.provider
-                    ),
-                    "gen_ai.request.model": self.request.model,
-                    "gen_ai.response.model": result.model,
-                }
+            if (sets := self.metric_attributes.get(key)) is None:
+                attributes = {**self._attributes(), "gen_ai.response.model": result.model}
                 sets = self.metric_attributes[key] = (
                     attributes,
                     {**attributes, "gen_ai.token.type": "input"},
@@ -232,16 +228,10 @@ class Row:
     def cells(self, cpu: bool) -> list[str]:
         samples = self.result.cpu if cpu else self.result.wall
         medians = [h.us(h.median(samples[self.against])), h.us(h.median(samples[self.variant]))]
-        paired, ratio = (
-            h.signed_us(self.result.paired(self.variant, self.against, cpu=cpu)),
-            self.ratio(cpu),
-        )
-        target = (
-            ["—", "—"]
-            if self.reference
-            else [f"≤ {self.target:.2f}", h.verdict(ratio <= self.target)]
-        )
-        return [self.state, self.backend, self.mode, *medians, paired, f"{ratio:.3f}", *target]
+        paired, ratio = self.result.paired(self.variant, self.against, cpu=cpu), self.ratio(cpu)
+        target = [f"≤ {self.target:.2f}", h.verdict(ratio <= self.target)]
+        cells = [self.state, self.backend, self.mode, *medians, h.signed_us(paired), f"{ratio:.3f}"]
+        return [*cells, *(["—", "—"] if self.reference else target)]
 
     def ok(self) -> bool:
         return self.reference or all(self.ratio(cpu) <= self.target for cpu in (False, True))
@@ -268,29 +258,22 @@ def measure_reference(server: h.BenchServer, calls: int, rounds: int) -> h.Inter
 
     url = server.base_url("anthropic")
     messages: list[MessageParam] = [{"role": "user", "content": h.PROMPT}]
-    clients = {
-        traced: anthropic.Anthropic(
-            api_key=h.KEYS["anthropic"],
-            base_url=url,
-            max_retries=0,
-            open_telemetry={} if traced else False,
-        )
-        for traced in (False, True)
-    }
+    options: Any = {"api_key": h.KEYS["anthropic"], "base_url": url, "max_retries": 0}
+    untraced = anthropic.Anthropic(**options, open_telemetry=False)
+    traced = anthropic.Anthropic(**options, open_telemetry={})
 
-    def caller(traced: bool) -> Callable[[], object]:
-        create = clients[traced].messages.create
+    def caller(client: Any) -> Callable[[], object]:
+        create = client.messages.create
         return lambda: create(model=h.MODELS["anthropic"], max_tokens=4096, messages=messages)
 
     _telemetry(False)
     try:
-        return h.compare_calls(
-            server, {"plain": caller(False), "telemetry": caller(True)}, calls, rounds
-        )
+        sides = {"plain": caller(untraced), "telemetry": caller(traced)}
+        return h.compare_calls(server, sides, calls, rounds)
     finally:
         _telemetry(True)
-        for client in clients.values():
-            client.close()
+        untraced.close()
+        traced.close()
 
 
 class _Spans:
@@ -304,20 +287,12 @@ class _Spans:
 def _tracing_on() -> None:
     from opentelemetry import trace
     from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-    from opentelemetry.sdk.trace.export import (
-        BatchSpanProcessor,
-        SpanExporter,
-        SpanExportResult,
-    )
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
     class Discard(SpanExporter):
         def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-            floor = sum(
-                1
-                for s in spans
-                if s.instrumentation_scope is not None
-                and s.instrumentation_scope.name == "genkit-floor"
-            )
+            scopes = [s.instrumentation_scope for s in spans]
+            floor = sum(1 for scope in scopes if scope is not None and scope.name == "genkit-floor")
             _Spans.floor += floor
             _Spans.exported += len(spans) - floor
             return SpanExportResult.SUCCESS
