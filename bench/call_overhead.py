@@ -139,12 +139,11 @@ def report(run: h.Run, rows: list[Row], target: str = TARGET) -> None:
     )
 
 
-def overhead_parser(doc: str | None, rounds: int = 300) -> Any:
+def overhead_parser(doc: str | None, flags: Sequence[str] = ("no_control", "no_wire_check")) -> Any:
     """The options every per-call benchmark shares (this one and its variants)."""
     calls = (5, "calls per block: short blocks alternate often, so drift cancels in the pairs")
-    flags = ("no_control", "no_wire_check")
     return h.parser(
-        doc, modes=("sync", "async"), flags=flags, calls=calls, rounds=(rounds, "ABBA rounds")
+        doc, modes=("sync", "async"), flags=flags, calls=calls, rounds=(300, "ABBA rounds")
     )
 
 
@@ -187,10 +186,7 @@ def per_call(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = overhead_parser(__doc__)
-    help_ = "plain: the prompt alone; params: system prompt + temperature + max_tokens"
-    parser_.add_argument("--shapes", nargs="*", choices=SHAPES, default=list(SHAPES), help=help_)
-    args = parser_.parse_args(argv)
+    args = overhead_parser(__doc__).parse_args(argv)
     run = h.begin(
         "Per-call overhead (non-streaming)",
         args,
@@ -201,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.no_wire_check:
         wire_table(run, wire_check(run.backends))
-    report(run, per_call(run, run.backends, args.shapes))
+    report(run, per_call(run, run.backends, SHAPES))
     return run.status
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import genkit
 from bench import _common as h
 from bench._backends import PARAMS, SHAPES, Shape, genkit_call
-from bench.call_overhead import Sides, per_call
+from bench.call_overhead import Sides, overhead_parser, per_call
 from bench.diagnose import StubBackend, best_of
 from genkit.fallback import FallbackGenerator
 
@@ -79,15 +79,7 @@ def cells(label: tuple[str, str, str], result: h.Interleaved, cpu: bool) -> list
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = h.parser(
-        __doc__,
-        modes=("sync", "async"),
-        flags=("no_control",),
-        calls=(5, "calls per block"),
-        rounds=(300, "ABBA rounds"),
-    )
-    parser_.add_argument("--shapes", nargs="*", choices=SHAPES, default=list(SHAPES))
-    args = parser_.parse_args(argv)
+    args = overhead_parser(__doc__, flags=("no_control",)).parse_args(argv)
     run = h.begin(
         "Fallback chain overhead when the primary answers (non-streaming)",
         args,
@@ -96,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "plain: genkit.load(model); chain: genkit.load(model, fallbacks=[next backend])",
     )
     every = h.hosted_backends(None)
-    rows = per_call(run, run.backends, args.shapes, sides=sides, meets=meets)
+    rows = per_call(run, run.backends, SHAPES, sides=sides, meets=meets)
     headers = ["backend", "mode", "request", "plain median", "chain median", "Δ paired"]
     headers += ["chain/plain (paired)", f"target ≤ {RATIO_TARGET}"]
     run.table(
@@ -112,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
     )
     run.table(
-        "Client CPU time per call, µs",
-        headers,
-        [cells(*row, cpu=True) for row in rows],
-        footer=True,
+        "Client CPU time per call, µs", headers, [cells(*r, cpu=True) for r in rows], footer=True
     )
     layer_rows = []
     for (backend, mode, shape), result in rows:
