@@ -473,9 +473,7 @@ class RawGemini(RawClient):
 
 
 RAW: dict[str, type[RawClient]] = {
-    "openai": RawOpenAI,
-    "anthropic": RawAnthropic,
-    "gemini": RawGemini,
+    raw.provider: raw for raw in (RawOpenAI, RawAnthropic, RawGemini)
 }
 
 
