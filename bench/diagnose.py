@@ -449,18 +449,18 @@ def _pieces() -> tuple[dict[str, Callable[[], object]], Callable[[], None]]:
         span.set_attributes(RESPONSE)
         span.end()
 
-    def call_span_all_at_start() -> None:
+    def all_at_start() -> None:
         tracer.start_span("chat m", kind=client, attributes={**REQUEST, **RESPONSE}).end()
 
-    def attempt_span_bare() -> None:
+    def attempt_bare() -> None:
         tracer.start_span("chat m attempt", context=held_context, kind=internal).end()
 
-    def attempt_span_full() -> None:
+    def attempt_full() -> None:
         tracer.start_span(
             "chat m attempt", context=held_context, kind=internal, attributes=ATTEMPT
         ).end()
 
-    def attempt_span_set() -> None:
+    def attempt_set() -> None:
         span = tracer.start_span("chat m attempt", context=held_context, kind=internal)
         span.set_attribute("genkit.attempt", 1)
         span.end()
@@ -501,17 +501,11 @@ def _pieces() -> tuple[dict[str, Callable[[], object]], Callable[[], None]]:
         "call span, no attribute: start_span + end (public API)": call_span_bare,
         "call span + 3 request attributes at start (public API)": call_span_request,
         "call span + 3 at start + set_attributes(4 response) (public API)": call_span_full,
-        "call span, all 7 attributes at start (not possible: response unknown)": (
-            call_span_all_at_start
-        ),
-        "attempt span in a parent context, no attribute (public API)": attempt_span_bare,
-        "attempt span in a parent context + genkit.attempt at start (public API)": (
-            attempt_span_full
-        ),
-        "attempt span in a parent context + genkit.attempt set after (public API)": (
-            attempt_span_set
-        ),
-        "attempt context: set_span_in_context + attach + detach (public API)": (attempt_context),
+        "call span, all 7 attributes at start (not possible: response unknown)": all_at_start,
+        "attempt span in a parent context, no attribute (public API)": attempt_bare,
+        "attempt span in a parent context + genkit.attempt at start (public API)": attempt_full,
+        "attempt span in a parent context + genkit.attempt set after (public API)": attempt_set,
+        "attempt context: set_span_in_context + attach + detach (public API)": attempt_context,
         "start_span: get_current_span": lambda: trace.get_current_span(None),
         "start_span: sampler.should_sample (ParentBased(ALWAYS_ON))": lambda: (
             provider.sampler.should_sample(None, 1, "chat m", client, REQUEST, ())
