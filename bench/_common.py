@@ -344,6 +344,7 @@ class BenchServer(Urls):
     def __init__(
         self, chunks: int = 30, cpu: int | None = None, impl: str = "lean", latency: float = 0.0
     ) -> None:
+        # No --cpu without a core, no --latency without one: options left at None are not sent.
         options = {"--chunks": chunks, "--impl": impl, "--cpu": cpu, "--latency": latency or None}
         self.command = [sys.executable, "-m", "fakeprovider.lean"]
         self.command += [str(x) for k, v in options.items() if v is not None for x in (k, v)]

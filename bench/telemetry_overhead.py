@@ -118,7 +118,8 @@ class _Floor:
         return self
 
     def _attributes(self) -> dict[str, Any]:
-        """What the call span starts with and every metric record carries."""
+        """What the call span starts with and every metric record carries (inline in
+        :meth:`_start`, which runs every call: the floor takes no extra function call)."""
         assert self.request is not None
         return {
             "gen_ai.operation.name": "chat",
@@ -128,7 +129,12 @@ class _Floor:
 
     def _start(self) -> tuple[Any, Any, Any, float]:
         assert self.request is not None
-        model, attributes = self.request.model, self._attributes()
+        model = self.request.model
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": telemetry.PROVIDER_NAMES.get(self.provider, self.provider),
+            "gen_ai.request.model": model,
+        }
         for name, value in self.request.params.items():
             key = telemetry.REQUEST_ATTRIBUTES.get(name)
             if key is not None and value is not None:
@@ -291,8 +297,12 @@ def _tracing_on() -> None:
 
     class Discard(SpanExporter):
         def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-            scopes = [s.instrumentation_scope for s in spans]
-            floor = sum(1 for scope in scopes if scope is not None and scope.name == "genkit-floor")
+            floor = sum(
+                1
+                for s in spans
+                if s.instrumentation_scope is not None
+                and s.instrumentation_scope.name == "genkit-floor"
+            )
             _Spans.floor += floor
             _Spans.exported += len(spans) - floor
             return SpanExportResult.SUCCESS
