@@ -473,9 +473,7 @@ class RawGemini(RawClient):
 
 
 RAW: dict[str, type[RawClient]] = {
-    "openai": RawOpenAI,
-    "anthropic": RawAnthropic,
-    "gemini": RawGemini,
+    raw.provider: raw for raw in (RawOpenAI, RawAnthropic, RawGemini)
 }
 
 
@@ -501,6 +499,8 @@ def raw_supports(backends: list[str], probe: Callable[[RawClient], object], what
 WireCase = tuple[str, Callable[[], object], Callable[[], object]]
 #: Headers that differ for reasons outside the request: the body's length.
 IGNORED_HEADERS = frozenset({"content-length"})
+#: A key one body has and the other lacks, as the wire check prints it.
+ABSENT = "<absent>"
 
 
 def shape_cases(gen: genkit.Generator, raw: RawClient) -> list[WireCase]:
@@ -514,7 +514,8 @@ def wire_check(
     answer: str = "hello",
 ) -> list[list[str]]:
     """Make each case's call once each way against ``fakeprovider`` (answering ``answer``)
-    and compare the wire.  Rows: backend, case, same path, same body, headers that differ."""
+    and compare the wire.  Rows: backend, case, same path, same body (or where it first
+    differs), headers that differ."""
     try:
         from fakeprovider import FakeProviderServer, Reply
     except ImportError as error:
@@ -538,7 +539,7 @@ def wire_check(
                     if name not in IGNORED_HEADERS and a.headers.get(name) != b.headers.get(name)
                 )
                 same = (a.method, a.path, a.query) == (b.method, b.path, b.query)
-                body = _body_difference(a.body, b.body)
+                body = "yes" if a.body == b.body else f"NO: {_first_difference(a.body, b.body)}"
                 rows.append(
                     [backend, label, "yes" if same else "NO", body, "; ".join(headers) or "none"]
                 )
@@ -547,42 +548,13 @@ def wire_check(
     return rows
 
 
-def _body_difference(raw: Any, gk: Any) -> str:
-    if raw == gk:
-        return "yes"
-    if not isinstance(raw, dict) or not isinstance(gk, dict):
-        return "NO (not JSON objects)"
-    # Three or more notes of one kind ("raw adds ...title=") as one note with a count.
-    kinds: dict[str, list[str]] = {}
-    for note in _differences(raw, gk, ""):
-        side, _, path = note.partition("=")[0].partition(" adds ")
-        kinds.setdefault(f"{side} adds {path.rsplit('.', 1)[-1]}" if path else note, []).append(
-            note
-        )
-    notes = [g[0] if len(g) < 3 else f"{kind} in {len(g)} places" for kind, g in kinds.items()]
-    return "NO: " + "; ".join(notes)
-
-
-def _short(value: Any, width: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _differences(raw: Any, gk: Any, path: str) -> list[str]:
-    """Where two JSON values differ, by path (``a.b[2].c``), values shortened."""
+def _first_difference(raw: Any, gk: Any, path: str = "") -> str:
+    """The first JSON path where the two bodies differ (``a.b[2].c``), both values shortened."""
     if isinstance(raw, dict) and isinstance(gk, dict):
-        out = [f"genkit adds {path}{k}={_short(gk[k])}" for k in gk if k not in raw]
-        out += [f"raw adds {path}{k}={_short(raw[k])}" for k in raw if k not in gk]
-        for k in raw:
-            if k in gk and raw[k] != gk[k]:
-                out += _differences(raw[k], gk[k], f"{path}{k}.")
-        return out
+        key = next(k for k in [*raw, *gk] if raw.get(k, ABSENT) != gk.get(k, ABSENT))
+        return _first_difference(raw.get(key, ABSENT), gk.get(key, ABSENT), f"{path}.{key}")
     if isinstance(raw, list) and isinstance(gk, list) and len(raw) == len(gk):
-        pairs = enumerate(zip(raw, gk, strict=True))
-        return [
-            d
-            for i, (a, b) in pairs
-            if a != b
-            for d in _differences(a, b, f"{path.rstrip('.')}[{i}].")
-        ]
-    return [f"{path.rstrip('.')}: raw {_short(raw)} vs genkit {_short(gk)}"]
+        i = next(i for i, (a, b) in enumerate(zip(raw, gk, strict=True)) if a != b)
+        return _first_difference(raw[i], gk[i], f"{path}[{i}]")
+    short = [text if len(text := repr(v)) <= 60 else text[:57] + "..." for v in (raw, gk)]
+    return f"{path.lstrip('.') or 'body'}: raw {short[0]} vs genkit {short[1]}"

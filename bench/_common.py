@@ -24,7 +24,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,11 +260,8 @@ def begin(
         where = f"server process pinned to core {server}, benchmark to core {client}"
     if pin:
         pin_client(client)
-    impl = (
-        "fakeprovider/lean.py (lean asyncio)"
-        if getattr(args, "server", "lean") == "lean"
-        else "fakeprovider"
-    )
+    lean = getattr(args, "server", "lean") == "lean"
+    impl = "fakeprovider/lean.py (lean asyncio)" if lean else "fakeprovider"
     extra = [f"server: {impl} in a separate process over 127.0.0.1 keep-alive; {where}", *lines]
     if skipped := [name for name in requested or list(HOSTED) if name not in backends]:
         extra.append(f"skipped (backend not in this checkout or SDK missing): {', '.join(skipped)}")
@@ -303,12 +299,8 @@ class LoadMonitor:
     def snapshot(self) -> tuple[float, float, float]:
         def seconds(path: str, fields: list[int]) -> float:
             with contextlib.suppress(OSError):  # a process that has gone counts nothing
-                text = Path(path).read_text()
-                values = (
-                    text.split("\n")[0].split()[1:]
-                    if path == "/proc/stat"
-                    else text.rsplit(")")[-1].split()
-                )
+                text = Path(path).read_text()  # /proc/stat: its first line's fields come first
+                values = text.split()[1:] if path == "/proc/stat" else text.rsplit(")")[-1].split()
                 return sum(int(values[i]) for i in fields) / os.sysconf("SC_CLK_TCK")
             return 0.0
 
@@ -352,18 +344,10 @@ class BenchServer(Urls):
     def __init__(
         self, chunks: int = 30, cpu: int | None = None, impl: str = "lean", latency: float = 0.0
     ) -> None:
-        self.command = [
-            sys.executable,
-            "-m",
-            "fakeprovider.lean",
-            "--chunks",
-            str(chunks),
-            "--impl",
-            impl,
-        ]
-        self.command += ([] if cpu is None else ["--cpu", str(cpu)]) + (
-            ["--latency", str(latency)] if latency else []
-        )
+        # No --cpu without a core, no --latency without one: options left at None are not sent.
+        options = {"--chunks": chunks, "--impl": impl, "--cpu": cpu, "--latency": latency or None}
+        self.command = [sys.executable, "-m", "fakeprovider.lean"]
+        self.command += [str(x) for k, v in options.items() if v is not None for x in (k, v)]
 
     def __enter__(self) -> BenchServer:
         pipe, env = subprocess.PIPE, {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
@@ -599,59 +583,3 @@ def fresh(
             f"subprocess failed ({result.returncode}): {result.stderr.strip()[-800:]}"
         )
     return wall, result
-
-
-# --------------------------------------------------------------------------- callgrind
-
-
-def callgrind_stretches(
-    valgrind: str, module: str, child_variable: str, arguments: Sequence[str]
-) -> tuple[Any, list[int]] | None:
-    """Run ``python -m module *arguments`` under ``valgrind --tool=callgrind`` and count the
-    instructions of each stretch it marks with ``os.getppid()`` calls.
-
-    The child (told apart by ``child_variable`` in its environment, with a fixed
-    ``PYTHONHASHSEED``) calls ``os.getppid()`` before and after each counted stretch and
-    prints JSON as its last line.  ``--dump-before=getppid`` writes the count so far at
-    every call: dump 1 runs from start-up to the first marker, then each counted stretch
-    is an even-numbered dump and what comes before the next one an odd-numbered one.
-    Returns that JSON and the even-numbered dumps' counts in order, or ``None`` (the
-    child's error output printed) when the child failed.
-    """
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "callgrind.out"
-        command = [
-            valgrind,
-            "--tool=callgrind",
-            "--dump-before=getppid",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            "-m",
-            module,
-            *arguments,
-        ]
-        env = {**os.environ, child_variable: "1", "PYTHONHASHSEED": "0"}
-        env["PYTHONPATH"] = str(REPO_ROOT)
-        done = subprocess.run(
-            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            print(done.stderr[-4000:], file=sys.stderr)
-            return None
-        totals = _dump_totals(out)
-    printed = json.loads(done.stdout.strip().splitlines()[-1])
-    return printed, [totals[n] for n in sorted(totals) if n % 2 == 0]
-
-
-def _dump_totals(out: Path) -> dict[int, int]:
-    """Instructions in each dump file, by its number (``out.N``)."""
-    totals = {}
-    for path in out.parent.glob(out.name + ".*"):
-        suffix = path.name.rsplit(".", 1)[1]
-        if not suffix.isdigit():
-            continue
-        for line in path.read_text().splitlines():
-            if line.startswith(("summary:", "totals:")):
-                totals[int(suffix)] = int(line.split()[1])
-                break
-    return totals

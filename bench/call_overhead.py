@@ -1,7 +1,5 @@
 """Per-call overhead: ``gen.generate`` / ``gen.agenerate`` against the raw SDK, same request.
 
-    python -m bench.call_overhead [--calls 5] [--rounds 300] [--backends openai ...]
-
 The raw SDK client is configured as genkit configures its own (``max_retries=0``, same base
 URL, key and body: a wire check against ``fakeprovider`` shows it first, ``--no-wire-check``
 skips it); genkit runs with its defaults.  Blocks of ``--calls`` calls, each call timed on
@@ -141,12 +139,11 @@ def report(run: h.Run, rows: list[Row], target: str = TARGET) -> None:
     )
 
 
-def overhead_parser(doc: str | None, rounds: int = 300) -> Any:
+def overhead_parser(doc: str | None, flags: Sequence[str] = ("no_control", "no_wire_check")) -> Any:
     """The options every per-call benchmark shares (this one and its variants)."""
     calls = (5, "calls per block: short blocks alternate often, so drift cancels in the pairs")
-    flags = ("no_control", "no_wire_check")
     return h.parser(
-        doc, modes=("sync", "async"), flags=flags, calls=calls, rounds=(rounds, "ABBA rounds")
+        doc, modes=("sync", "async"), flags=flags, calls=calls, rounds=(300, "ABBA rounds")
     )
 
 
@@ -189,10 +186,7 @@ def per_call(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = overhead_parser(__doc__)
-    help_ = "plain: the prompt alone; params: system prompt + temperature + max_tokens"
-    parser_.add_argument("--shapes", nargs="*", choices=SHAPES, default=list(SHAPES), help=help_)
-    args = parser_.parse_args(argv)
+    args = overhead_parser(__doc__).parse_args(argv)
     run = h.begin(
         "Per-call overhead (non-streaming)",
         args,
@@ -203,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.no_wire_check:
         wire_table(run, wire_check(run.backends))
-    report(run, per_call(run, run.backends, args.shapes))
+    report(run, per_call(run, run.backends, SHAPES))
     return run.status
 
 

@@ -1,7 +1,5 @@
 """Concurrency: requests per second with 1, 10, 100 and 1,000 concurrent async calls.
 
-    python -m bench.concurrency [--levels 1 10 100 1000] [--rounds 4] [--backends openai ...]
-
 In a batch, ``c`` tasks share one client (a Generator, or the raw async SDK client configured
 like genkit's) and make ``--budget / c`` calls each: requests per second = calls / the
 batch's wall time, plus CPU time per request (one Python thread is CPU-bound at high
@@ -94,23 +92,10 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = h.paired(sides["raw"], sides["genkit"], lambda r, g: g[0] / r[0])
                 cpu_ratio = h.paired(sides["raw"], sides["genkit"], lambda r, g: r[1] / g[1])
                 ok = run.check(ratio >= TARGET and cpu_ratio >= TARGET)
-                cells = [
-                    backend,
-                    f"{level:,}",
-                    f"{raw_rps:,.0f}",
-                    f"{gk_rps:,.0f}",
-                    h.pct(ratio),
-                    h.us(raw_cpu),
-                ]
-                rows.append(
-                    [
-                        *cells,
-                        h.us(gk_cpu),
-                        h.pct(cpu_ratio),
-                        f"{raw_conn:.0f} / {gk_conn:.0f}",
-                        h.verdict(ok),
-                    ]
-                )
+                rates = [f"{level:,}", f"{raw_rps:,.0f}", f"{gk_rps:,.0f}", h.pct(ratio)]
+                cpu = [h.us(raw_cpu), h.us(gk_cpu), h.pct(cpu_ratio)]
+                connections = f"{raw_conn:.0f} / {gk_conn:.0f}"
+                rows.append([backend, *rates, *cpu, connections, h.verdict(ok)])
             loop.run(gen.aclose())
             loop.run(raw.aclose())
     run.table(

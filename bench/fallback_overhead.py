@@ -1,7 +1,5 @@
 """What a fallback chain costs when its primary answers: chain vs plain Generator, per call.
 
-    python -m bench.fallback_overhead [--calls 5] [--rounds 300] [--backends openai ...]
-
 The method of ``bench.call_overhead`` (A/A rows included) with ``genkit.load(model)`` in one
 slot and ``genkit.load(model, fallbacks=[next hosted backend])`` in the other, both reading
 keys and base URLs from the environment.  Since a shared machine's noise can exceed 1%, the
@@ -21,8 +19,8 @@ from typing import Any
 import genkit
 from bench import _common as h
 from bench._backends import PARAMS, SHAPES, Shape, genkit_call
-from bench.call_overhead import Sides, per_call
-from bench.profile_calls import StubBackend, best_of
+from bench.call_overhead import Sides, overhead_parser, per_call
+from bench.diagnose import StubBackend, best_of
 from genkit.fallback import FallbackGenerator
 
 RATIO_TARGET = 1.01
@@ -81,15 +79,7 @@ def cells(label: tuple[str, str, str], result: h.Interleaved, cpu: bool) -> list
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser_ = h.parser(
-        __doc__,
-        modes=("sync", "async"),
-        flags=("no_control",),
-        calls=(5, "calls per block"),
-        rounds=(300, "ABBA rounds"),
-    )
-    parser_.add_argument("--shapes", nargs="*", choices=SHAPES, default=list(SHAPES))
-    args = parser_.parse_args(argv)
+    args = overhead_parser(__doc__, flags=("no_control",)).parse_args(argv)
     run = h.begin(
         "Fallback chain overhead when the primary answers (non-streaming)",
         args,
@@ -98,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "plain: genkit.load(model); chain: genkit.load(model, fallbacks=[next backend])",
     )
     every = h.hosted_backends(None)
-    rows = per_call(run, run.backends, args.shapes, sides=sides, meets=meets)
+    rows = per_call(run, run.backends, SHAPES, sides=sides, meets=meets)
     headers = ["backend", "mode", "request", "plain median", "chain median", "Δ paired"]
     headers += ["chain/plain (paired)", f"target ≤ {RATIO_TARGET}"]
     run.table(
@@ -114,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
     )
     run.table(
-        "Client CPU time per call, µs",
-        headers,
-        [cells(*row, cpu=True) for row in rows],
-        footer=True,
+        "Client CPU time per call, µs", headers, [cells(*r, cpu=True) for r in rows], footer=True
     )
     layer_rows = []
     for (backend, mode, shape), result in rows:

@@ -64,10 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
         def raw(seed: int) -> Any:
             generator = torch.Generator().manual_seed(seed)
-            prompt = "a lighthouse at dusk"
-            return pipe(
-                prompt, height=size, width=size, num_inference_steps=args.steps, generator=generator
-            ).images[0]
+            options = {"height": size, "width": size, "num_inference_steps": args.steps}
+            return pipe("a lighthouse at dusk", **options, generator=generator).images[0]
 
         def ours(seed: int) -> Any:
             return ig.generate("a lighthouse at dusk", seed=seed).image
@@ -108,21 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     ratio1, ratio8 = ours1 / raw1, ours8 / raw8
     ok1, ok8 = ratio1 <= BATCH1_TARGET, ratio8 >= CONCURRENT_TARGET
     rows = [
-        [
-            "batch 1, time per image (median)",
-            f"{raw1 * 1000:.1f} ms",
-            f"{ours1 * 1000:.1f} ms",
-            f"{ratio1:.3f}x",
-        ],
-        [
-            f"{CONCURRENT} concurrent requests, images/s (median)",
-            f"{raw8:.2f}",
-            f"{ours8:.2f}",
-            f"{ratio8:.2f}x",
-        ],
+        ["batch 1, time per image (median)", f"{raw1 * 1000:.1f} ms", f"{ours1 * 1000:.1f} ms"],
+        [f"{CONCURRENT} concurrent requests, images/s (median)", f"{raw8:.2f}", f"{ours8:.2f}"],
     ]
-    rows[0] += [f"<= {BATCH1_TARGET}x", h.verdict(ok1)]
-    rows[1] += [f">= {CONCURRENT_TARGET}x", h.verdict(ok8)]
+    rows[0] += [f"{ratio1:.3f}x", f"<= {BATCH1_TARGET}x", h.verdict(ok1)]
+    rows[1] += [f"{ratio8:.2f}x", f">= {CONCURRENT_TARGET}x", h.verdict(ok8)]
     h.print_table(
         "Results",
         ["case", "raw pipeline", "genkit", "ratio", "target", "verdict"],

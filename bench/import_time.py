@@ -1,7 +1,5 @@
 """Import cost: ``import genkit``, and genkit + one backend, against the vendor SDK alone.
 
-    python -m bench.import_time [--reps 12] [--importtime] [--backends openai ...]
-
 An import is paid once per process, so each sample is a new interpreter, timed two ways:
 **wall - bare** (the child's whole life seen from the parent, minus the median of
 ``python -c pass`` in the same rounds: what a CLI user waits for beyond the interpreter) and
@@ -70,35 +68,10 @@ def sample(case: Variant, env: dict[str, str]) -> tuple[float, float, list[str]]
     return wall, float(inner), [m for m in foreign.split(",") if m]
 
 
-def importtime_breakdown(env: dict[str, str], runs: int = 5) -> list[tuple[str, float, float]]:
-    """Modules ``import genkit`` brings in, from ``-X importtime``: (module, self, cumulative),
-    leaving out what the bare interpreter imports at start-up (``site`` and its imports)."""
-
-    def times(statement: str) -> dict[str, tuple[float, float]]:
-        out = {}
-        for line in h.fresh(statement, env=env, flags=["-X", "importtime"])[1].stderr.splitlines():
-            if line.startswith("import time:") and "|" in line:
-                own, cumulative, name = (part.strip() for part in line[12:].split("|"))
-                if own.isdigit():
-                    out[name] = (int(own) / 1e6, int(cumulative) / 1e6)
-        return out
-
-    at_start, seen = set(times("pass")), dict[str, list[tuple[float, float]]]()
-    for _ in range(runs):
-        for name, pair in times("import genkit").items():
-            if name not in at_start:
-                seen.setdefault(name, []).append(pair)
-    rows = [
-        (name, h.median([s for s, _ in v]), h.median([c for _, c in v])) for name, v in seen.items()
-    ]
-    return sorted(rows, key=lambda row: row[1], reverse=True)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = h.parser(__doc__, server=False, reps=(12, "fresh processes per variant"))
-    help_ = "also print the -X importtime breakdown of `import genkit` (5 runs, medians)"
-    parser.add_argument("--importtime", action="store_true", help=help_)
-    args = parser.parse_args(argv)
+    args = h.parser(__doc__, server=False, reps=(12, "fresh processes per variant")).parse_args(
+        argv
+    )
     h.clear_sdk_environment()
     env = h.clean_env()
     wanted = args.backends or list(h.HOSTED)
@@ -124,16 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     walls = {name: [s[0] for s in runs] for name, runs in samples.items()}
     inproc = {name: h.median([s[1] for s in runs]) for name, runs in samples.items()}
     foreign = {c.name: {m for s in samples[c.name] for m in s[2] if m != c.sdk} for c in cases}
-    net = {
-        name: h.median(values) - h.median(walls[cases[0].name]) for name, values in walls.items()
-    }
+    bare = h.median(walls[cases[0].name])
+    net = {name: h.median(values) - bare for name, values in walls.items()}
     rows = []
     for case in cases:
-        first = case is cases[0]
-        figures = [
-            h.ms(h.median(walls[case.name])),
-            "—" if first or case.setup else h.ms(net[case.name]),
-        ]
+        first, wall = case is cases[0], h.ms(h.median(walls[case.name]))
+        figures = [wall, "—" if first or case.setup else h.ms(net[case.name])]
         figures.append("—" if first else h.ms(inproc[case.name]))
         rows.append([case.name, *figures, ", ".join(sorted(foreign[case.name])) or "none"])
     headers = ["variant", "wall", "wall - bare", "in-process", "other SDKs / torch loaded"]
@@ -141,25 +110,13 @@ def main(argv: list[str] | None = None) -> int:
 
     genkit_net, genkit_in = net["import genkit"], inproc["import genkit"]
     ok = genkit_net < IMPORT_GENKIT_BUDGET and genkit_in < IMPORT_GENKIT_BUDGET
-    checks = [
-        [
-            "`import genkit` < 30 ms",
-            f"{h.ms(genkit_net)} ms (in-process {h.ms(genkit_in)} ms)",
-            h.verdict(ok),
-        ]
-    ]
-    failed = not ok
+    measured = f"{h.ms(genkit_net)} ms (in-process {h.ms(genkit_in)} ms)"
+    checks, failed = [["`import genkit` < 30 ms", measured, h.verdict(ok)]], not ok
     if "openai" in present:
-        openai_net = net["import openai"]
-        share = genkit_net / openai_net
+        share, openai_net = genkit_net / net["import openai"], net["import openai"]
         measured = f"{h.pct(share)} ({h.ms(genkit_net)} / {h.ms(openai_net)} ms)"
-        checks.append(
-            [
-                "`import genkit` < 10% of `import openai`",
-                measured,
-                h.verdict(share < IMPORT_GENKIT_SHARE),
-            ]
-        )
+        target = "`import genkit` < 10% of `import openai`"
+        checks.append([target, measured, h.verdict(share < IMPORT_GENKIT_SHARE)])
         failed |= share >= IMPORT_GENKIT_SHARE
     for case in (c for c in cases if c.share_of is not None):
         share_in, others = inproc[case.name], ", ".join(sorted(foreign[case.total])) or "none"
@@ -175,22 +132,6 @@ def main(argv: list[str] | None = None) -> int:
         target = f"{case.share_of}: genkit adds < 30 ms to `{case.alone}`, loads no other SDK"
         checks.append([target, measured, h.verdict(ok)])
     h.print_table("Targets", ["target", "measured", "result"], checks)
-
-    if args.importtime:
-        breakdown = importtime_breakdown(env)
-        ours = [row for row in breakdown if row[0].startswith("genkit")]
-        stdlib = [row for row in breakdown if not row[0].startswith("genkit")][:12]
-        h.print_table(
-            "`python -X importtime -c 'import genkit'`: genkit modules (ms, median of 5)",
-            ["module", "self", "cumulative"],
-            [[name, h.ms(s), h.ms(c)] for name, s, c in ours],
-        )
-        h.print_table(
-            "... and the stdlib modules with the largest self time in the same runs",
-            ["module", "self", "cumulative"],
-            [[name, h.ms(s), h.ms(c)] for name, s, c in stdlib],
-            notes=["-X importtime adds its own overhead; read these as proportions."],
-        )
     return 1 if failed else 0
 
 

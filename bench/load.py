@@ -46,11 +46,10 @@ def sockets_to(port: int) -> int:
     """TCP connections this process has established to ``port``."""
     import psutil
 
+    established = psutil.CONN_ESTABLISHED
     connections = psutil.Process().net_connections(kind="tcp")
     return sum(
-        1
-        for c in connections
-        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+        1 for c in connections if c.raddr and c.raddr.port == port and c.status == established
     )
 
 
@@ -128,31 +127,20 @@ def load_rows(provider: str, server: h.BenchServer, args: argparse.Namespace) ->
     def run_threaded(streaming: bool) -> Burst:
         return threaded(new(), server, args.threads, args.per_thread, streaming)
 
+    bursts = [("agenerate", args.concurrent, False), ("astream", args.streams, True)]
     cases: list[tuple[str, int, Callable[[], Burst]]] = []
-    for api, size, streaming in (
-        ("agenerate", args.concurrent, False),
-        ("astream", args.streams, True),
-    ):
+    for api, size, streaming in bursts:
         label = f"async {api} x{size}, {ROUNDS} bursts"
         cases.append((label, size * ROUNDS, partial(run_concurrent, size, streaming)))
     for api, streaming in (("generate", False), ("stream", True)):
-        label, calls = (
-            f"{args.threads} threads x {args.per_thread} {api}",
-            args.threads * args.per_thread,
-        )
-        cases.append((label, calls, partial(run_threaded, streaming)))
+        label = f"{args.threads} threads x {args.per_thread} {api}"
+        cases.append((label, args.threads * args.per_thread, partial(run_threaded, streaming)))
     rows: list[list[str]] = []
     for label, calls, run in cases:
         errors, elapsed, connections, requests = run()
-        cells = [
-            provider,
-            label,
-            str(calls),
-            str(errors),
-            f"{elapsed:.2f} s",
-            f"{calls / elapsed:,.0f}/s",
-        ]
-        rows.append([*cells, str(requests), " + ".join(str(c) for c in connections)])
+        figures = [str(calls), str(errors), f"{elapsed:.2f} s", f"{calls / elapsed:,.0f}/s"]
+        opened = " + ".join(str(c) for c in connections)
+        rows.append([provider, label, *figures, str(requests), opened])
         print(f"  done: {provider} {label}", file=sys.stderr)
     return rows
 
@@ -229,11 +217,8 @@ def loop_per_call_row(provider: str, server: h.BenchServer, loops: int) -> tuple
         measured[side] = (float(rss_text), float(blocks_text), int(held_text))
     (rss, blocks, held), (raw_rss, raw_blocks, _) = measured["genkit"], measured["raw"]
     ok = held <= 1 and rss <= raw_rss + RSS_NOISE_MB and blocks <= raw_blocks + BLOCKS_PER_LOOP
-    figures = [
-        f"{rss:+.1f} / {raw_rss:+.1f}",
-        f"{blocks:.1f} / {raw_blocks:.1f}",
-        "released" if ok else "KEPT",
-    ]
+    figures = [f"{rss:+.1f} / {raw_rss:+.1f}", f"{blocks:.1f} / {raw_blocks:.1f}"]
+    figures.append("released" if ok else "KEPT")
     return [provider, f"{loops:,}", str(held), *figures], ok
 
 

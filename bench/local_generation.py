@@ -112,19 +112,13 @@ def local_run(
         gen = genkit.load(f"huggingface:{path}", device=device, max_batch_size=args.batch)
         key: Any = gen.backend.loaded.key  # type: ignore[attr-defined]
         gpu = torch.cuda.get_device_name() if device == "cuda" else "none used"
-        genkit_line = (
-            f"genkit: {key.dtype}, static_cache={key.static_cache}, compile={key.compile}, "
+        model = (
+            f"model: GPT-2 124M (random weights), vocab {VOCAB}, EOS off; {args.tokens} new "
+            f"tokens per candidate; batch {args.batch}; {args.rounds} rounds, medians"
         )
-        h.print_machine(
-            title,
-            packages,
-            [
-                f"GPU: {gpu}",
-                f"model: GPT-2 124M (random weights), vocab {VOCAB}, EOS off; {args.tokens} new "
-                f"tokens per candidate; batch {args.batch}; {args.rounds} rounds, medians",
-                f"{genkit_line}max_batch_size={key.max_batch_size}{extra}",
-            ],
-        )
+        cache = f"static_cache={key.static_cache}, compile={key.compile}"
+        genkit_line = f"genkit: {key.dtype}, {cache}, max_batch_size={key.max_batch_size}{extra}"
+        h.print_machine(title, packages, [f"GPU: {gpu}", model, genkit_line])
         yield args, device, path, gen
 
 
@@ -165,13 +159,9 @@ class FirstToken(transformers.generation.streamers.BaseStreamer):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    title, packages = (
-        "Local generation: genkit vs transformers.pipeline",
-        ("genkit-sdk", "torch", "transformers"),
-    )
-    with local_run(
-        __doc__, argv, title, packages, "; pipeline: checkpoint dtype (float32)"
-    ) as setup:
+    title, packages = "Local generation: genkit vs transformers.pipeline", ("torch", "transformers")
+    extra = "; pipeline: checkpoint dtype (float32)"
+    with local_run(__doc__, argv, title, ("genkit-sdk", *packages), extra) as setup:
         args, device, path, gen = setup
         pipe = transformers.pipeline("text-generation", model=str(path), device=device)
         t, b = int(args.tokens), int(args.batch)
@@ -229,13 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate("tokens/s, batch 1", "pipe 1", "genkit 1"),
         rate(f"tokens/s, batch {b}: one request with n={b}", "pipe B", "genkit n=B"),
         rate(f"tokens/s, batch {b}: {b} concurrent requests", "pipe B", "genkit B threads"),
-        [
-            "time to first token, ms (batch 1)",
-            h.ms(first_pipe),
-            h.ms(first_ours),
-            f"{first_pipe / first_ours:.2f}x",
-        ],
+        ["time to first token, ms (batch 1)", h.ms(first_pipe), h.ms(first_ours)],
     ]
+    rows[-1].append(f"{first_pipe / first_ours:.2f}x")
     h.print_table("Medians", ["case", "pipeline", "genkit", "genkit advantage"], rows)
     single = results["genkit 1"] / results["pipe 1"]
     scaled = max(results["genkit n=B"], results["genkit B threads"]) / results["pipe 1"]

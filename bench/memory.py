@@ -1,7 +1,5 @@
 """Memory: resident set size after ``import genkit``, and its growth over 10,000 calls.
 
-    python -m bench.memory [--calls 10000] [--modes sync async stream] [--backends openai ...]
-
 After import: VmRSS before and after the statement in fresh interpreters (median of
 ``--reps``), next to what the vendor SDK's import adds.  Growth: each series (genkit or the
 raw SDK, per mode and backend) runs in its own fresh process; after a warm-up RSS and
@@ -37,10 +35,9 @@ print(before, rss())
 
 def import_rss(statement: str, reps: int) -> tuple[float, float]:
     """Median (RSS before, RSS after) the statement in fresh interpreters, MiB."""
-    runs = [
-        h.fresh(_IMPORT_PROBE.format(statement=statement), env=h.clean_env()) for _ in range(reps)
-    ]
-    before, after = zip(*(map(float, result.stdout.split()) for _, result in runs), strict=True)
+    code, env = _IMPORT_PROBE.format(statement=statement), h.clean_env()
+    runs = [h.fresh(code, env=env)[1].stdout.split() for _ in range(reps)]
+    before, after = zip(*([float(x) for x in run] for run in runs), strict=True)
     return h.median(before), h.median(after)
 
 
@@ -84,9 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for label, statement in statements:
         before, after = import_rss(statement, args.reps)
-        rows.append(
-            [label, f"{after:.1f}", "—" if statement == "pass" else f"+{after - before:.1f}"]
-        )
+        added = "—" if statement == "pass" else f"+{after - before:.1f}"
+        rows.append([label, f"{after:.1f}", added])
     headers = ["statement", "RSS after", "added by the statement"]
     run.table("RSS after import (MiB, fresh processes, medians)", headers, rows)
     growth_rows: list[list[str]] = []
@@ -109,8 +105,11 @@ def main(argv: list[str] | None = None) -> int:
                         (int(n), float(rss), int(b)) for n, rss, b in json.loads(output)["points"]
                     ]
                     by_mark = {index: (rss, objects) for index, rss, objects in points}
-                    rss_growth = by_mark[args.calls][0] - by_mark[quarter][0]
-                    obj_growth = by_mark[args.calls][1] - by_mark[quarter][1]
+                    (rss_end, obj_end), (rss_start, obj_start) = (
+                        by_mark[args.calls],
+                        by_mark[quarter],
+                    )
+                    rss_growth, obj_growth = rss_end - rss_start, obj_end - obj_start
                     if side == "raw":
                         raw_growth = raw_reference[(backend, mode)] = rss_growth
                     flat_rss = rss_growth < RSS_GROWTH_LIMIT or (
@@ -123,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                     growth_rows.append(
                         [backend, side, mode, *(f"{rss:.1f}" for _, rss, _ in points), *figures]
                     )
-    marks = " | ".join(
-        f"@{m:,}" for m in [0, *(round(args.calls * f) for f in (0.25, 0.5, 0.75, 1.0))]
-    )
+    marks = " | ".join(f"@{round(args.calls * f):,}" for f in (0, 0.25, 0.5, 0.75, 1.0))
     run.table(
         f"RSS (MiB) over {args.calls:,} calls, after gc.collect() at each mark",
         f"backend | side | mode | {marks} | RSS 25%→100% | allocated blocks 0 → end "

@@ -1,7 +1,5 @@
 """Streaming: chunks per second and time to first chunk, ``gen.stream`` vs the raw SDK stream.
 
-    python -m bench.streaming [--chunks 2000] [--rounds 16] [--backends openai ...]
-
 One long stream per sample, so per-chunk costs dominate; the server sends pre-rendered bytes,
 one HTTP chunk per SSE event in the provider's format, so what is measured is client-side
 parsing plus genkit's wrapper.  Both sides read each chunk's text as it arrives and have the
@@ -78,13 +76,8 @@ def compare_streams(
             raw, gen = raw_client(backend, server), load_generator(backend, server)
             for mode in run.args.modes:
                 with h.runner(mode) as loop:
-                    out.append(
-                        (
-                            backend,
-                            mode,
-                            h.sample_streams(streams(raw, gen, mode), rounds, figure, loop),
-                        )
-                    )
+                    runs = h.sample_streams(streams(raw, gen, mode), rounds, figure, loop)
+                    out.append((backend, mode, runs))
                     if loop is not None:  # the async pools belong to this loop
                         loop.run(raw.aclose())
                         loop.run(gen.aclose())
@@ -107,9 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     def sides(raw: RawClient, gen: genkit.Generator, mode: str) -> dict[str, Callable[[], Any]]:
         return {"raw": raw.stream(mode), "genkit": genkit_stream(gen, mode)}
 
-    for backend, mode, runs in compare_streams(
-        run, sides, args.rounds, figures(args.chunks), args.chunks
-    ):
+    compared = compare_streams(run, sides, args.rounds, figures(args.chunks), args.chunks)
+    for backend, mode, runs in compared:
         ttfc = [h.ms(h.median([s[0] for s in runs[side]])) for side in ("raw", "genkit")]
         rows.append(rate_row(run, [backend, mode], runs, 1, TARGET, ttfc))
         cpu_rows.append(rate_row(run, [backend, mode], runs, 2, TARGET))

@@ -1,7 +1,5 @@
 """Structured output: ``schema=`` per call against the raw SDK's own parse helper.
 
-    python -m bench.structured [--calls 5] [--rounds 300] [--backends openai anthropic]
-
 The method of ``bench.call_overhead``: ``gen.generate(prompt, schema=Person).parsed`` against
 ``client.chat.completions.parse(response_format=Person)`` / ``client.messages.parse(
 output_format=Person)``, both sending the model's strict JSON Schema and validating the answer

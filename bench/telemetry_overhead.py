@@ -1,7 +1,5 @@
 """What genkit's telemetry costs per call: off, and on, against genkit without it.
 
-    python -m bench.telemetry_overhead [--calls 5] [--rounds 200] [--backends openai ...]
-
 Each row compares two variants of the same Generator, ABBA-interleaved in blocks of
 ``--calls`` calls, on the harness of ``bench.call_overhead`` (server in its own
 process on its own core, one request per call checked after every block):
@@ -111,13 +109,23 @@ class _Floor:
         self.provider = ""
         self.request: Request | None = None
         #: (provider, model, response model) -> the three metric attribute sets
-        self.metric_attributes: dict[tuple[str, str, str], tuple[dict[str, str], ...]] = {}
+        self.metric_attributes: dict[tuple[str, str, str], tuple[dict[str, Any], ...]] = {}
 
     def observe(
         self, provider: str, request: Request, policy: RetryPolicy, *, stream: bool = False
     ) -> _Floor:
         self.provider, self.request = provider, request
         return self
+
+    def _attributes(self) -> dict[str, Any]:
+        """What the call span starts with and every metric record carries (inline in
+        :meth:`_start`, which runs every call: the floor takes no extra function call)."""
+        assert self.request is not None
+        return {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": telemetry.PROVIDER_NAMES.get(self.provider, self.provider),
+            "gen_ai.request.model": self.request.model,
+        }
 
     def _start(self) -> tuple[Any, Any, Any, float]:
         assert self.request is not None
@@ -153,16 +161,8 @@ class _Floor:
         if self.duration is not None:
             assert self.request is not None
             key = (self.provider, self.request.model, result.model)
-            sets = self.metric_attributes.get(key)
-            if sets is None:
-                attributes = {
-                    "gen_ai.operation.name": "chat",
-                    "gen_ai.provider.name": telemetry.PROVIDER_NAMES.get(
-                        self.provider, self.provider
-                    ),
-                    "gen_ai.request.model": self.request.model,
-                    "gen_ai.response.model": result.model,
-                }
+            if (sets := self.metric_attributes.get(key)) is None:
+                attributes = {**self._attributes(), "gen_ai.response.model": result.model}
                 sets = self.metric_attributes[key] = (
                     attributes,
                     {**attributes, "gen_ai.token.type": "input"},
@@ -234,16 +234,10 @@ class Row:
     def cells(self, cpu: bool) -> list[str]:
         samples = self.result.cpu if cpu else self.result.wall
         medians = [h.us(h.median(samples[self.against])), h.us(h.median(samples[self.variant]))]
-        paired, ratio = (
-            h.signed_us(self.result.paired(self.variant, self.against, cpu=cpu)),
-            self.ratio(cpu),
-        )
-        target = (
-            ["—", "—"]
-            if self.reference
-            else [f"≤ {self.target:.2f}", h.verdict(ratio <= self.target)]
-        )
-        return [self.state, self.backend, self.mode, *medians, paired, f"{ratio:.3f}", *target]
+        paired, ratio = self.result.paired(self.variant, self.against, cpu=cpu), self.ratio(cpu)
+        target = [f"≤ {self.target:.2f}", h.verdict(ratio <= self.target)]
+        cells = [self.state, self.backend, self.mode, *medians, h.signed_us(paired), f"{ratio:.3f}"]
+        return [*cells, *(["—", "—"] if self.reference else target)]
 
     def ok(self) -> bool:
         return self.reference or all(self.ratio(cpu) <= self.target for cpu in (False, True))
@@ -270,29 +264,22 @@ def measure_reference(server: h.BenchServer, calls: int, rounds: int) -> h.Inter
 
     url = server.base_url("anthropic")
     messages: list[MessageParam] = [{"role": "user", "content": h.PROMPT}]
-    clients = {
-        traced: anthropic.Anthropic(
-            api_key=h.KEYS["anthropic"],
-            base_url=url,
-            max_retries=0,
-            open_telemetry={} if traced else False,
-        )
-        for traced in (False, True)
-    }
+    options: Any = {"api_key": h.KEYS["anthropic"], "base_url": url, "max_retries": 0}
+    untraced = anthropic.Anthropic(**options, open_telemetry=False)
+    traced = anthropic.Anthropic(**options, open_telemetry={})
 
-    def caller(traced: bool) -> Callable[[], object]:
-        create = clients[traced].messages.create
+    def caller(client: Any) -> Callable[[], object]:
+        create = client.messages.create
         return lambda: create(model=h.MODELS["anthropic"], max_tokens=4096, messages=messages)
 
     _telemetry(False)
     try:
-        return h.compare_calls(
-            server, {"plain": caller(False), "telemetry": caller(True)}, calls, rounds
-        )
+        sides = {"plain": caller(untraced), "telemetry": caller(traced)}
+        return h.compare_calls(server, sides, calls, rounds)
     finally:
         _telemetry(True)
-        for client in clients.values():
-            client.close()
+        untraced.close()
+        traced.close()
 
 
 class _Spans:
@@ -306,11 +293,7 @@ class _Spans:
 def _tracing_on() -> None:
     from opentelemetry import trace
     from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-    from opentelemetry.sdk.trace.export import (
-        BatchSpanProcessor,
-        SpanExporter,
-        SpanExportResult,
-    )
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
     class Discard(SpanExporter):
         def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:

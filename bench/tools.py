@@ -1,8 +1,5 @@
 """Tools: a long streamed tool call through ``stream.events()``, and calls declaring 20 tools.
 
-    python -m bench.tools [--fragments 2000] [--stream-rounds 10] [--rounds 300]
-                          [--parts stream calls] [--backends openai anthropic]
-
 - **stream**: one tool call whose arguments arrive in ``--fragments`` SSE events.  genkit
   counts the ``ToolCallDelta`` events of ``stream.events()`` and takes the call from
   ``stream.result``; the raw side uses the SDK's accumulating helper
@@ -158,9 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             }
 
         rows, cpu_rows = [], []
-        for backend, mode, runs in compare_streams(
-            run, sides, args.stream_rounds, figures(), args.fragments
-        ):
+        compared = compare_streams(run, sides, args.stream_rounds, figures(), args.fragments)
+        for backend, mode, runs in compared:
             rows.append(rate_row(run, [backend, mode], runs, 1, 1.0))
             cpu_rows.append(rate_row(run, [backend, mode], runs, 2, 1.0))
         head = "backend | mode | raw helper {u} | genkit events() {u} | genkit/raw "
@@ -170,12 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         title = "Tool-call stream, client CPU time (robust to other load)"
         run.table(title, head.format(u="fragments/CPU s"), cpu_rows, footer=True)
     if "calls" in args.parts:
-        report(
-            run,
-            per_call(
-                run, run.backends, request=f"{TOOL_COUNT} tools", sides=genkit_vs_raw(TWENTY_TOOLS)
-            ),
-        )
+        sides_ = genkit_vs_raw(TWENTY_TOOLS)
+        report(run, per_call(run, run.backends, request=f"{TOOL_COUNT} tools", sides=sides_))
     return run.status
 
 
