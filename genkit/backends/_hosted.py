@@ -62,7 +62,7 @@ class HostedBackend(Backend, Generic[SyncClient, AsyncClient]):
 
     Subclasses name their key and base-URL variables, build their clients
     (:meth:`_new_sync_client`, :meth:`_new_async_client`) and classify the SDK's errors
-    (:meth:`_classify`); they run every SDK call inside :meth:`_translating`.
+    (:meth:`_classify`); they run every SDK call inside ``with self._translating:``.
     """
 
     #: The variables the SDK reads the API key from, in the SDK's order.
@@ -87,6 +87,11 @@ class HostedBackend(Backend, Generic[SyncClient, AsyncClient]):
         check_base_url_env(
             settings.base_url, self.base_url_variable, empty_is_unset=self.base_url_empty_is_unset
         )
+        #: ``with self._translating:`` raises genkit's error for any other failure
+        #: inside; genkit's own errors (a bad request refused while mapping it, a
+        #: per-call timeout) pass through as they are.  One stateless instance per
+        #: backend, so a call builds no context manager of its own.
+        self._translating = _Translating(self._translate)
         # Built on first use: load() costs nothing beyond the SDK's import, and a
         # Generator used only asynchronously never builds a sync client.
         self._sync: Lazy[SyncClient] = Lazy(self._new_sync_client)
@@ -149,17 +154,10 @@ class HostedBackend(Backend, Generic[SyncClient, AsyncClient]):
         translated.redact(self._secrets)  # its message, its args (repr) and its chain
         return translated
 
-    def _translating(self) -> _Translating:
-        """``with self._translating():`` raises genkit's error for any other failure inside.
-
-        genkit's own errors (a bad request refused while mapping it, a per-call timeout)
-        pass through as they are.
-        """
-        return _Translating(self._translate)
-
 
 class _Translating:
-    """The context manager behind :meth:`HostedBackend._translating` (a class: cheap)."""
+    """The context manager behind ``HostedBackend._translating`` (stateless: one serves
+    every call, nested and concurrent ones included)."""
 
     __slots__ = ("_translate",)
 

@@ -165,7 +165,7 @@ class GeminiImageBackend(ImageBackend):
 
     def generate(self, request: ImageRequest) -> ImageGeneration:
         config = self._config(request)
-        with self._api._translating():
+        with self._api._translating:
             response = self._api._sync.get().models.generate_content(
                 model=request.model, contents=self._contents(request), config=config
             )
@@ -173,7 +173,7 @@ class GeminiImageBackend(ImageBackend):
 
     async def agenerate(self, request: ImageRequest) -> ImageGeneration:
         config = self._config(request)
-        with self._api._translating():
+        with self._api._translating:
             response = await within(
                 self._api._async.get().client.aio.models.generate_content(
                     model=request.model, contents=self._contents(request), config=config

@@ -169,14 +169,14 @@ class OpenAIImageBackend(ImageBackend):
         return method(**self._arguments(request), **more)
 
     def generate(self, request: ImageRequest) -> ImageGeneration:
-        with self._api._translating():
+        with self._api._translating:
             response = self._call(self._api._sync.get(), request)
         return self._generation(response)
 
     async def agenerate(self, request: ImageRequest) -> ImageGeneration:
         from genkit.backends._transport import within
 
-        with self._api._translating():
+        with self._api._translating:
             response = await within(
                 self._call(self._api._async.get(), request), request.timeout, PROVIDER
             )
@@ -184,11 +184,11 @@ class OpenAIImageBackend(ImageBackend):
 
     def stream(self, request: ImageRequest) -> Iterator[ImagePreview | ImageGeneration]:
         partial = request.provider_options.get("partial_images", _DEFAULT_PARTIAL_IMAGES)
-        with self._api._translating():
+        with self._api._translating:
             events = self._call(self._api._sync.get(), request, stream=True, partial_images=partial)
         images: list[Image] = []
         usage = Usage()
-        with self._api._translating(), events:
+        with self._api._translating, events:
             for event in events:
                 kind = getattr(event, "type", "")
                 if kind.endswith(".partial_image"):

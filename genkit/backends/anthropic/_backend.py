@@ -72,9 +72,10 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
     def generate(self, request: Request) -> Generation:
         built = build(request, thinking_style(request.model))
         args = built.args
-        with self._translating():  # the client, the requests (threads for n > 1), the answers
+        n: int = request.params.get("n", 1)
+        with self._translating:  # the client, the requests (threads for n > 1), the answers
             create = self._sync.get().messages.create
-            messages = _concurrently(lambda: create(**args), candidates(request))
+            messages = [create(**args)] if n == 1 else _concurrently(lambda: create(**args), n)
             result = generation(messages, self.model)
         result.warnings = built.warnings
         return result
@@ -82,7 +83,7 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
     async def agenerate(self, request: Request) -> Generation:
         built = build(request, thinking_style(request.model))
         args = built.args
-        with self._translating():
+        with self._translating:
             create = self._async.get().messages.create
             messages = await within(
                 _aconcurrently(lambda: create(**args), candidates(request)),
@@ -103,7 +104,7 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
         try:
             for warning in built.warnings:
                 yield StreamWarning(warning)
-            with self._translating():
+            with self._translating:
                 for index, (_, response) in enumerate(opened):
                     decoder = EventDecoder()
                     for received in response.iter_bytes():
@@ -121,7 +122,7 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
         try:
             for warning in built.warnings:
                 yield StreamWarning(warning)
-            with self._translating():
+            with self._translating:
                 for index, (_, response) in enumerate(opened):
                     decoder = EventDecoder()
                     async for received in response.iter_bytes():
@@ -135,12 +136,12 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
     # ------------------------------------------------------------------ one request
 
     def _open(self, args: dict[str, Any]) -> _Opened:
-        with self._translating():
+        with self._translating:
             context = self._sync.get().messages.with_streaming_response.create(**args, stream=True)
             return context, context.__enter__()
 
     async def _aopen(self, args: dict[str, Any]) -> _Opened:
-        with self._translating():
+        with self._translating:
             context = self._async.get().messages.with_streaming_response.create(**args, stream=True)
             return context, await context.__aenter__()
 

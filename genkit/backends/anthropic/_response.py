@@ -81,7 +81,7 @@ def _one(message: anthropic.types.Message, model: str) -> Generation:
     stop_reason = message.stop_reason
     return Generation(
         texts=["".join(texts)],
-        finish_reasons=[_finish(stop_reason)],
+        finish_reasons=[FINISH_REASONS.get(stop_reason or "", "other")],
         raw_finish_reasons=[stop_reason],
         usage=_usage(message.usage),
         model=message.model or model,
@@ -89,7 +89,7 @@ def _one(message: anthropic.types.Message, model: str) -> Generation:
         raw=message,
         messages=turn,
         reasoning=reasoning,
-        refusal=_refusal(stop_reason, message.stop_details),
+        refusal=_refusal(message.stop_details) if stop_reason == "refusal" else None,
     )
 
 
@@ -117,10 +117,8 @@ def _usage(usage: anthropic.types.Usage) -> Usage:
     return Usage(usage.input_tokens, usage.output_tokens, thinking or 0)
 
 
-def _refusal(stop_reason: str | None, details: Any) -> str | None:
+def _refusal(details: Any) -> str | None:
     """The refusal's explanation (its category where none is given) for a refused turn."""
-    if stop_reason != "refusal":
-        return None
     if isinstance(details, Mapping):
         explanation, category = details.get("explanation"), details.get("category")
     else:
@@ -251,7 +249,7 @@ class StreamMerger:
         out: list[StreamEvent] = [UsageUpdate(self._total(), event)]
         delta = event.get("delta") or {}
         reason = delta.get("stop_reason")
-        refusal = _refusal(reason, delta.get("stop_details"))
+        refusal = _refusal(delta.get("stop_details")) if reason == "refusal" else None
         if refusal is not None:
             out.append(RefusalDelta(refusal, index))
         if reason is not None:

@@ -129,7 +129,7 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
 
     def generate(self, request: Request) -> Generation:
         settings = self._config(request)
-        with self._translating():
+        with self._translating:
             response = self._sync.get().models.generate_content(
                 model=request.model, contents=contents(request), config=settings
             )
@@ -137,7 +137,7 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
 
     async def agenerate(self, request: Request) -> Generation:
         settings = self._config(request)
-        with self._translating():
+        with self._translating:
             response = await within(
                 self._async.get().client.aio.models.generate_content(
                     model=request.model, contents=contents(request), config=settings
@@ -156,13 +156,13 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
             yield StreamWarning(warning)
         token: str | None = None
         while True:
-            with self._translating():
+            with self._translating:
                 api = self._sync.get()._api_client
                 http_request, options = stream_request(api, request, settings, token)
                 response = _body(api._request(http_request, options, stream=True))
             state.response = response
             try:
-                with self._translating():
+                with self._translating:
                     decoder = EventDecoder()
                     for received in response.iter_bytes():  # to the end: the connection is reused
                         for data in decoder.feed(received):
@@ -180,13 +180,13 @@ class GeminiBackend(HostedBackend[genai.Client, _LoopClient]):
             yield StreamWarning(warning)
         token: str | None = None
         while True:
-            with self._translating():
+            with self._translating:
                 api = self._async.get().client._api_client
                 http_request, options = stream_request(api, request, settings, token)
                 response = _body(await api._async_request(http_request, options, stream=True))
             state.response = response
             try:
-                with self._translating():
+                with self._translating:
                     decoder = EventDecoder()
                     async for received in response.aiter_bytes():  # to the end: reused
                         for data in decoder.feed(received):

@@ -45,12 +45,12 @@ class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
         super().check(request)
 
     def generate(self, request: Request) -> Generation:
-        with self._translating():
+        with self._translating:
             response = self._sync.get().chat.completions.create(**body(request))
             return generation(response, self.model)
 
     async def agenerate(self, request: Request) -> Generation:
-        with self._translating():
+        with self._translating:
             response = await within(
                 self._async.get().chat.completions.create(**body(request)),
                 request.timeout,
@@ -61,13 +61,13 @@ class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
     def stream(self, request: Request) -> Iterator[StreamEvent]:
         # The SDK sends the request and raises its typed errors; genkit decodes the
         # body itself (see genkit/backends/_sse.py for why).
-        with self._translating():
+        with self._translating:
             opened = self._sync.get().chat.completions.with_streaming_response.create(
                 **body(request), stream=True, stream_options={"include_usage": True}
             )
             response = opened.__enter__()
         try:
-            with self._translating():
+            with self._translating:
                 decoder = EventDecoder()
                 state = StreamState()
                 chunks = response.iter_bytes()
@@ -82,13 +82,13 @@ class OpenAIBackend(StainlessBackend[openai.OpenAI, openai.AsyncOpenAI]):
             opened.__exit__(None, None, None)
 
     async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
-        with self._translating():
+        with self._translating:
             opened = self._async.get().chat.completions.with_streaming_response.create(
                 **body(request), stream=True, stream_options={"include_usage": True}
             )
             response = await opened.__aenter__()
         try:
-            with self._translating():
+            with self._translating:
                 decoder = EventDecoder()
                 state = StreamState()
                 chunks = response.iter_bytes()
