@@ -492,10 +492,9 @@ def settle_finish_reasons(result: Generation) -> None:
     """
     reasons: list[FinishReason | None] = result.finish_reasons
     for index, message in enumerate(result.messages):
-        if (
-            index < len(reasons)
-            and reasons[index] is not None
-            and not isinstance(message.content, str)
-            and any(type(part) is ToolCall for part in message.content)
-        ):
-            reasons[index] = "tool_calls"
+        if index >= len(reasons) or reasons[index] is None or isinstance(message.content, str):
+            continue
+        for part in message.content:  # (a loop, not any(): this runs on every tool call)
+            if type(part) is ToolCall:
+                reasons[index] = "tool_calls"
+                break

@@ -210,7 +210,7 @@ class Generator(Closable[Backend]):
         if not params and not self._tool_defaults:  # most calls: one request, nothing to run
             request, warnings, policy = self._prepare(prompt, system, params)
             return self._generate(request, warnings, policy)
-        retries = _output_retries(params, self.provider)
+        retries = _output_retries(params, self.provider) if "output_retries" in params else 0
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
         if request.output is None and (max_steps == 1 or not request.tools):
@@ -254,7 +254,7 @@ class Generator(Closable[Backend]):
         if not params and not self._tool_defaults:
             request, warnings, policy = self._prepare(prompt, system, params)
             return await self._agenerate(request, warnings, policy)
-        retries = _output_retries(params, self.provider)
+        retries = _output_retries(params, self.provider) if "output_retries" in params else 0
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
         if request.output is None and (max_steps == 1 or not request.tools):
@@ -383,7 +383,9 @@ class Generator(Closable[Backend]):
         tools: Any = None
         tool_values: dict[str, Any] = {}
         if not params.keys().isdisjoint(TOOL_ARGUMENTS):
-            tool_values = {k: params.pop(k) for k in TOOL_ARGUMENTS if k in params}
+            for name in TOOL_ARGUMENTS:
+                if name in params:
+                    tool_values[name] = params.pop(name)
         if tool_values or self._tool_defaults:
             import genkit._tooling  # (not ``from ... import``: that form costs 1 µs a call)
 
