@@ -102,6 +102,10 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
 def _number(name: str, value: object, provider: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidParameterError(
@@ -122,7 +126,8 @@ def _integer(name: str, value: object, provider: str) -> int:
 
 def _at_least(minimum: int) -> Callable[[str, object, str], int]:
     def check(name: str, value: object, provider: str) -> int:
-        number = _integer(name, value, provider)
+        # A plain int (nearly every call) skips the type check's own call.
+        number = value if type(value) is int else _integer(name, value, provider)
         if number < minimum:
             raise InvalidParameterError(
                 name, f"got {number}", provider=provider, allowed=f"an integer >= {minimum}"
@@ -141,24 +146,30 @@ def _seed(name: str, value: object, provider: str) -> int:
     return number
 
 
-def _non_negative(name: str, value: object, provider: str) -> float:
-    number = _number(name, value, provider)
-    if number < 0:
-        raise InvalidParameterError(name, f"got {number}", provider=provider, allowed=">= 0")
-    return number
+def _number_in(
+    low: float | None = None, high: float | None = None, *, low_open: bool = False
+) -> Callable[[str, object, str], float]:
+    """A check for a finite number in [low, high] (``low_open``: (low, high])."""
+    if low is None:
+        allowed = ""  # no bound: nothing to refuse beyond the type
+    elif high is None:
+        allowed = f"{'>' if low_open else '>='} {_fmt(low)}"
+    else:
+        allowed = f"a number in {'(' if low_open else '['}{_fmt(low)}, {_fmt(high)}]"
 
+    def check(name: str, value: object, provider: str) -> float:
+        # A finite float (nearly every call) skips the type check's own call.
+        if type(value) is float and math.isfinite(value):
+            number = value
+        else:
+            number = _number(name, value, provider)
+        if low is not None and (number <= low if low_open else number < low):
+            raise InvalidParameterError(name, f"got {number}", provider=provider, allowed=allowed)
+        if high is not None and number > high:
+            raise InvalidParameterError(name, f"got {number}", provider=provider, allowed=allowed)
+        return number
 
-def _top_p(name: str, value: object, provider: str) -> float:
-    number = _number(name, value, provider)
-    if not 0 < number <= 1:
-        raise InvalidParameterError(
-            name, f"got {number}", provider=provider, allowed="a number in (0, 1]"
-        )
-    return number
-
-
-def _penalty(name: str, value: object, provider: str) -> float:
-    return _number(name, value, provider)
+    return check
 
 
 def _stop(name: str, value: object, provider: str) -> tuple[str, ...]:
@@ -182,13 +193,6 @@ def _stop(name: str, value: object, provider: str) -> tuple[str, ...]:
             )
         check_text(name, item, provider)
     return items  # type: ignore[return-value]
-
-
-def _positive_number(name: str, value: object, provider: str) -> float:
-    number = _number(name, value, provider)
-    if number <= 0:
-        raise InvalidParameterError(name, f"got {number}", provider=provider, allowed="> 0")
-    return number
 
 
 def _mapping(name: str, value: object, provider: str) -> Mapping[str, Any]:
@@ -279,16 +283,16 @@ def _boolean(name: str, value: object, provider: str) -> bool:
 
 _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "max_tokens": _at_least(1),
-    "temperature": _non_negative,
-    "top_p": _top_p,
+    "temperature": _number_in(0),
+    "top_p": _number_in(0, 1, low_open=True),
     "top_k": _at_least(1),
     "stop": _stop,
     "seed": _seed,
     "n": _at_least(1),
-    "presence_penalty": _penalty,
-    "frequency_penalty": _penalty,
+    "presence_penalty": _number_in(),
+    "frequency_penalty": _number_in(),
     "reasoning": _reasoning,
-    "timeout": _positive_number,
+    "timeout": _number_in(0, low_open=True),
     "max_retries": _at_least(0),
     "provider_options": _mapping,
     "drop_unsupported": _boolean,
@@ -348,14 +352,18 @@ def check_parameters(
                 )
             _warn(warnings, f"dropped {name!r}: not supported by {provider} model {model!r}")
             continue
-        value = _check_model_limits(
-            name, value, provider, model, capabilities, drop_unsupported, warnings
-        )
-        if value is not None:  # None: drop mode removed all of it
-            checked[name] = value
+        if name in _MODEL_LIMITED or name in capabilities.ranges:
+            value = _check_model_limits(
+                name, value, provider, model, capabilities, drop_unsupported, warnings
+            )
+            if value is None:  # drop mode removed all of it
+                continue
+        checked[name] = value
     return checked
 
 
+#: Parameters a model limits other than by a range (see :func:`_check_model_limits`).
+_MODEL_LIMITED = frozenset({"reasoning", "stop", "n"})
 #: How the refusal of a value outside the model's limits says the way out.
 _CLAMP_HINT = " (drop_unsupported=True or GENKIT_DROP_UNSUPPORTED=1 {} it to the limit)"
 
@@ -504,7 +512,3 @@ def _check_reasoning(
 def _warn(warnings: list[str], message: str) -> None:
     logger.warning(message)
     warnings.append(message)
-
-
-def _fmt(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
