@@ -83,13 +83,15 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
     async def agenerate(self, request: Request) -> Generation:
         built = build(request, thinking_style(request.model))
         args = built.args
+        n: int = request.params.get("n", 1)
         with self._translating:
             create = self._async.get().messages.create
-            messages = await within(
-                _aconcurrently(lambda: create(**args), candidates(request)),
-                request.timeout,
-                PROVIDER,
-            )
+            if n == 1:
+                messages = [await within(create(**args), request.timeout, PROVIDER)]
+            else:
+                messages = await within(
+                    _aconcurrently(lambda: create(**args), n), request.timeout, PROVIDER
+                )
             result = generation(messages, self.model)
         result.warnings = built.warnings
         return result
