@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from genkit.capabilities import CapabilityTable
 from genkit.params import Request
-from genkit.types import Generation, StreamItem
+from genkit.types import Generation
 
 if TYPE_CHECKING:
     import asyncio
+
+    from genkit.types import StreamItem
 
 __all__ = ["Backend", "BackendSettings", "Lazy", "PerLoop"]
 
