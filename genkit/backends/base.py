@@ -16,13 +16,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from genkit.capabilities import CapabilityTable
 from genkit.params import Request
 from genkit.types import Generation
 
 if TYPE_CHECKING:
     import asyncio
 
+    from genkit.capabilities import CapabilityTable
     from genkit.types import StreamItem
 
 __all__ = ["Backend", "BackendSettings", "Lazy", "PerLoop"]
