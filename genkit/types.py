@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
@@ -71,6 +72,14 @@ _ELSEWHERE: dict[str, str] = {
 }
 
 
+@cache
+def _part_types() -> tuple[type[Text], type[ToolCall]]:
+    """The part classes this module's methods test for; cached, so no import per call."""
+    from genkit.parts import Text, ToolCall
+
+    return Text, ToolCall
+
+
 def __getattr__(name: str) -> object:
     """PEP 562: a part or stream-event name, imported on first use and then kept here."""
     module = _ELSEWHERE.get(name)
@@ -102,9 +111,8 @@ class Message:
         content = self.content
         if isinstance(content, str):
             return content
-        from genkit.parts import Text  # loaded already: content holds parts
-
-        return "".join(part.text for part in content if isinstance(part, Text))
+        text = _part_types()[0]
+        return "".join(part.text for part in content if isinstance(part, text))
 
 
 class _PricedAs:
@@ -255,9 +263,8 @@ class Generation:
         content = self.messages[0].content
         if isinstance(content, str):
             return []
-        from genkit.parts import ToolCall  # loaded already: content holds parts
-
-        return [part for part in content if isinstance(part, ToolCall)]
+        tool_call = _part_types()[1]
+        return [part for part in content if isinstance(part, tool_call)]
 
     @property
     def steps(self) -> list[Generation]:
