@@ -92,6 +92,10 @@ def __getattr__(name: str) -> object:
     return value
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One turn of a conversation: ``content`` is text, or a sequence of parts.
