@@ -99,20 +99,27 @@ _LAZY: dict[str, str] = {
 }
 
 
+#: Submodules that ``import genkit`` used to load, and so to set as attributes: still
+#: reachable as ``genkit.parts`` and so on without an import of their own.
+_SUBMODULES = ("capabilities", "parts", "streaming")
+
+
 def __getattr__(name: str) -> object:
     """PEP 562: a name of ``_LAZY``, imported on first use and then kept in this module."""
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"genkit.{name}")  # which sets the attribute
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'genkit' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later look-ups are plain module attributes, no call here
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})
 
 
 __all__ = [

@@ -10,7 +10,7 @@ so that it behaves the same on every backend.  Third-party backends subclass
 from __future__ import annotations
 
 import contextlib
-import threading
+from _thread import allocate_lock  # threading.Lock itself; `threading` costs ~1 ms to import
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -121,7 +121,7 @@ class Lazy(Generic[T]):
 
     def __init__(self, factory: Callable[[], T]) -> None:
         self._factory = factory
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._value: T | None = None
 
     def get(self) -> T:
@@ -158,7 +158,7 @@ class PerLoop(Generic[T]):
         self._close = close
         self._clients: dict[asyncio.AbstractEventLoop, T] = {}
         self._watchers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None]] = {}
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     def get(self) -> T:
         from asyncio import get_running_loop  # asyncio is not imported by `import genkit`
