@@ -11,6 +11,7 @@ and no torch: a backend's SDK loads when a model of that provider is first loade
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from genkit import _lazy
 from genkit.errors import (
     AllModelsFailedError,
     AuthenticationError,
@@ -70,27 +71,8 @@ __version__ = "0.1.0"
 #: when made), tools and image generation.  The classes are the same whichever way
 #: they are reached (``genkit.Chunk is genkit.types.Chunk``).
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(
-        ("Document", "Image", "Part", "ProviderPart", "Text", "ToolCall", "ToolResult"),
-        "genkit.parts",
-    ),
-    **dict.fromkeys(
-        (
-            "Chunk",
-            "Finish",
-            "ProviderData",
-            "ReasoningDelta",
-            "RefusalDelta",
-            "ResponseMetadata",
-            "StreamEvent",
-            "StreamWarning",
-            "ToolCallDelta",
-            "ToolCallEnd",
-            "ToolCallStart",
-            "UsageUpdate",
-        ),
-        "genkit._events",
-    ),
+    **dict.fromkeys(_lazy.PARTS, "genkit.parts"),
+    **dict.fromkeys(_lazy.EVENTS, "genkit._events"),
     "AsyncStream": "genkit.streaming",
     "Stream": "genkit.streaming",
     "Tool": "genkit.tools",
@@ -106,16 +88,11 @@ _SUBMODULES = ("capabilities", "parts", "streaming")
 
 def __getattr__(name: str) -> object:
     """PEP 562: a name of ``_LAZY``, imported on first use and then kept in this module."""
-    import importlib
-
     if name in _SUBMODULES:
+        import importlib
+
         return importlib.import_module(f"genkit.{name}")  # which sets the attribute
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'genkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups are plain module attributes, no call here
-    return value
+    return _lazy.load(globals(), _LAZY, name)
 
 
 def __dir__() -> list[str]:

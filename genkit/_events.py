@@ -16,21 +16,6 @@ if TYPE_CHECKING:
     from genkit.parts import ProviderPart
     from genkit.types import FinishReason, Usage
 
-__all__ = [
-    "Chunk",
-    "Finish",
-    "ProviderData",
-    "ReasoningDelta",
-    "RefusalDelta",
-    "ResponseMetadata",
-    "StreamEvent",
-    "StreamItem",
-    "StreamWarning",
-    "ToolCallDelta",
-    "ToolCallEnd",
-    "ToolCallStart",
-    "UsageUpdate",
-]
 
 # ---------------------------------------------------------------------- stream events
 #

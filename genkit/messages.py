@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from genkit import _lazy
 from genkit.errors import InvalidParameterError
 from genkit.types import ROLES, Message
 
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 __all__ = ["Prompt", "check_text", "text_only", "to_messages", "unsupported_part"]
 
 Prompt: TypeAlias = str | Sequence[Message | Mapping[str, Any]]
+
+#: Exported here, defined with the part classes they need (see :mod:`genkit._lazy`).
+_ELSEWHERE = dict.fromkeys(("text_only", "unsupported_part"), "genkit._partcheck")
 
 
 def to_messages(prompt: object, system: object, provider: str) -> tuple[Message, ...]:
@@ -170,10 +174,4 @@ def _part_checker() -> Callable[[object, str, str, str], None]:
 
 def __getattr__(name: str) -> object:
     """PEP 562: ``text_only`` and ``unsupported_part`` live in ``genkit._partcheck``."""
-    if name not in ("text_only", "unsupported_part"):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from genkit import _partcheck
-
-    value = getattr(_partcheck, name)
-    globals()[name] = value
-    return value
+    return _lazy.load(globals(), _ELSEWHERE, name)

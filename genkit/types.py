@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from genkit import _lazy
+
 if TYPE_CHECKING:
     # Re-exported (``X as X``) so the part types and the stream events read as part of
     # this module; at run time they load on first use (``__getattr__`` below).
@@ -42,33 +44,12 @@ FinishReason: TypeAlias = Literal["stop", "length", "content_filter", "tool_call
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "content_filter", "tool_calls", "other")
 
-#: Names of this module that live in another and load with their first use: each
-#: ``@dataclass`` compiles its generated methods when the class is made, so the parts
-#: and the stream events are not made by ``import genkit`` (they load with the first
-#: prompt that holds parts, the first stream, or a backend's module).
+#: Names of this module that live in another and load with their first use (see
+#: :mod:`genkit._lazy`): the parts and the stream events are not made by ``import genkit``
+#: but by the first prompt that holds parts, the first stream, or a backend's module.
 _ELSEWHERE: dict[str, str] = {
-    **dict.fromkeys(
-        ("Document", "Image", "Part", "ProviderPart", "Text", "ToolCall", "ToolResult"),
-        "genkit.parts",
-    ),
-    **dict.fromkeys(
-        (
-            "Chunk",
-            "Finish",
-            "ProviderData",
-            "ReasoningDelta",
-            "RefusalDelta",
-            "ResponseMetadata",
-            "StreamEvent",
-            "StreamItem",
-            "StreamWarning",
-            "ToolCallDelta",
-            "ToolCallEnd",
-            "ToolCallStart",
-            "UsageUpdate",
-        ),
-        "genkit._events",
-    ),
+    **dict.fromkeys(_lazy.PARTS, "genkit.parts"),
+    **dict.fromkeys((*_lazy.EVENTS, "StreamItem"), "genkit._events"),
 }
 
 
@@ -82,14 +63,7 @@ def _part_types() -> tuple[type[Text], type[ToolCall]]:
 
 def __getattr__(name: str) -> object:
     """PEP 562: a part or stream-event name, imported on first use and then kept here."""
-    module = _ELSEWHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups are plain module attributes
-    return value
+    return _lazy.load(globals(), _ELSEWHERE, name)
 
 
 def __dir__() -> list[str]:
