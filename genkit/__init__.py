@@ -11,6 +11,7 @@ and no torch: a backend's SDK loads when a model of that provider is first loade
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from genkit import _lazy
 from genkit.errors import (
     AllModelsFailedError,
     AuthenticationError,
@@ -40,55 +41,62 @@ from genkit.generator import Generator, load
 from genkit.params import SHARED_PARAMETERS
 from genkit.registry import providers, register
 from genkit.retry import RetryPolicy
-from genkit.streaming import AsyncStream, Stream
-from genkit.types import (
-    Chunk,
-    Document,
-    Finish,
-    FinishReason,
-    Generation,
-    Image,
-    Message,
-    Part,
-    ProviderData,
-    ProviderPart,
-    ReasoningDelta,
-    RefusalDelta,
-    ResponseMetadata,
-    StreamEvent,
-    StreamWarning,
-    Text,
-    ToolCall,
-    ToolCallDelta,
-    ToolCallEnd,
-    ToolCallStart,
-    ToolResult,
-    Usage,
-    UsageUpdate,
-)
+from genkit.types import FinishReason, Generation, Message, Usage
 
 if _TYPE_CHECKING:
+    from genkit._events import (
+        Chunk,
+        Finish,
+        ProviderData,
+        ReasoningDelta,
+        RefusalDelta,
+        ResponseMetadata,
+        StreamEvent,
+        StreamWarning,
+        ToolCallDelta,
+        ToolCallEnd,
+        ToolCallStart,
+        UsageUpdate,
+    )
     from genkit.images._generator import ImageGenerator
     from genkit.images._spec import ImageGeneration
+    from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
+    from genkit.streaming import AsyncStream, Stream
     from genkit.tools import Tool
 
 __version__ = "0.1.0"
 
-#: Image generation names, imported on first use: ``import genkit`` stays as light as before.
-_LAZY = {
+#: Names imported on first use, so ``import genkit`` builds only what a plain call needs:
+#: the content parts, the streams and their event classes (dataclasses, each compiled
+#: when made), tools and image generation.  The classes are the same whichever way
+#: they are reached (``genkit.Chunk is genkit.types.Chunk``).
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(_lazy.PARTS, "genkit.parts"),
+    **dict.fromkeys(_lazy.EVENTS, "genkit._events"),
+    "AsyncStream": "genkit.streaming",
+    "Stream": "genkit.streaming",
     "Tool": "genkit.tools",
     "ImageGenerator": "genkit.images._generator",
     "ImageGeneration": "genkit.images._spec",
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'genkit' has no attribute {name!r}")
-    import importlib
+#: Submodules that ``import genkit`` used to load, and so to set as attributes: still
+#: reachable as ``genkit.parts`` and so on without an import of their own.
+_SUBMODULES = ("capabilities", "parts", "streaming")
 
-    return getattr(importlib.import_module(module), name)
+
+def __getattr__(name: str) -> object:
+    """PEP 562: a name of ``_LAZY``, imported on first use and then kept in this module."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"genkit.{name}")  # which sets the attribute
+    return _lazy.load(globals(), _LAZY, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})
 
 
 __all__ = [

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from functools import partial
-from typing import Any
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any
 
 from genkit._credentials import check_load_arguments
 from genkit._lifetime import Closable
@@ -31,14 +31,29 @@ from genkit.params import (
 )
 from genkit.registry import resolve
 from genkit.retry import RetryPolicy
-from genkit.streaming import AsyncStream, Stream
 from genkit.telemetry import observe
-from genkit.types import Generation, StreamEvent, price_as
+from genkit.types import Generation, price_as
+
+if TYPE_CHECKING:
+    from genkit.streaming import AsyncStream, Stream
+    from genkit.types import StreamEvent
 
 __all__ = ["Generator", "load"]
 
 #: load()'s own keyword arguments beside the call options, for "did you mean" hints.
 _LOAD_ARGUMENTS = ("api_key", "base_url", "retry", "fallbacks", "fallback_on")
+
+
+@cache
+def _streams() -> tuple[type[Stream], type[AsyncStream]]:
+    """The stream classes, imported by the first stream rather than by ``import genkit``.
+
+    They bring the stream-event dataclasses, which only a stream needs; cached, so
+    later streams pay a cached call here, not an import.
+    """
+    from genkit.streaming import AsyncStream, Stream
+
+    return Stream, AsyncStream
 
 
 def load(
@@ -302,7 +317,7 @@ class Generator(Closable[Backend]):
         _output_retries(params, self.provider, streaming=True)
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
-        stream = Stream(
+        stream = _streams()[0](
             lambda: self._live().stream(request),
             provider=self.provider,
             model=self.model,
@@ -323,7 +338,7 @@ class Generator(Closable[Backend]):
         _output_retries(params, self.provider, streaming=True)
         max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
-        stream = AsyncStream(
+        stream = _streams()[1](
             lambda: self._live().astream(request),
             provider=self.provider,
             model=self.model,

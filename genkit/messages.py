@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeAlias, assert_never
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from genkit.errors import InvalidParameterError, UnsupportedParameterError
-from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
+from genkit import _lazy
+from genkit.errors import InvalidParameterError
 from genkit.types import ROLES, Message
+
+if TYPE_CHECKING:
+    from genkit._partcheck import text_only as text_only
+    from genkit._partcheck import unsupported_part as unsupported_part
 
 __all__ = ["Prompt", "check_text", "text_only", "to_messages", "unsupported_part"]
 
-#: The parts each role may hold.  System turns are text for every provider; tool calls
-#: are the assistant's, tool results the tool turn's, and provider data goes back only
-#: in the assistant turn it came from.
-_ALLOWED: dict[str, tuple[type, ...]] = {
-    "system": (Text,),
-    "user": (Text, Image, Document),
-    "assistant": (Text, Image, Document, ToolCall, ProviderPart),
-    "tool": (ToolResult,),
-}
-_PART_NAMES: dict[type, str] = {
-    Text: "text",
-    Image: "image",
-    Document: "document",
-    ToolCall: "tool call",
-    ToolResult: "tool result",
-    ProviderPart: "provider data",
-}
-
 Prompt: TypeAlias = str | Sequence[Message | Mapping[str, Any]]
+
+#: Exported here, defined with the part classes they need (see :mod:`genkit._lazy`).
+_ELSEWHERE = dict.fromkeys(("text_only", "unsupported_part"), "genkit._partcheck")
 
 
 def to_messages(prompt: object, system: object, provider: str) -> tuple[Message, ...]:
@@ -126,58 +116,10 @@ def _message(item: object, index: int, provider: str) -> Message:
             allowed="text or a non-empty list of parts",
         )
     parts = tuple(content)  # a copy: the caller's list may change while a call runs
+    check_part = _part_checker()
     for i, part in enumerate(parts):
-        _check_part(part, f"{where}.content[{i}]", role, provider)
+        check_part(part, f"{where}.content[{i}]", role, provider)
     return Message(role, parts)  # type: ignore[arg-type]  # role and every part checked above
-
-
-def _check_part(part: object, where: str, role: str, provider: str) -> None:
-    allowed = _ALLOWED[role]
-    if not isinstance(part, allowed):
-        got = _PART_NAMES.get(type(part))
-        raise InvalidParameterError(
-            where,
-            f"a {role} turn cannot hold {got or type(part).__name__}"
-            if got
-            else f"expected a content part, got {type(part).__name__}",
-            provider=provider,
-            allowed=", ".join(f"genkit.{t.__name__}" for t in allowed),
-        )
-    if isinstance(part, Text):
-        _check_nonempty_text(part.text, f"{where}.text", provider)
-    elif isinstance(part, ToolCall):
-        _check_name(part.id, f"{where}.id", provider)
-        _check_name(part.name, f"{where}.name", provider)
-        if not isinstance(part.arguments, Mapping):
-            raise InvalidParameterError(
-                f"{where}.arguments",
-                f"expected a dict, got {type(part.arguments).__name__}",
-                provider=provider,
-            )
-    elif isinstance(part, ToolResult):
-        _check_name(part.call_id, f"{where}.call_id", provider)
-        if part.name is not None:
-            _check_name(part.name, f"{where}.name", provider)
-        content = part.content
-        if isinstance(content, str):
-            check_text(f"{where}.content", content, provider)
-        elif isinstance(content, Sequence) and content:
-            for j, inner in enumerate(content):
-                if isinstance(inner, Text):
-                    _check_nonempty_text(inner.text, f"{where}.content[{j}].text", provider)
-                elif not isinstance(inner, Image):
-                    raise InvalidParameterError(
-                        f"{where}.content[{j}]",
-                        f"a tool result cannot hold {type(inner).__name__}",
-                        provider=provider,
-                        allowed="genkit.Text, genkit.Image",
-                    )
-        else:
-            raise InvalidParameterError(
-                f"{where}.content",
-                f"expected text or a non-empty list of parts, got {type(content).__name__}",
-                provider=provider,
-            )
 
 
 def _check_nonempty_text(text: object, where: str, provider: str) -> None:
@@ -194,44 +136,6 @@ def _check_name(value: object, where: str, provider: str) -> None:
             where, f"expected a non-empty string, got {value!r:.40}", provider=provider
         )
     check_text(where, value, provider)
-
-
-def unsupported_part(
-    message_index: int, part_index: int, part: Part, provider: str, model: str
-) -> UnsupportedParameterError:
-    """The error a backend raises, before sending, for a part it cannot map (yet).
-
-    ``message_index`` is the turn's position in the conversation as sent (a ``system=``
-    argument is turn 0).
-    """
-    kind = _PART_NAMES[type(part)]
-    where = f"prompt[{message_index}].content[{part_index}]"
-    return UnsupportedParameterError(
-        where,
-        provider,
-        model,
-        ["text"],
-        message=f"{kind} input is not supported by the {provider} backend yet",
-    )
-
-
-def text_only(parts: Sequence[Part], message_index: int, provider: str, model: str) -> str:
-    """A parts list as text, for a backend that maps text parts only: their texts joined.
-
-    The one place every backend maps parts today.  Exhaustive on purpose: a new part
-    type fails type-checking here until it is handled, and a part no backend maps yet
-    is refused before anything is sent, never dropped.
-    """
-    texts: list[str] = []
-    for j, part in enumerate(parts):
-        match part:
-            case Text():
-                texts.append(part.text)
-            case Image() | Document() | ToolCall() | ToolResult() | ProviderPart():
-                raise unsupported_part(message_index, j, part, provider, model)
-            case _:
-                assert_never(part)
-    return "".join(texts)
 
 
 def check_text(parameter: str, text: str, provider: str) -> None:
@@ -254,3 +158,20 @@ def check_text(parameter: str, text: str, provider: str) -> None:
             provider=provider,
             allowed="valid Unicode text (every character encodable as UTF-8)",
         ) from None
+
+
+@cache
+def _part_checker() -> Callable[[object, str, str, str], None]:
+    """``genkit._partcheck.check_part``, imported by the first prompt that holds parts.
+
+    The part classes stay out of ``import genkit``; cached, so later prompts pay a
+    cached call here, not an import.
+    """
+    from genkit._partcheck import check_part
+
+    return check_part
+
+
+def __getattr__(name: str) -> object:
+    """PEP 562: ``text_only`` and ``unsupported_part`` live in ``genkit._partcheck``."""
+    return _lazy.load(globals(), _ELSEWHERE, name)

@@ -8,19 +8,18 @@ after a network round trip.
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from genkit.capabilities import ModelCapabilities
 from genkit.errors import InvalidParameterError, UnsupportedParameterError
 from genkit.messages import check_text
 from genkit.types import Message
 
 if TYPE_CHECKING:
+    from genkit.capabilities import ModelCapabilities
     from genkit.structured import OutputSchema
     from genkit.tools import Tool, ToolChoice
 
@@ -33,8 +32,6 @@ __all__ = [
     "check_call_options",
     "check_parameters",
 ]
-
-logger = logging.getLogger("genkit")
 
 #: Parameters with the same meaning on every backend, in documentation order.
 SHARED_PARAMETERS: tuple[str, ...] = (
@@ -510,5 +507,7 @@ def _check_reasoning(
 
 
 def _warn(warnings: list[str], message: str) -> None:
-    logger.warning(message)
+    import logging  # here: ``import genkit`` does not load logging for a rare warning
+
+    logging.getLogger("genkit").warning(message)
     warnings.append(message)

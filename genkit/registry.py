@@ -13,7 +13,7 @@ or at runtime with :func:`register`.
 from __future__ import annotations
 
 import importlib
-import threading
+from _thread import allocate_lock  # threading.Lock itself; `threading` costs ~1 ms to import
 from typing import TYPE_CHECKING
 
 from genkit.errors import UnknownProviderError
@@ -37,7 +37,7 @@ _ALIASES: dict[str, str] = {"google": "gemini", "hf": "huggingface"}
 _registered: dict[str, str | type[Backend]] = {}
 _resolved: dict[str, type[Backend]] = {}
 _plugins: dict[str, str] | None = None
-_lock = threading.Lock()
+_lock = allocate_lock()
 
 
 def register(name: str, backend: str | type[Backend], *, aliases: tuple[str, ...] = ()) -> None:

@@ -12,7 +12,6 @@ remaining attempts, with exponential backoff and jitter, the server's
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
-logger = logging.getLogger("genkit")
 T = TypeVar("T")
 
 
@@ -144,7 +142,11 @@ class RetryPolicy:
     def _tenacity_args(
         self, started: float, on_retry: Callable[[float], None] | None
     ) -> dict[str, Any]:
+        import logging  # here, with tenacity: ``import genkit`` loads neither
+
         import tenacity
+
+        logger = logging.getLogger("genkit")
 
         def wait(state: tenacity.RetryCallState) -> float:
             outcome = state.outcome

@@ -23,31 +23,25 @@ from contextlib import suppress
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from genkit.errors import GenkitError, InvalidResponseError, ProviderError, StreamNotFinishedError
-from genkit.retry import RetryPolicy
-from genkit.telemetry import Call, observe
-from genkit.types import (
+from genkit._events import (
     Chunk,
     Finish,
-    FinishReason,
-    Generation,
-    Message,
-    Part,
     ProviderData,
     ReasoningDelta,
     RefusalDelta,
     ResponseMetadata,
     StreamEvent,
     StreamWarning,
-    Text,
-    ToolCall,
     ToolCallDelta,
     ToolCallEnd,
     ToolCallStart,
-    Usage,
     UsageUpdate,
-    price_as,
 )
+from genkit.errors import GenkitError, InvalidResponseError, ProviderError, StreamNotFinishedError
+from genkit.parts import Part, Text, ToolCall
+from genkit.retry import RetryPolicy
+from genkit.telemetry import Call, observe
+from genkit.types import FinishReason, Generation, Message, Usage, price_as
 
 if TYPE_CHECKING:
     from genkit._toolloop import StreamLoop

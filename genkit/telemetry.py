@@ -23,7 +23,6 @@ instruments per provider.  With neither DEBUG nor a configured provider,
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 import time
@@ -34,6 +33,7 @@ from genkit.errors import ProviderError
 from genkit.types import Generation
 
 if TYPE_CHECKING:
+    import logging
     from contextvars import Token
 
     from opentelemetry.context import Context
@@ -45,7 +45,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Call", "observe"]
 
-logger = logging.getLogger("genkit")
+#: The ``genkit`` logger, made by the first call (:func:`_make_logger`): ``import genkit``
+#: does not import :mod:`logging`, a few ms that a hosted SDK pays anyway when it loads.
+logger: logging.Logger | None = None
+_DEBUG = 10  # logging.DEBUG
 T = TypeVar("T")
 
 OPERATION = "chat"
@@ -274,11 +277,19 @@ def _configure(
     return active
 
 
+def _make_logger() -> logging.Logger:
+    global logger
+    import logging
+
+    logger = logging.getLogger("genkit")
+    return logger
+
+
 def observe(
     provider: str, request: Request, policy: RetryPolicy, *, stream: bool = False
 ) -> Call | None:
     """A :class:`Call` that records this call, or ``None`` when nobody is listening."""
-    debug = logger.isEnabledFor(logging.DEBUG)
+    debug = (logger or _make_logger()).isEnabledFor(_DEBUG)
     otel = _otel()
     if otel is None and not debug:
         return None
@@ -588,7 +599,7 @@ class Call:
         elif reason is not None:
             fields["reason"] = reason
             message += f"; not retried: {reason}"
-        logger.debug("genkit: %s", message, extra={"genkit": fields})
+        (logger or _make_logger()).debug("genkit: %s", message, extra={"genkit": fields})
 
     def _give_up(self, error: BaseException) -> str:
         """Why the policy did not retry ``error``, the last attempt's failure."""

@@ -9,22 +9,65 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeAlias
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-# Re-exported (``X as X``) so the part types live beside Message for readers of types.
-from genkit.parts import Document as Document
-from genkit.parts import Image as Image
-from genkit.parts import Part as Part
-from genkit.parts import ProviderPart as ProviderPart
-from genkit.parts import Text as Text
-from genkit.parts import ToolCall as ToolCall
-from genkit.parts import ToolResult as ToolResult
+from genkit import _lazy
+
+if TYPE_CHECKING:
+    # Re-exported (``X as X``) so the part types and the stream events read as part of
+    # this module; at run time they load on first use (``__getattr__`` below).
+    from genkit._events import Chunk as Chunk
+    from genkit._events import Finish as Finish
+    from genkit._events import ProviderData as ProviderData
+    from genkit._events import ReasoningDelta as ReasoningDelta
+    from genkit._events import RefusalDelta as RefusalDelta
+    from genkit._events import ResponseMetadata as ResponseMetadata
+    from genkit._events import StreamEvent as StreamEvent
+    from genkit._events import StreamItem as StreamItem
+    from genkit._events import StreamWarning as StreamWarning
+    from genkit._events import ToolCallDelta as ToolCallDelta
+    from genkit._events import ToolCallEnd as ToolCallEnd
+    from genkit._events import ToolCallStart as ToolCallStart
+    from genkit._events import UsageUpdate as UsageUpdate
+    from genkit.parts import Document as Document
+    from genkit.parts import Image as Image
+    from genkit.parts import Part as Part
+    from genkit.parts import ProviderPart as ProviderPart
+    from genkit.parts import Text as Text
+    from genkit.parts import ToolCall as ToolCall
+    from genkit.parts import ToolResult as ToolResult
 
 Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 FinishReason: TypeAlias = Literal["stop", "length", "content_filter", "tool_calls", "other"]
 
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "content_filter", "tool_calls", "other")
+
+#: Names of this module that live in another and load with their first use (see
+#: :mod:`genkit._lazy`): the parts and the stream events are not made by ``import genkit``
+#: but by the first prompt that holds parts, the first stream, or a backend's module.
+_ELSEWHERE: dict[str, str] = {
+    **dict.fromkeys(_lazy.PARTS, "genkit.parts"),
+    **dict.fromkeys((*_lazy.EVENTS, "StreamItem"), "genkit._events"),
+}
+
+
+@cache
+def _part_types() -> tuple[type[Text], type[ToolCall]]:
+    """The part classes this module's methods test for; cached, so no import per call."""
+    from genkit.parts import Text, ToolCall
+
+    return Text, ToolCall
+
+
+def __getattr__(name: str) -> object:
+    """PEP 562: a part or stream-event name, imported on first use and then kept here."""
+    return _lazy.load(globals(), _ELSEWHERE, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +89,8 @@ class Message:
         content = self.content
         if isinstance(content, str):
             return content
-        return "".join(part.text for part in content if isinstance(part, Text))
+        text = _part_types()[0]
+        return "".join(part.text for part in content if isinstance(part, text))
 
 
 class _PricedAs:
@@ -197,7 +241,8 @@ class Generation:
         content = self.messages[0].content
         if isinstance(content, str):
             return []
-        return [part for part in content if isinstance(part, ToolCall)]
+        tool_call = _part_types()[1]
+        return [part for part in content if isinstance(part, tool_call)]
 
     @property
     def steps(self) -> list[Generation]:
@@ -215,155 +260,3 @@ class Generation:
 
     def __str__(self) -> str:
         return self.text
-
-
-# ---------------------------------------------------------------------- stream events
-#
-# What a stream carries, one class per kind: ``stream.events()`` yields them all, plain
-# iteration only the text (:class:`Chunk`).  Each has a ``type`` discriminator (a class
-# attribute, so it costs nothing per event) and ``index``, the candidate, where it
-# belongs to one.  Match on the class (``case genkit.Finish(reason=r):``) or on
-# ``event.type``.  The per-token kinds (Chunk, ReasoningDelta, ToolCallDelta) are not
-# frozen: a frozen dataclass's ``__init__`` costs twice as much, and they are built once
-# per streamed chunk.  Treat every event as read-only.
-
-
-@dataclass(slots=True)  # not frozen: built once per streamed chunk, and frozen init costs 2x
-class Chunk:
-    """A piece of streamed text: ``text`` is new text only, ``index`` the candidate."""
-
-    text: str
-    index: int = 0
-    type: ClassVar[Literal["text"]] = "text"
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(slots=True)
-class ReasoningDelta:
-    """A piece of the model's reasoning (thinking) text, kept apart from the answer."""
-
-    text: str
-    index: int = 0
-    type: ClassVar[Literal["reasoning"]] = "reasoning"
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallStart:
-    """The model began a tool call: its id and the tool's name, before any arguments.
-
-    ``call_index`` numbers the calls of one candidate from 0, in the order they began;
-    the :class:`ToolCallDelta` and :class:`ToolCallEnd` of the same call carry it too.
-    """
-
-    id: str
-    name: str
-    index: int = 0
-    call_index: int = 0
-    type: ClassVar[Literal["tool_call_start"]] = "tool_call_start"
-
-
-@dataclass(slots=True)
-class ToolCallDelta:
-    """More of a tool call's arguments, as JSON text exactly as streamed (not parseable alone)."""
-
-    arguments: str
-    index: int = 0
-    call_index: int = 0
-    type: ClassVar[Literal["tool_call_delta"]] = "tool_call_delta"
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallEnd:
-    """A complete tool call: its arguments parsed.  Never sent for a call cut off mid-way."""
-
-    id: str
-    name: str
-    arguments: dict[str, Any]
-    index: int = 0
-    call_index: int = 0
-    type: ClassVar[Literal["tool_call_end"]] = "tool_call_end"
-
-
-@dataclass(slots=True)
-class RefusalDelta:
-    """A piece of the provider's refusal text (OpenAI streams ``delta.refusal``)."""
-
-    text: str
-    index: int = 0
-    type: ClassVar[Literal["refusal"]] = "refusal"
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderData:
-    """Provider data for the candidate's assistant turn (a thinking block, a signature).
-
-    The stream puts ``part`` into ``result.message`` at this point of the turn, between
-    the text and tool calls around it, so the next turn sends it back in order.
-    """
-
-    part: ProviderPart
-    index: int = 0
-    type: ClassVar[Literal["provider_data"]] = "provider_data"
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """A candidate ended: genkit's ``reason`` and the provider's own ``raw_reason``.
-
-    ``raw_reason`` is ``None`` where the provider ended the stream without giving one.
-    ``raw`` is the provider's event, kept in ``stream.result.raw``.
-    """
-
-    reason: FinishReason
-    raw_reason: str | None = None
-    index: int = 0
-    raw: Any = field(default=None, repr=False, compare=False)
-    type: ClassVar[Literal["finish"]] = "finish"
-
-
-@dataclass(frozen=True, slots=True)
-class UsageUpdate:
-    """Token counts so far for the whole call (every candidate); the last one is final."""
-
-    usage: Usage
-    raw: Any = field(default=None, repr=False, compare=False)
-    type: ClassVar[Literal["usage"]] = "usage"
-
-
-@dataclass(frozen=True, slots=True)
-class StreamWarning:
-    """Something the caller should know that is not an error (also in ``result.warnings``)."""
-
-    message: str
-    type: ClassVar[Literal["warning"]] = "warning"
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseMetadata:
-    """What the provider says about the response itself: the model that answered."""
-
-    model: str
-    raw: Any = field(default=None, repr=False, compare=False)
-    type: ClassVar[Literal["response_metadata"]] = "response_metadata"
-
-
-#: Every event a stream can carry: ``stream.events()`` yields these, and a backend's
-#: ``stream``/``astream`` yields them to genkit's stream wrapper.
-StreamEvent: TypeAlias = (
-    Chunk
-    | ReasoningDelta
-    | RefusalDelta
-    | ToolCallStart
-    | ToolCallDelta
-    | ToolCallEnd
-    | Finish
-    | UsageUpdate
-    | StreamWarning
-    | ResponseMetadata
-    | ProviderData
-)
-
-#: What a backend's stream yields (kept for backends written against the old name).
-StreamItem: TypeAlias = StreamEvent

@@ -8,9 +8,12 @@ must be a deliberate one: this test fails until the list below is updated with i
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import types
+
+import pytest
 
 import genkit
 
@@ -146,3 +149,50 @@ def test_import_genkit_leaves_tools_and_schemas_for_the_calls_that_use_them() ->
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.split() == ["-"]
+
+
+def test_import_genkit_defers_parts_streams_and_logging_to_their_first_use() -> None:
+    """Issue 10: ``import genkit`` builds only what a plain call needs.
+
+    The part and stream-event dataclasses (each compiles its generated methods when
+    made), the streams, the capability tables and ``logging`` load on first use.
+    """
+    code = (
+        "import sys; import genkit; "
+        "deferred = ['genkit.parts', 'genkit._events', 'genkit.streaming', "
+        "'genkit.capabilities', 'logging']; "
+        "print(' '.join(m for m in deferred if m in sys.modules) or '-'); "
+        "genkit.Chunk, genkit.Text; "
+        "print(' '.join(m for m in deferred[:3] if m in sys.modules)); "
+        # Submodules that import genkit used to load stay reachable as attributes.
+        "print(genkit.streaming.Stream is genkit.Stream, genkit.capabilities.__name__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.splitlines() == [
+        "-",
+        "genkit.parts genkit._events",
+        "True genkit.capabilities",
+    ]
+
+
+def test_names_loaded_on_first_use_are_the_same_objects_everywhere() -> None:
+    from genkit import _events, _partcheck, messages, parts, streaming
+
+    assert genkit.Chunk is genkit.types.Chunk is _events.Chunk
+    assert genkit.StreamEvent is genkit.types.StreamEvent is _events.StreamEvent
+    assert genkit.Text is genkit.types.Text is parts.Text
+    assert genkit.Part is genkit.types.Part is parts.Part
+    assert genkit.Stream is streaming.Stream
+    assert messages.text_only is _partcheck.text_only
+    # Kept in the module after the first look-up: later ones are plain attributes.
+    assert vars(genkit)["Chunk"] is genkit.Chunk
+    assert vars(genkit.types)["Text"] is genkit.Text
+    assert set(genkit.__all__) <= set(dir(genkit))
+    for module in (genkit, genkit.types, messages):
+        with pytest.raises(AttributeError, match="no_such_name"):
+            getattr(module, "no_such_name")  # noqa: B009
+    event = genkit.Chunk("hi", index=1)
+    assert pickle.loads(pickle.dumps(event)) == event
+    assert pickle.loads(pickle.dumps(genkit.Text("hi"))) == genkit.Text("hi")

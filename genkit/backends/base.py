@@ -10,18 +10,20 @@ so that it behaves the same on every backend.  Third-party backends subclass
 from __future__ import annotations
 
 import contextlib
-import threading
+from _thread import allocate_lock  # threading.Lock itself; `threading` costs ~1 ms to import
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from genkit.capabilities import CapabilityTable
 from genkit.params import Request
-from genkit.types import Generation, StreamItem
+from genkit.types import Generation
 
 if TYPE_CHECKING:
     import asyncio
+
+    from genkit.capabilities import CapabilityTable
+    from genkit.types import StreamItem
 
 __all__ = ["Backend", "BackendSettings", "Lazy", "PerLoop"]
 
@@ -119,7 +121,7 @@ class Lazy(Generic[T]):
 
     def __init__(self, factory: Callable[[], T]) -> None:
         self._factory = factory
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._value: T | None = None
 
     def get(self) -> T:
@@ -156,7 +158,7 @@ class PerLoop(Generic[T]):
         self._close = close
         self._clients: dict[asyncio.AbstractEventLoop, T] = {}
         self._watchers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None]] = {}
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     def get(self) -> T:
         from asyncio import get_running_loop  # asyncio is not imported by `import genkit`
