@@ -226,7 +226,7 @@ class Generator(Closable[Backend]):
             request, warnings, policy = self._prepare(prompt, system, params)
             return self._generate(request, warnings, policy)
         retries = _output_retries(params, self.provider) if "output_retries" in params else 0
-        max_steps = self._max_steps(params)
+        max_steps = self._max_steps(params) if "max_steps" in params or self._tool_defaults else 1
         request, warnings, policy = self._prepare(prompt, system, params)
         if request.output is None and (max_steps == 1 or not request.tools):
             return self._generate(request, warnings, policy)
@@ -270,7 +270,7 @@ class Generator(Closable[Backend]):
             request, warnings, policy = self._prepare(prompt, system, params)
             return await self._agenerate(request, warnings, policy)
         retries = _output_retries(params, self.provider) if "output_retries" in params else 0
-        max_steps = self._max_steps(params)
+        max_steps = self._max_steps(params) if "max_steps" in params or self._tool_defaults else 1
         request, warnings, policy = self._prepare(prompt, system, params)
         if request.output is None and (max_steps == 1 or not request.tools):
             return await self._agenerate(request, warnings, policy)

@@ -36,7 +36,10 @@ def to_messages(prompt: object, system: object, provider: str) -> tuple[Message,
                 provider=provider,
                 allowed="a non-empty string or messages",
             )
-        check_text("prompt", prompt, provider)
+        if not prompt.isascii():  # check_text's own first test, spared its call
+            check_text("prompt", prompt, provider)
+        if system is None:  # the common call: one user turn
+            return (Message("user", prompt),)
         messages: list[Message] = [Message("user", prompt)]
     elif isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
         messages = [_message(item, i, provider) for i, item in enumerate(prompt)]
@@ -58,7 +61,8 @@ def to_messages(prompt: object, system: object, provider: str) -> tuple[Message,
             raise InvalidParameterError(
                 "system", f"expected a non-empty string, got {system!r:.40}", provider=provider
             )
-        check_text("system", system, provider)
+        if not system.isascii():
+            check_text("system", system, provider)
         messages.insert(0, Message("system", system))
     return tuple(messages)
 
