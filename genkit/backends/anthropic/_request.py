@@ -142,9 +142,8 @@ def build(request: Request, thinking: Thinking) -> Built:
         args["output_config"] = output_config
     if request.tools:
         args["tools"] = definitions(request.tools, _tool)
-        choice = _tool_choice(request.tool_choice, request.parallel_tool_calls)
-        if choice is not None:
-            args["tool_choice"] = choice
+        if request.tool_choice is not None or request.parallel_tool_calls is False:
+            args["tool_choice"] = _tool_choice(request.tool_choice, request.parallel_tool_calls)
     if request.provider_options:
         extra.update(request.provider_options)
     if extra:
@@ -166,11 +165,10 @@ def _tool(tool: Tool) -> dict[str, Any]:
     return definition
 
 
-def _tool_choice(choice: str | None, parallel: bool | None) -> dict[str, Any] | None:
-    """``tool_choice``: auto/none/any/tool, with ``disable_parallel_tool_use`` for
-    ``parallel_tool_calls=False`` (a ``none`` choice has no such field: no calls at all)."""
-    if choice is None and parallel is not False:
-        return None
+def _tool_choice(choice: str | None, parallel: bool | None) -> dict[str, Any]:
+    """``tool_choice`` (sent when a choice or ``parallel_tool_calls=False`` is given):
+    auto/none/any/tool, with ``disable_parallel_tool_use`` for ``parallel_tool_calls=False``
+    (a ``none`` choice has no such field: no calls at all)."""
     if choice == "none":
         return {"type": "none"}
     out: dict[str, Any]
