@@ -422,11 +422,15 @@ class Generator(Closable[Backend]):
                 drop_unsupported=options.get("drop_unsupported", self._drop),
                 warnings=warnings,
             )
-            merged = dict(self._defaults)
-            for name in params.keys() - checked.keys():
-                # An explicit None clears a load() default; so does a value drop mode removed.
-                merged.pop(name, None)
-            merged.update(checked)
+            if self._defaults:
+                merged = dict(self._defaults)
+                for name in params.keys() - checked.keys():
+                    # An explicit None clears a load() default; so does a value drop mode
+                    # removed.
+                    merged.pop(name, None)
+                merged.update(checked)
+            else:
+                merged = checked
         provider_options = self._provider_options
         if "provider_options" in options:
             provider_options = {**provider_options, **options["provider_options"]}

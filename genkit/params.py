@@ -326,7 +326,7 @@ def check_parameters(
         if value is None:
             continue
         check = _CHECKS.get(name)
-        if check is None or name not in SHARED_PARAMETERS:
+        if check is None or name not in _SHARED:
             from genkit.suggest import closest  # difflib costs ms: only on this error path
 
             match = closest(name, (*SHARED_PARAMETERS, *CALL_OPTIONS, "system", *known))
@@ -359,6 +359,7 @@ def check_parameters(
     return checked
 
 
+_SHARED = frozenset(SHARED_PARAMETERS)
 #: Parameters a model limits other than by a range (see :func:`_check_model_limits`).
 _MODEL_LIMITED = frozenset({"reasoning", "stop", "n"})
 #: How the refusal of a value outside the model's limits says the way out.
@@ -402,6 +403,8 @@ def _check_model_limits(
             f"({provider} model {model!r} allows {_fmt(low)} to {_fmt(high)})",
         )
         return clamped
+    if name not in _MODEL_LIMITED:  # a range was its only limit
+        return value
     if name == "stop" and adapt and not caps.blank_stop:
         kept = tuple(sequence for sequence in value if sequence.strip())
         if len(kept) < len(value):
