@@ -102,11 +102,7 @@ class Built:
 
 def build(request: Request, thinking: Thinking) -> Built:
     """Keyword arguments for ``messages.create()``, with the schema transform's warnings."""
-    system = [
-        m.content if m.content.__class__ is str else m.text
-        for m in request.messages
-        if m.role == "system"
-    ]
+    system = [m.text for m in request.messages if m.role == "system"]
     args: dict[str, Any] = {
         "model": request.model,
         "messages": map_messages(request),
