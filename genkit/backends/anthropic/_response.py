@@ -81,15 +81,16 @@ def _one(message: anthropic.types.Message, model: str) -> Generation:
     stop_reason = message.stop_reason
     return Generation(
         texts=["".join(texts)],
+        # Kept when the turn holds more than text: what the next turn must send back.
+        messages=turn,
+        reasoning=reasoning,
+        refusal=_refusal(message.stop_details) if stop_reason == "refusal" else None,
         finish_reasons=[FINISH_REASONS.get(stop_reason or "", "other")],
         raw_finish_reasons=[stop_reason],
         usage=_usage(message.usage),
         model=message.model or model,
         provider=PROVIDER,
         raw=message,
-        messages=turn,
-        reasoning=reasoning,
-        refusal=_refusal(message.stop_details) if stop_reason == "refusal" else None,
     )
 
 
