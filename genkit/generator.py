@@ -414,13 +414,13 @@ class Generator(Closable[Backend]):
             )
         merged = self._defaults  # a call with only tools= or schema= changes none
         if params:
-            checked = check_parameters(
+            checked = check_parameters(  # positional: keywords cost ~0.1 µs each per call
                 params,
-                provider=self.provider,
-                model=self.model,
-                capabilities=self._capabilities,
-                drop_unsupported=options.get("drop_unsupported", self._drop),
-                warnings=warnings,
+                self.provider,
+                self.model,
+                self._capabilities,
+                options.get("drop_unsupported", self._drop),
+                warnings,
             )
             if self._defaults:
                 merged = dict(self._defaults)

@@ -304,7 +304,6 @@ def check_call_options(options: Mapping[str, Any], provider: str) -> dict[str, A
 
 def check_parameters(
     params: Mapping[str, Any],
-    *,
     provider: str,
     model: str,
     capabilities: ModelCapabilities,
@@ -349,7 +348,8 @@ def check_parameters(
                 )
             _warn(warnings, f"dropped {name!r}: not supported by {provider} model {model!r}")
             continue
-        if name in _MODEL_LIMITED or name in capabilities.ranges:
+        bounds = capabilities.ranges.get(name)
+        if name in _MODEL_LIMITED or (bounds is not None and not bounds[0] <= value <= bounds[1]):
             value = _check_model_limits(
                 name, value, provider, model, capabilities, drop_unsupported, warnings
             )
