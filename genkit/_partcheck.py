@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import assert_never
 
 from genkit.errors import InvalidParameterError, UnsupportedParameterError
-from genkit.messages import _check_name, _check_nonempty_text, check_text
+from genkit.messages import check_text
 from genkit.parts import Document, Image, Part, ProviderPart, Text, ToolCall, ToolResult
 
 __all__ = ["check_part", "text_only", "unsupported_part"]
@@ -34,6 +34,22 @@ _PART_NAMES: dict[type, str] = {
     ToolResult: "tool result",
     ProviderPart: "provider data",
 }
+
+
+def _check_nonempty_text(text: object, where: str, provider: str) -> None:
+    if not isinstance(text, str) or not text:
+        raise InvalidParameterError(
+            where, f"expected non-empty text, got {text!r:.40}", provider=provider
+        )
+    check_text(where, text, provider)
+
+
+def _check_name(value: object, where: str, provider: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise InvalidParameterError(
+            where, f"expected a non-empty string, got {value!r:.40}", provider=provider
+        )
+    check_text(where, value, provider)
 
 
 def check_part(part: object, where: str, role: str, provider: str) -> None:

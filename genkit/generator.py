@@ -225,8 +225,8 @@ class Generator(Closable[Backend]):
         if not params and not self._tool_defaults:  # most calls: one request, nothing to run
             request, warnings, policy = self._prepare(prompt, system, params)
             return self._generate(request, warnings, policy)
-        retries = _output_retries(params, self.provider) if "output_retries" in params else 0
-        max_steps = self._max_steps(params) if "max_steps" in params or self._tool_defaults else 1
+        retries = _output_retries(params, self.provider)
+        max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
         if request.output is None and (max_steps == 1 or not request.tools):
             return self._generate(request, warnings, policy)
@@ -269,8 +269,8 @@ class Generator(Closable[Backend]):
         if not params and not self._tool_defaults:
             request, warnings, policy = self._prepare(prompt, system, params)
             return await self._agenerate(request, warnings, policy)
-        retries = _output_retries(params, self.provider) if "output_retries" in params else 0
-        max_steps = self._max_steps(params) if "max_steps" in params or self._tool_defaults else 1
+        retries = _output_retries(params, self.provider)
+        max_steps = self._max_steps(params)
         request, warnings, policy = self._prepare(prompt, system, params)
         if request.output is None and (max_steps == 1 or not request.tools):
             return await self._agenerate(request, warnings, policy)
@@ -362,6 +362,8 @@ class Generator(Closable[Backend]):
 
     def _max_steps(self, params: Mapping[str, Any]) -> int:
         """The call's ``max_steps`` (else load()'s); ``_prepare`` checks the value."""
+        if "max_steps" not in params and not self._tool_defaults:
+            return 1
         steps = params.get("max_steps", self._tool_defaults.get("max_steps"))
         return steps if isinstance(steps, int) else 1
 

@@ -126,22 +126,6 @@ def _message(item: object, index: int, provider: str) -> Message:
     return Message(role, parts)  # type: ignore[arg-type]  # role and every part checked above
 
 
-def _check_nonempty_text(text: object, where: str, provider: str) -> None:
-    if not isinstance(text, str) or not text:
-        raise InvalidParameterError(
-            where, f"expected non-empty text, got {text!r:.40}", provider=provider
-        )
-    check_text(where, text, provider)
-
-
-def _check_name(value: object, where: str, provider: str) -> None:
-    if not isinstance(value, str) or not value:
-        raise InvalidParameterError(
-            where, f"expected a non-empty string, got {value!r:.40}", provider=provider
-        )
-    check_text(where, value, provider)
-
-
 def check_text(parameter: str, text: str, provider: str) -> None:
     """Refuse text with a lone surrogate, which no provider and no tokenizer can take.
 

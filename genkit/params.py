@@ -160,9 +160,8 @@ def _number_in(
             number = value
         else:
             number = _number(name, value, provider)
-        if low is not None and (number <= low if low_open else number < low):
-            raise InvalidParameterError(name, f"got {number}", provider=provider, allowed=allowed)
-        if high is not None and number > high:
+        below = low is not None and (number <= low if low_open else number < low)
+        if below or (high is not None and number > high):
             raise InvalidParameterError(name, f"got {number}", provider=provider, allowed=allowed)
         return number
 
@@ -348,8 +347,7 @@ def check_parameters(
                 )
             _warn(warnings, f"dropped {name!r}: not supported by {provider} model {model!r}")
             continue
-        bounds = capabilities.ranges.get(name)
-        if name in _MODEL_LIMITED or (bounds is not None and not bounds[0] <= value <= bounds[1]):
+        if name in _MODEL_LIMITED or name in capabilities.ranges:
             value = _check_model_limits(
                 name, value, provider, model, capabilities, drop_unsupported, warnings
             )

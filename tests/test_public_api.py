@@ -125,15 +125,20 @@ def test_nothing_public_is_left_out_of_all() -> None:
     assert missing == []
 
 
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (what ``import genkit`` loads depends on it)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+
+
 def test_import_genkit_loads_no_heavy_package() -> None:
     code = (
         "import json, sys; import genkit; "
         f"heavy = {HEAVY_PACKAGES!r}; "
         "print(json.dumps(sorted(h for h in heavy if h in sys.modules)))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
+    out = _python(code)
     assert json.loads(out.stdout) == []
 
 
@@ -145,9 +150,7 @@ def test_import_genkit_leaves_tools_and_schemas_for_the_calls_that_use_them() ->
         "lazy = ['genkit.tools', 'genkit._tooling', 'genkit.structured']; "
         "print(' '.join(m for m in lazy if m in sys.modules) or '-')"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
+    out = _python(code)
     assert out.stdout.split() == ["-"]
 
 
@@ -167,9 +170,7 @@ def test_import_genkit_defers_parts_streams_and_logging_to_their_first_use() -> 
         # Submodules that import genkit used to load stay reachable as attributes.
         "print(genkit.streaming.Stream is genkit.Stream, genkit.capabilities.__name__)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
+    out = _python(code)
     assert out.stdout.splitlines() == [
         "-",
         "genkit.parts genkit._events",

@@ -72,7 +72,7 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
     def generate(self, request: Request) -> Generation:
         built = build(request, thinking_style(request.model))
         args = built.args
-        n: int = request.params.get("n", 1)
+        n = candidates(request)
         with self._translating:  # the client, the requests (threads for n > 1), the answers
             create = self._sync.get().messages.create
             messages = [create(**args)] if n == 1 else _concurrently(lambda: create(**args), n)
@@ -83,7 +83,7 @@ class AnthropicBackend(StainlessBackend[anthropic.Anthropic, anthropic.AsyncAnth
     async def agenerate(self, request: Request) -> Generation:
         built = build(request, thinking_style(request.model))
         args = built.args
-        n: int = request.params.get("n", 1)
+        n = candidates(request)
         with self._translating:
             create = self._async.get().messages.create
             if n == 1:

@@ -85,7 +85,7 @@ def _one(message: anthropic.types.Message, model: str) -> Generation:
         messages=turn,
         reasoning=reasoning,
         refusal=_refusal(message.stop_details) if stop_reason == "refusal" else None,
-        finish_reasons=[FINISH_REASONS.get(stop_reason or "", "other")],
+        finish_reasons=[_finish(stop_reason)],
         raw_finish_reasons=[stop_reason],
         usage=_usage(message.usage),
         model=message.model or model,
